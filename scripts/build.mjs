@@ -1,0 +1,73 @@
+// Builds everything the product runs: the esbuild bundles and the native runtime tool.
+// Usage: node scripts/build.mjs [--tests]   (--tests also bundles test/**/*.test.ts into out/test)
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, statSync, chmodSync, existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  // node-pty is native (tests only); vscode is provided by the extension host.
+  external: ['vscode', 'node-pty'],
+};
+
+// Each helper/<part>/native/ folder is one small C program, built into dist/.
+// They exist because Node cannot make the syscalls they need: clone with namespaces, pivot_root,
+// setns, capset, receiving a pty master over SCM_RIGHTS (runtime); getxattr/setxattr (archive).
+const nativeTools = { 'helper/runtime/native': 'strata-shim', 'helper/archive/native': 'strata-xattr' };
+
+function buildNative() {
+  for (const [dir, name] of Object.entries(nativeTools)) {
+    const src = join(root, dir);
+    if (!existsSync(src)) continue;
+    const files = readdirSync(src);
+    const sources = files.filter((f) => f.endsWith('.c')).map((f) => join(src, f));
+    if (sources.length === 0) continue;
+    const out = join(root, 'dist', name);
+    const newest = Math.max(...files.map((f) => statSync(join(src, f)).mtimeMs));
+    if (existsSync(out) && statSync(out).mtimeMs > newest) continue;
+    execFileSync('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', '-std=gnu11', '-o', out, ...sources], { stdio: 'inherit' });
+    chmodSync(out, 0o755);
+  }
+}
+
+function testEntries(dir) {
+  const found = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) found.push(...testEntries(p));
+    else if (name.endsWith('.test.ts')) found.push(p);
+  }
+  return found;
+}
+
+mkdirSync(join(root, 'dist'), { recursive: true });
+buildNative();
+const entries = [
+  { in: 'helper/main.ts', out: 'helper' },
+  { in: 'helper/cli/main.ts', out: 'cli' },
+].filter((e) => existsSync(join(root, e.in)));
+await build({
+  ...common,
+  entryPoints: entries.map((e) => ({ in: join(root, e.in), out: e.out })),
+  outdir: join(root, 'dist'),
+  banner: { js: '#!/usr/bin/env node' },
+});
+for (const e of entries) chmodSync(join(root, 'dist', `${e.out}.js`), 0o755);
+if (existsSync(join(root, 'extension/extension.ts'))) {
+  await build({ ...common, entryPoints: [join(root, 'extension/extension.ts')], outfile: join(root, 'dist/extension.js') });
+}
+if (process.argv.includes('--tests')) {
+  const tests = testEntries(join(root, 'test'));
+  await build({
+    ...common,
+    entryPoints: tests.map((t) => ({ in: t, out: relative(join(root, 'test'), t).replace(/\.ts$/, '') })),
+    outdir: join(root, 'out/test'),
+  });
+}

@@ -1,0 +1,59 @@
+// Makes a fresh Debian 12 clone ready: npm packages, the Debian packages Strata needs, a build.
+// Uses only Node's own modules, since it runs before node_modules exists.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const root = new URL('..', import.meta.url).pathname;
+
+// Debian package -> a file that proves it is installed.
+const debianNeeds = {
+  'busybox-static': '/bin/busybox',
+  gcc: '/usr/bin/gcc',
+  'libc6-dev': '/usr/include/stdio.h',
+};
+
+function run(cmd, args, env = {}) {
+  execFileSync(cmd, args, { stdio: 'inherit', cwd: root, env: { ...process.env, ...env } });
+}
+
+export function ensureDebianPackages(extra = {}) {
+  const wanted = { ...debianNeeds, ...extra };
+  const missing = Object.keys(wanted).filter((pkg) => !existsSync(wanted[pkg]));
+  if (missing.length === 0) return;
+  if (process.getuid() !== 0) {
+    console.error(`strata: missing Debian packages: ${missing.join(' ')}\n  install them with: sudo apt-get install ${missing.join(' ')}`);
+    process.exit(1);
+  }
+  console.log(`strata: installing Debian packages: ${missing.join(' ')}`);
+  const env = { DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () =>
+    spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: 'inherit', env: { ...process.env, ...env } }).status;
+  if (install() !== 0) {
+    run('apt-get', ['update', '-q'], env);
+    if (install() !== 0) {
+      console.error(`strata: apt-get could not install ${missing.join(' ')}`);
+      process.exit(1);
+    }
+  }
+}
+
+export function ensureNodeModules() {
+  const stamp = join(root, 'node_modules/.package-lock.json');
+  const lock = join(root, 'package-lock.json');
+  if (existsSync(stamp) && statSync(stamp).mtimeMs >= statSync(lock).mtimeMs) return;
+  console.log('strata: installing npm packages');
+  // npm_config_yes: node-pty's install may call npx node-gyp, which the machine's npmrc (yes=false) cancels.
+  run('npm', ['ci', '--no-audit', '--no-fund'], { npm_config_yes: 'true' });
+}
+
+export function ensureBuilt(args = []) {
+  run(process.execPath, [join(root, 'scripts/build.mjs'), ...args]);
+}
+
+export function requireRoot(what) {
+  if (process.getuid() !== 0) {
+    console.error(`strata: ${what} needs root (namespaces, mounts, cgroups); run it with sudo`);
+    process.exit(1);
+  }
+}
