@@ -1,7 +1,7 @@
 // The built-in image: a root filesystem made from Debian's busybox-static, so that Strata can be
 // shown and tested without a network. About 290 entries and 2 MB, like a tiny debootstrap.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, lutimesSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
 export const BUSYBOX_BINARY = '/bin/busybox';
@@ -21,6 +21,13 @@ const ETC_FILES: Record<string, string> = {
   'etc/profile': 'export PS1=\'\\u@\\h:\\w\\$ \'\n',
 };
 
+const BASH_SHIM = `#!/bin/busybox sh
+# Strata's busybox image: "bash" is busybox's ash with bash's prompt.
+[ -n "$PS1" ] || PS1='\\u@\\h:\\w\\$ '
+export PS1
+exec /bin/busybox sh "$@"
+`;
+
 /** Writes a busybox root filesystem into `dir` (which must be empty or missing). */
 export function buildBusyboxRootfs(dir: string): void {
   if (!existsSync(BUSYBOX_BINARY)) throw new BusyboxMissingError();
@@ -38,7 +45,16 @@ export function buildBusyboxRootfs(dir: string): void {
     mkdirSync(dirname(path), { recursive: true });
     symlinkSync(relative(dirname(path), join(dir, 'bin/busybox')), path);
   }
-  // busybox has no bash applet; the article's `/usr/bin/env bash` gets busybox's ash instead.
-  writeFileSync(join(dir, 'bin/bash'), '#!/bin/busybox sh\nexec /bin/busybox sh "$@"\n', { mode: 0o755 });
+  // busybox has no bash applet; the article's `/usr/bin/env bash` gets busybox's ash instead,
+  // with bash's Debian prompt (root@<hostname>:/#) unless PS1 is already set.
+  writeFileSync(join(dir, 'bin/bash'), BASH_SHIM, { mode: 0o755 });
   for (const [name, text] of Object.entries(ETC_FILES)) writeFileSync(join(dir, name), text, { mode: 0o644 });
+  // Every file gets the busybox binary's mtime, so the same busybox always gives the same tar,
+  // the same diff_id and the same image: content-addressed, as the graph should be.
+  stampTimes(dir, statSync(BUSYBOX_BINARY).mtime);
+}
+
+function stampTimes(path: string, when: Date): void {
+  if (lstatSync(path).isDirectory()) for (const name of readdirSync(path)) stampTimes(join(path, name), when);
+  lutimesSync(path, when, when);
 }

@@ -1,0 +1,39 @@
+// `strata exec [-i] [-t] CONTAINER CMD...`: a new process in a running container.
+import { helpFlag } from '../args';
+import { bool, type Command, list, str } from '../command';
+import { DETACHED, pipeSession, terminalSize } from '../session';
+
+export const exec: Command = {
+  spec: {
+    name: 'exec', usage: '[OPTIONS] CONTAINER COMMAND [ARG...]', summary: 'Execute a command in a running container',
+    flags: [
+      { long: 'interactive', short: 'i', kind: 'bool', help: 'Keep STDIN open even if not attached' },
+      { long: 'tty', short: 't', kind: 'bool', help: 'Allocate a pseudo-TTY' },
+      { long: 'env', short: 'e', kind: 'list', value: 'list', help: 'Set environment variables' },
+      { long: 'workdir', short: 'w', kind: 'string', value: 'string', help: 'Working directory inside the container' },
+      { long: 'user', short: 'u', kind: 'string', value: 'string', help: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+      { long: 'detach', short: 'd', kind: 'bool', help: 'Detached mode: run command in the background' },
+      helpFlag,
+    ],
+    stopAtPositional: true, minArgs: 2,
+  },
+  errorExitCode: 126,
+  async run(ctx) {
+    const [container, ...cmd] = ctx.args;
+    const tty = bool(ctx, 'tty');
+    const openStdin = bool(ctx, 'interactive');
+    const client = await ctx.client();
+    const { session } = await client.request('container.exec', {
+      id: container, cmd, tty, openStdin, env: list(ctx, 'env'), workdir: str(ctx, 'workdir'), user: str(ctx, 'user'),
+    });
+    if (bool(ctx, 'detach')) {
+      await client.request('session.detach', { session });
+      await client.request('exec.start', { session });
+      return 0;
+    }
+    const piped = pipeSession(client, session, { tty, stdin: openStdin });
+    await client.request('exec.start', { session, size: tty ? terminalSize() : undefined });
+    const code = await piped.done;
+    return code === DETACHED ? 0 : code;
+  },
+};

@@ -1,0 +1,63 @@
+// The CLI talks to the helper that serves its store, starting one in the background when none
+// runs (as a Docker user expects the daemon to be there), so containers outlive the command
+// that started them.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { StrataClient } from '../protocol/client';
+import { StorePaths } from '../store/paths';
+
+export class ConnectError extends Error {}
+
+function tryConnect(path: string): Promise<net.Socket | NodeJS.ErrnoException> {
+  return new Promise((resolve) => {
+    const sock = net.connect(path);
+    sock.once('connect', () => { sock.removeAllListeners('error'); resolve(sock); });
+    sock.once('error', (err: NodeJS.ErrnoException) => resolve(err));
+  });
+}
+
+function helperScript(): string {
+  const candidates = [join(__dirname, 'helper.js'), join(__dirname, '../../dist/helper.js'), join(__dirname, '../../../dist/helper.js')];
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) throw new ConnectError(`the helper (dist/helper.js) is not built next to ${__dirname}: run npm run build`);
+  return found;
+}
+
+function startHelper(root: string, paths: StorePaths): void {
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  const log = openSync(paths.log, 'a', 0o600);
+  const child = spawn(process.execPath, [helperScript(), '--root', root, '--idle-timeout', process.env.STRATA_IDLE_TIMEOUT ?? '600'], {
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
+  child.unref();
+  closeSync(log);
+}
+
+export async function connect(root: string): Promise<StrataClient> {
+  const paths = new StorePaths(root);
+  let started = false;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const res = await tryConnect(paths.socket);
+    if (res instanceof net.Socket) {
+      const conn = createMessageConnection(new StreamMessageReader(res), new StreamMessageWriter(res));
+      conn.listen();
+      return new StrataClient(conn);
+    }
+    if (res.code === 'EACCES' || res.code === 'EPERM') {
+      throw new ConnectError(`permission denied on ${paths.socket}: the Strata store ${root} belongs to root; run strata with sudo`);
+    }
+    if (!started) {
+      if (process.getuid?.() !== 0) {
+        throw new ConnectError(`no Strata helper is running for ${root}, and starting one needs root: run strata with sudo`);
+      }
+      startHelper(root, paths);
+      started = true;
+    }
+    await new Promise((r) => setTimeout(r, attempt < 20 ? 25 : 100));
+  }
+  throw new ConnectError(`the Strata helper for ${root} did not start; its log is ${paths.log}`);
+}

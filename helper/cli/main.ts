@@ -1,0 +1,81 @@
+// dist/cli.js: the `strata` command. Docker's verbs and flags over the engine, through the helper
+// that serves the store (started in the background when none runs).
+import { UsageError, helpText, parseArgs } from './args';
+import type { Command } from './command';
+import { connect, ConnectError } from './connect';
+import { busybox, history, images, rmi, tag } from './commands/images';
+import { importCmd } from './commands/import';
+import { attach, create, run, start } from './commands/run';
+import { exec } from './commands/exec';
+import { commit, diff, inspect, kill, ps, rm, stop, wait } from './commands/containers';
+import { StrataRequestError, type StrataClient } from '../protocol/client';
+import { DEFAULT_ROOT } from '../store/paths';
+
+const commands: Command[] = [run, create, start, attach, exec, ps, stop, kill, rm, wait, commit, diff, importCmd, images, history, inspect, tag, rmi, busybox];
+
+function usage(): string {
+  const width = Math.max(...commands.map((c) => c.spec.name.length)) + 3;
+  return [
+    'Usage:  strata [--root DIR] COMMAND',
+    '',
+    'See what containers really are: images whose layers are plain folders, containers on a union',
+    'mount of them, commits that store only the difference.',
+    '',
+    'Options:',
+    `  --root DIR   Store root (default ${DEFAULT_ROOT}, or $STRATA_ROOT)`,
+    '  --version    Print version information',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.spec.name.padEnd(width)}${c.spec.summary}`),
+    '',
+    "Run 'strata COMMAND --help' for more information on a command.",
+    '',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  let root = process.env.STRATA_ROOT || DEFAULT_ROOT;
+  let i = 0;
+  for (; i < argv.length && argv[i].startsWith('-'); i++) {
+    const a = argv[i];
+    if (a === '--root') { root = argv[++i] ?? ''; if (!root) { process.stderr.write('strata: --root needs a directory\n'); return 125; } }
+    else if (a.startsWith('--root=')) root = a.slice(7);
+    else if (a === '--help' || a === '-h') { process.stdout.write(usage()); return 0; }
+    else if (a === '--version' || a === '-v') { process.stdout.write('strata version 0.1.0\n'); return 0; }
+    else { process.stderr.write(`strata: unknown flag: ${a}\nSee 'strata --help'.\n`); return 125; }
+  }
+  const name = argv[i];
+  if (!name) { process.stdout.write(usage()); return 0; }
+  const command = commands.find((c) => c.spec.name === name);
+  if (!command) { process.stderr.write(`strata: '${name}' is not a strata command.\nSee 'strata --help'.\n`); return 1; }
+  let client: StrataClient | undefined;
+  try {
+    const parsed = parseArgs(command.spec, argv.slice(i + 1));
+    if (parsed.flags.help) { process.stdout.write(helpText(command.spec)); return 0; }
+    return await command.run({
+      ...parsed, root,
+      client: async () => (client ??= await connect(root)),
+      out: (t) => process.stdout.write(t),
+      err: (t) => process.stderr.write(t),
+    });
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`strata ${name}: ${err.message}\nSee 'strata ${name} --help'.\n\n${helpText(command.spec)}`);
+      return 125;
+    }
+    if (err instanceof StrataRequestError) process.stderr.write(`Error response from daemon: ${err.message}\n`);
+    else if (err instanceof ConnectError) process.stderr.write(`strata: ${err.message}\n`);
+    else process.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return command.errorExitCode ?? 1;
+  } finally {
+    client?.dispose();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // Let stdout drain before leaving (a piped `strata images | head` must get every line).
+    process.stdout.write('', () => process.exit(code));
+  },
+  (err) => { process.stderr.write(`strata: ${err instanceof Error ? err.stack : String(err)}\n`); process.exit(1); },
+);

@@ -1,0 +1,186 @@
+// Containers: create, start, wait, stop, kill, remove, list, inspect, and their live changes.
+// The helper owns each container's process (as Docker's daemon does): it outlives the client
+// that started it and ends when its command exits or it is stopped.
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import { layerChanges } from '../archive';
+import { StrataError } from '../errors';
+import { ErrorCode } from '../protocol/errors';
+import type { Change, ContainerDetail, ContainerOptions, ContainerSummary } from '../protocol/types';
+import { launch, prepareContainerDirs, removeCgroups } from '../runtime';
+import type { ContainerRecord } from '../store';
+import { randomId } from '../store/ids';
+import { type EngineContext, now } from './context';
+import { imageLayers } from './images';
+import { generateName } from './names';
+import { Session } from './sessions';
+
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export function summary(rec: ContainerRecord): ContainerSummary {
+  return {
+    id: rec.id, name: rec.name, image: rec.image, imageId: rec.imageId, command: rec.command, created: rec.created,
+    status: rec.status, exitCode: rec.exitCode, startedAt: rec.startedAt, finishedAt: rec.finishedAt,
+    tty: rec.options.tty, hostname: rec.hostname, pid: rec.pid,
+  };
+}
+
+export function listContainers(ctx: EngineContext, all: boolean): ContainerSummary[] {
+  return ctx.store.containers.list().filter((c) => all || c.status === 'running').map(summary);
+}
+
+export function inspectContainer(ctx: EngineContext, ref: string): ContainerDetail {
+  const rec = ctx.store.containers.resolve(ref);
+  const config = ctx.store.images.get(rec.imageId);
+  return {
+    ...summary(rec), options: rec.options, upperDir: ctx.store.paths.containerUpper(rec.id),
+    layers: config ? imageLayers(ctx, config).map((l) => l.id) : [],
+  };
+}
+
+function mergeEnv(image: string[], given: string[]): string[] {
+  const env = new Map<string, string>();
+  for (const e of [DEFAULT_PATH, ...image, ...given]) env.set(e.slice(0, e.indexOf('=')), e);
+  return [...env.values()];
+}
+
+export async function createContainer(ctx: EngineContext, imageRef: string, options: ContainerOptions): Promise<{ id: string; name: string }> {
+  const imageId = ctx.store.images.resolve(imageRef);
+  const config = ctx.store.images.get(imageId)!;
+  imageLayers(ctx, config); // refuse now, not at start, if a layer is missing
+  const body = config.config ?? {};
+  const command = options.cmd && options.cmd.length
+    ? [...(body.Entrypoint ?? []), ...options.cmd]
+    : [...(body.Entrypoint ?? []), ...(body.Cmd ?? [])];
+  if (command.length === 0) command.push('/bin/sh');
+  return ctx.mutex.run(async () => {
+    if (options.name && ctx.store.containers.nameTaken(options.name)) {
+      throw new StrataError(ErrorCode.AlreadyExists, `Conflict. The container name "${options.name}" is already in use; remove that container or choose another name`);
+    }
+    const id = randomId();
+    const rec: ContainerRecord = {
+      id, name: options.name ?? generateName((n) => ctx.store.containers.nameTaken(n)), image: imageRef, imageId, command,
+      created: now(), hostname: options.hostname ?? id.slice(0, 12),
+      options: { ...options, env: mergeEnv(body.Env ?? [], options.env), workdir: options.workdir ?? (body.WorkingDir || '/'), user: options.user ?? (body.User || 'root') },
+      status: 'created', exitCode: null, pid: null, startedAt: null, finishedAt: null,
+    };
+    await ctx.store.containers.save(rec);
+    await prepareContainerDirs({ containerDir: ctx.store.paths.container(id), hostname: rec.hostname, network: options.network });
+    ctx.sessions.add(new Session(id, id, options.tty, options.openStdin));
+    ctx.events.emit('changed', { what: 'containers', id });
+    return { id, name: rec.name };
+  });
+}
+
+/** The session of a container's main process (made on demand for containers from an earlier helper). */
+export function mainSession(ctx: EngineContext, rec: ContainerRecord): Session {
+  return ctx.sessions.find(rec.id) ?? ctx.sessions.add(new Session(rec.id, rec.id, rec.options.tty, rec.options.openStdin));
+}
+
+export async function startContainer(ctx: EngineContext, ref: string, size?: { cols: number; rows: number }): Promise<{ id: string }> {
+  const rec = ctx.store.containers.resolve(ref);
+  if (rec.status === 'running') return { id: rec.id };
+  const session = mainSession(ctx, rec);
+  const config = ctx.store.images.get(rec.imageId);
+  if (!config) throw new StrataError(ErrorCode.NotFound, `the image of container ${rec.name} (${rec.imageId}) is gone`);
+  const o = rec.options;
+  const proc = await launch({
+    id: rec.id, storeRoot: ctx.store.paths.root, containerDir: ctx.store.paths.container(rec.id),
+    layerDirs: imageLayers(ctx, config).map((l) => ctx.store.paths.layerFiles(l.id)),
+    cmd: rec.command, env: o.env, cwd: o.workdir ?? '/', user: o.user ?? 'root', hostname: rec.hostname,
+    tty: o.tty, openStdin: o.openStdin, network: o.network, memoryBytes: o.memory, pidsLimit: o.pidsLimit, size,
+  });
+  session.bind(proc);
+  await ctx.store.containers.save({ ...rec, status: 'running', pid: proc.pid, startedAt: now(), finishedAt: null, exitCode: null });
+  ctx.events.emit('changed', { what: 'containers', id: rec.id });
+  void proc.exited.then((code) => onExit(ctx, rec.id, code));
+  return { id: rec.id };
+}
+
+async function onExit(ctx: EngineContext, id: string, exitCode: number): Promise<void> {
+  const rec = ctx.store.containers.get(id);
+  await removeCgroups(id).catch(() => undefined);
+  if (rec) await ctx.store.containers.save({ ...rec, status: 'exited', pid: null, exitCode, finishedAt: now() });
+  await ctx.sessions.find(id)?.finish(exitCode);
+  if (rec?.options.autoRemove) await removeContainer(ctx, id, true).catch(() => undefined);
+  ctx.events.emit('changed', { what: 'containers', id });
+}
+
+export async function waitContainer(ctx: EngineContext, ref: string): Promise<{ exitCode: number }> {
+  const rec = ctx.store.containers.resolve(ref);
+  const session = mainSession(ctx, rec);
+  if (!session.process) return { exitCode: rec.exitCode ?? 0 };
+  return new Promise((resolve) => {
+    const detach = session.attach({ output: () => {}, exit: (exitCode) => { detach(); resolve({ exitCode }); } });
+  });
+}
+
+export async function killContainer(ctx: EngineContext, ref: string, signal: string | number = 'SIGKILL'): Promise<{ id: string }> {
+  const rec = ctx.store.containers.resolve(ref);
+  const proc = ctx.sessions.find(rec.id)?.process;
+  if (!proc) throw new StrataError(ErrorCode.NotRunning, `Container ${rec.id.slice(0, 12)} is not running`);
+  proc.signal(normalizeSignal(signal));
+  return { id: rec.id };
+}
+
+export async function stopContainer(ctx: EngineContext, ref: string, timeoutSeconds = 10): Promise<{ id: string }> {
+  const rec = ctx.store.containers.resolve(ref);
+  const proc = ctx.sessions.find(rec.id)?.process;
+  if (!proc) return { id: rec.id }; // docker stop on a stopped container succeeds
+  proc.signal('SIGTERM');
+  const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutSeconds * 1000).unref());
+  if ((await Promise.race([proc.exited, timer])) === 'timeout') {
+    proc.signal('SIGKILL');
+    await proc.exited;
+  }
+  await waitContainer(ctx, rec.id);
+  return { id: rec.id };
+}
+
+export async function removeContainer(ctx: EngineContext, ref: string, force: boolean): Promise<{ id: string }> {
+  const rec = ctx.store.containers.resolve(ref);
+  const session = ctx.sessions.find(rec.id);
+  if (session?.process) {
+    if (!force) throw new StrataError(ErrorCode.InUse, `You cannot remove a running container ${rec.id}. Stop the container before attempting removal or force remove`);
+    session.process.signal('SIGKILL');
+    await session.process.exited;
+  }
+  await ctx.mutex.run(async () => {
+    if (!ctx.store.containers.get(rec.id)) return;
+    await removeCgroups(rec.id).catch(() => undefined);
+    await ctx.store.containers.remove(rec.id);
+  });
+  ctx.sessions.delete(rec.id);
+  ctx.events.emit('changed', { what: 'containers', id: rec.id });
+  return { id: rec.id };
+}
+
+export async function containerChanges(ctx: EngineContext, ref: string): Promise<Change[]> {
+  const rec = ctx.store.containers.resolve(ref);
+  const config = ctx.store.images.get(rec.imageId);
+  const lowers = config ? imageLayers(ctx, config).reverse().map((l) => ctx.store.paths.layerFiles(l.id)) : [];
+  const upper = ctx.store.paths.containerUpper(rec.id);
+  await fs.access(upper).catch(() => { throw new StrataError(ErrorCode.NotFound, `container ${rec.name} has no file system (yet)`); });
+  return layerChanges(upper, lowers);
+}
+
+/** Containers the previous helper left running died with it (their shims kill them): record that. */
+export async function reapOrphans(ctx: EngineContext): Promise<string[]> {
+  const done: string[] = [];
+  for (const rec of ctx.store.containers.list()) {
+    if (rec.status !== 'running') continue;
+    // No kill by the recorded pid: it may belong to another process by now. The shim already
+    // killed the container when its helper's control pipe closed.
+    await removeCgroups(rec.id).catch(() => undefined);
+    await ctx.store.containers.save({ ...rec, status: 'exited', pid: null, exitCode: 137, finishedAt: now() });
+    done.push(`container ${rec.id.slice(0, 12)} was running when its helper stopped: marked exited (137)`);
+  }
+  return done;
+}
+
+export function normalizeSignal(signal: string | number): NodeJS.Signals | number {
+  if (typeof signal === 'number' || /^[0-9]+$/.test(signal)) return Number(signal);
+  const name = (signal.startsWith('SIG') ? signal : `SIG${signal}`).toUpperCase();
+  if (!(name in os.constants.signals)) throw new StrataError(ErrorCode.InvalidParams, `invalid signal: ${signal}`);
+  return name as NodeJS.Signals;
+}

@@ -1,0 +1,139 @@
+// Images and layers: import from a tar stream, list, inspect, history, tag, remove, and the
+// changes one layer makes to its parent.
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { extractLayer, layerChanges, packLayer } from '../archive';
+import { StrataError, withContext } from '../errors';
+import { ErrorCode } from '../protocol/errors';
+import type { Change, HistoryEntry, ImageConfig, ImageDetail, ImageSummary, LayerInfo } from '../protocol/types';
+import { buildBusyboxRootfs } from '../sources/busybox';
+import { applyChanges } from '../sources/changes';
+import { chainIds } from '../store/ids';
+import { parseReference } from '../store/reference';
+import type { LayerRecord } from '../store';
+import { type EngineContext, now } from './context';
+import { type Progress, noProgress } from './events';
+
+export function layerInfo(ctx: EngineContext, rec: LayerRecord): LayerInfo {
+  return {
+    id: rec.id, parent: rec.parent, diffId: rec.diff_id, size: rec.size, created: rec.created,
+    createdBy: rec.created_by, comment: rec.comment, path: ctx.store.paths.layerFiles(rec.id),
+  };
+}
+
+/** The image's layers, base first. */
+export function imageLayers(ctx: EngineContext, config: ImageConfig): LayerRecord[] {
+  return chainIds(config.rootfs.diff_ids).map((id) => {
+    const rec = ctx.store.layers.get(id);
+    if (!rec) throw new StrataError(ErrorCode.NotFound, `layer ${id} of this image is missing from the store`);
+    return rec;
+  });
+}
+
+function configOf(ctx: EngineContext, id: string): ImageConfig {
+  const config = ctx.store.images.get(id);
+  if (!config) throw new StrataError(ErrorCode.NotFound, `No such image: ${id}`);
+  return config;
+}
+
+export function listImages(ctx: EngineContext): ImageSummary[] {
+  return ctx.store.images.ids().map((id) => {
+    const config = configOf(ctx, id);
+    const layers = imageLayers(ctx, config);
+    return { id, repoTags: ctx.store.images.tagsOf(id), created: config.created, size: layers.reduce((n, l) => n + l.size, 0), layers: layers.length };
+  }).sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
+}
+
+export function inspectImage(ctx: EngineContext, ref: string): ImageDetail {
+  const id = ctx.store.images.resolve(ref);
+  const config = configOf(ctx, id);
+  const layers = imageLayers(ctx, config).map((l) => layerInfo(ctx, l));
+  return { id, repoTags: ctx.store.images.tagsOf(id), config, layers, size: layers.reduce((n, l) => n + l.size, 0) };
+}
+
+/** Newest first, as `docker history` prints it; each non-empty step is paired with its layer. */
+export function history(ctx: EngineContext, ref: string): HistoryEntry[] {
+  const config = configOf(ctx, ctx.store.images.resolve(ref));
+  const layers = imageLayers(ctx, config);
+  let next = 0;
+  const entries = config.history.map((h): HistoryEntry => {
+    const layer = h.empty_layer ? undefined : layers[next++];
+    return {
+      id: layer ? layer.id : '<missing>', created: h.created ?? config.created, createdBy: h.created_by ?? '',
+      comment: h.comment ?? '', size: layer ? layer.size : 0, emptyLayer: !!h.empty_layer,
+    };
+  });
+  return entries.reverse();
+}
+
+export interface ImportOptions {
+  name?: string;
+  message?: string;
+  changes?: string[];
+  source?: string; // for the history comment: "Imported from -"
+  signal?: AbortSignal;
+  progress?: Progress;
+}
+
+/** Imports a tar stream (plain or gzip) as a one-layer image; the store is untouched on failure. */
+export async function importImage(ctx: EngineContext, input: NodeJS.ReadableStream, opts: ImportOptions): Promise<{ id: string; layer: string; diffId: string }> {
+  const progress = opts.progress ?? noProgress;
+  const config = applyChanges({}, opts.changes ?? []);
+  if (opts.name) parseReference(opts.name); // refuse a bad name before reading any bytes
+  const stage = await ctx.store.stage();
+  try {
+    const created = now();
+    const result = await extractLayer(input, join(stage, 'layer'), {
+      signal: opts.signal,
+      onProgress: (bytes) => progress(`imported ${(bytes / 1e6).toFixed(1)} MB`, bytes),
+    }).catch(async (err) => { throw withContext('import', err); });
+    progress('saving the layer');
+    const comment = opts.message ?? `Imported from ${opts.source ?? '-'}`;
+    const record: LayerRecord = { id: result.diffId, parent: null, diff_id: result.diffId, size: result.size, created, created_by: '', comment };
+    return await ctx.mutex.run(async () => {
+      const { record: layer } = await ctx.store.layers.adopt(stage, record);
+      const image: ImageConfig = {
+        created, architecture: 'amd64', os: 'linux', config,
+        rootfs: { type: 'layers', diff_ids: [result.diffId] },
+        history: [{ created, comment }],
+      };
+      const id = await ctx.store.images.add(image);
+      if (opts.name) await ctx.store.images.tag(opts.name, id);
+      ctx.events.emit('changed', { what: 'images', id });
+      return { id, layer: layer.id, diffId: result.diffId };
+    });
+  } finally {
+    await fs.rm(stage, { recursive: true, force: true });
+  }
+}
+
+/** The built-in busybox image (Debian's busybox-static), made on the helper's side. */
+export async function busyboxImage(ctx: EngineContext, name = 'busybox:latest'): Promise<{ id: string; created: boolean }> {
+  try {
+    return { id: ctx.store.images.resolve(name), created: false };
+  } catch { /* not there yet */ }
+  const stage = await ctx.store.stage();
+  try {
+    buildBusyboxRootfs(join(stage, 'rootfs'));
+    const tar = new PassThrough();
+    const packing = packLayer(join(stage, 'rootfs'), tar);
+    const [result] = await Promise.all([importImage(ctx, tar, { name, message: 'Built-in image: Debian busybox-static', changes: ['CMD ["/bin/sh"]'] }), packing]);
+    return { id: result.id, created: true };
+  } finally {
+    await fs.rm(stage, { recursive: true, force: true });
+  }
+}
+
+export async function tagImage(ctx: EngineContext, source: string, target: string): Promise<{ id: string; tag: string }> {
+  const id = ctx.store.images.resolve(source);
+  const tag = await ctx.mutex.run(() => ctx.store.images.tag(target, id));
+  ctx.events.emit('changed', { what: 'images', id });
+  return { id, tag };
+}
+
+export async function layerChangesOf(ctx: EngineContext, ref: string): Promise<Change[]> {
+  const layer = ctx.store.layers.resolve(ref);
+  const lowers = ctx.store.layers.chain(layer.id).slice(0, -1).reverse().map((l) => ctx.store.paths.layerFiles(l.id));
+  return layerChanges(ctx.store.paths.layerFiles(layer.id), lowers);
+}

@@ -1,0 +1,65 @@
+// `rmi`: untag, then delete the image and every layer no other image needs, as Docker does.
+// Refused (unless forced) while a container uses the image or another image is built on it.
+import { StrataError } from '../errors';
+import { ErrorCode } from '../protocol/errors';
+import { chainIds, shortId } from '../store/ids';
+import { formatReference, parseReference } from '../store/reference';
+import type { EngineContext } from './context';
+
+function isTagRef(ref: string): string | undefined {
+  try {
+    const name = formatReference(parseReference(ref));
+    return name;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function removeImage(ctx: EngineContext, ref: string, force: boolean): Promise<{ untagged: string[]; deleted: string[] }> {
+  return ctx.mutex.run(async () => {
+    const { images, layers, containers } = ctx.store;
+    const id = images.resolve(ref);
+    const tags = images.tagsOf(id);
+    const tagName = isTagRef(ref);
+    const byTag = tagName !== undefined && tags.includes(tagName);
+    const untagged: string[] = [];
+
+    // Removing one of several names only removes that name.
+    if (byTag && tags.length > 1) {
+      await images.untag(tagName);
+      ctx.events.emit('changed', { what: 'images', id });
+      return { untagged: [tagName], deleted: [] };
+    }
+    if (!byTag && tags.length > 1 && !force) {
+      throw new StrataError(ErrorCode.InUse, `conflict: unable to delete ${shortId(id)} (must be forced) - image is referenced in multiple repositories`);
+    }
+    const user = containers.list().find((c) => c.imageId === id);
+    if (user && !force) {
+      throw new StrataError(ErrorCode.InUse, `conflict: unable to remove repository reference "${ref}" (must force) - container ${shortId(user.id)} is using its referenced image ${shortId(id)}`);
+    }
+    const config = images.get(id)!;
+    const mine = chainIds(config.rootfs.diff_ids);
+    const top = mine[mine.length - 1];
+    const child = images.ids().find((other) => other !== id && chainIds(images.get(other)!.rootfs.diff_ids).slice(0, -1).includes(top));
+    if (child && !force) {
+      throw new StrataError(ErrorCode.InUse, `conflict: unable to delete ${shortId(id)} (must be forced) - image ${shortId(child)} is built on it (its layers are shared)`);
+    }
+
+    untagged.push(...(await images.dropTagsWhere((_, v) => v === id)));
+    if (user) {
+      // Forced while a container uses it: the container keeps its image, now untagged (<none>).
+      ctx.events.emit('changed', { what: 'images', id });
+      return { untagged, deleted: [] };
+    }
+    await images.remove(id);
+    const deleted = [id];
+    const stillUsed = new Set(images.ids().flatMap((other) => chainIds(images.get(other)!.rootfs.diff_ids)));
+    for (const layerId of [...mine].reverse()) {
+      if (stillUsed.has(layerId) || !layers.get(layerId) || layers.children(layerId).length > 0) continue;
+      await layers.remove(layerId);
+      deleted.push(layerId);
+    }
+    ctx.events.emit('changed', { what: 'images', id });
+    return { untagged, deleted };
+  });
+}

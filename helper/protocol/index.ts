@@ -1,0 +1,6 @@
+// The protocol shared by the helper and its clients. Imports neither vscode nor node:fs.
+export * from './types';
+export * from './methods';
+export * from './errors';
+export { s, SchemaError, type Schema, type Infer } from './schema';
+export { StrataClient, StrataRequestError, UPLOAD_CHUNK_BYTES } from './client';

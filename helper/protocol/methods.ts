@@ -1,0 +1,129 @@
+// The contract: every method the helper serves, its parameter schema and its result type.
+// Methods are named noun.verb. Notifications (helper -> client) are at the end.
+import { s, type Infer, type Schema } from './schema';
+import type {
+  Change, ContainerDetail, ContainerSummary, HistoryEntry, ImageDetail, ImageSummary, LayerInfo, StreamName,
+} from './types';
+
+// Exact forms for ids, so that a value can never be a path or an option (moby: ^[a-f0-9]{64}$).
+export const patterns = {
+  imageRef: /^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/,
+  containerRef: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
+  layerRef: /^(sha256:)?[a-f0-9]{4,64}$/,
+  session: /^[a-f0-9]{64}$/,
+  token: /^[a-f0-9]{32}$/,
+  base64: /^[A-Za-z0-9+/]*={0,2}$/,
+  env: /^[^=]+=/s,
+  signal: /^(SIG)?[A-Z0-9+-]{1,12}$|^[0-9]{1,2}$/,
+};
+
+const imageRef = s.string({ pattern: patterns.imageRef, max: 255, what: 'an image name[:tag] or id' });
+const containerRef = s.string({ pattern: patterns.containerRef, max: 128, what: 'a container name or id' });
+const layerRef = s.string({ pattern: patterns.layerRef, max: 71, what: 'a layer id (hex)' });
+const session = s.string({ pattern: patterns.session, max: 64, what: 'a session id' });
+const token = s.string({ pattern: patterns.token, max: 32, what: 'an upload token' });
+const chunk = s.string({ pattern: patterns.base64, max: 1_400_000, what: 'base64 data' });
+const word = s.string({ max: 65536 });
+const envList = s.array(s.string({ pattern: patterns.env, max: 65536, what: 'KEY=VALUE' }), { max: 4096 });
+const termSize = s.object({ cols: s.int({ min: 1, max: 10000 }), rows: s.int({ min: 1, max: 10000 }) });
+const changes = s.optional(s.array(s.string({ max: 65536 }), { max: 256 }));
+
+export const containerOptions = s.object({
+  cmd: s.optional(s.array(word, { max: 4096 })),
+  tty: s.bool(),
+  openStdin: s.bool(),
+  name: s.optional(s.string({ pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, what: 'a container name ([A-Za-z0-9][A-Za-z0-9_.-]*)' })),
+  env: envList,
+  workdir: s.optional(s.string({ pattern: /^\//, max: 4096, what: 'an absolute path' })),
+  user: s.optional(s.string({ pattern: /^[A-Za-z0-9_.-]{1,64}(:[A-Za-z0-9_.-]{1,64})?$/, what: 'a user name or uid[:gid]' })),
+  hostname: s.optional(s.string({ pattern: /^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/, what: 'a host name' })),
+  network: s.oneOf('none', 'host'),
+  memory: s.optional(s.int({ min: 6 * 1024 * 1024, max: 2 ** 50 })),
+  pidsLimit: s.optional(s.int({ min: 1, max: 4194304 })),
+  autoRemove: s.bool(),
+});
+
+const none = s.object({});
+
+export const methods = {
+  'store.info': { params: none, result: {} as { root: string; helperPid: number; version: string } },
+  'images.list': { params: none, result: [] as ImageSummary[] },
+  'image.inspect': { params: s.object({ ref: imageRef }), result: {} as ImageDetail },
+  'image.history': { params: s.object({ ref: imageRef }), result: [] as HistoryEntry[] },
+  'image.tag': { params: s.object({ source: imageRef, target: s.string({ max: 255 }) }), result: {} as { id: string; tag: string } },
+  'image.remove': { params: s.object({ ref: imageRef, force: s.bool() }), result: {} as { untagged: string[]; deleted: string[] } },
+  'image.import': {
+    params: s.object({ token, name: s.optional(s.string({ max: 255 })), message: s.optional(s.string({ max: 65536 })), changes }),
+    result: {} as { id: string; layer: string; diffId: string },
+  },
+  'image.busybox': { params: s.object({ name: s.optional(s.string({ max: 255 })) }), result: {} as { id: string; created: boolean } },
+  'upload.begin': { params: none, result: {} as { token: string } },
+  'upload.write': { params: s.object({ token, data: chunk }), result: {} as { received: number } },
+  'upload.end': { params: s.object({ token }), result: {} as { received: number } },
+  'upload.abort': { params: s.object({ token }), result: {} as Record<string, never> },
+  'layer.inspect': { params: s.object({ id: layerRef }), result: {} as LayerInfo },
+  'layer.changes': { params: s.object({ id: layerRef }), result: [] as Change[] },
+  'containers.list': { params: s.object({ all: s.bool() }), result: [] as ContainerSummary[] },
+  'container.create': { params: s.object({ image: imageRef, options: containerOptions }), result: {} as { id: string; name: string } },
+  'container.start': { params: s.object({ id: containerRef, size: s.optional(termSize) }), result: {} as { id: string } },
+  'container.attach': {
+    params: s.object({ id: containerRef, stdin: s.bool() }),
+    result: {} as { session: string; tty: boolean; running: boolean },
+  },
+  'container.wait': { params: s.object({ id: containerRef }), result: {} as { exitCode: number } },
+  'container.stop': { params: s.object({ id: containerRef, timeout: s.optional(s.int({ min: 0, max: 3600 })) }), result: {} as { id: string } },
+  'container.kill': { params: s.object({ id: containerRef, signal: s.optional(s.string({ pattern: patterns.signal, max: 12, what: 'a signal' })) }), result: {} as { id: string } },
+  'container.remove': { params: s.object({ id: containerRef, force: s.bool() }), result: {} as { id: string } },
+  'container.inspect': { params: s.object({ id: containerRef }), result: {} as ContainerDetail },
+  'container.changes': { params: s.object({ id: containerRef }), result: [] as Change[] },
+  'container.commit': {
+    params: s.object({
+      id: containerRef,
+      ref: s.optional(s.string({ max: 255 })),
+      message: s.optional(s.string({ max: 65536 })),
+      author: s.optional(s.string({ max: 1024 })),
+      changes,
+      pause: s.optional(s.bool()),
+    }),
+    result: {} as { id: string; layer: string; diffId: string },
+  },
+  'container.exec': {
+    params: s.object({
+      id: containerRef,
+      cmd: s.array(word, { max: 4096 }),
+      tty: s.bool(),
+      openStdin: s.bool(),
+      env: envList,
+      workdir: s.optional(s.string({ pattern: /^\//, max: 4096, what: 'an absolute path' })),
+      user: s.optional(s.string({ pattern: /^[A-Za-z0-9_.-]{1,64}(:[A-Za-z0-9_.-]{1,64})?$/, what: 'a user name or uid[:gid]' })),
+    }),
+    result: {} as { session: string },
+  },
+  'exec.start': { params: s.object({ session, size: s.optional(termSize) }), result: {} as { session: string } },
+  'session.input': { params: s.object({ session, data: chunk }), result: {} as Record<string, never> },
+  'session.closeStdin': { params: s.object({ session }), result: {} as Record<string, never> },
+  'session.resize': { params: s.object({ session, cols: s.int({ min: 1, max: 10000 }), rows: s.int({ min: 1, max: 10000 }) }), result: {} as Record<string, never> },
+  'session.detach': { params: s.object({ session }), result: {} as Record<string, never> },
+  'session.signal': { params: s.object({ session, signal: s.string({ pattern: patterns.signal, max: 12, what: 'a signal' }) }), result: {} as Record<string, never> },
+} satisfies Record<string, { params: Schema<unknown>; result: unknown }>;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+export type ParamsOf<M extends MethodName> = Infer<Methods[M]['params']>;
+export type ResultOf<M extends MethodName> = Methods[M]['result'];
+
+/** Notifications the helper sends. */
+export interface Notifications {
+  /** Bytes from a session (a container's main process, or an exec), base64. */
+  'session.output': { session: string; stream: StreamName; data: string };
+  /** The session's process ended; the container (for a main process) has stopped. */
+  'session.exit': { session: string; exitCode: number };
+  /** Progress of long work started with a progress token. */
+  progress: { token: string; message: string; done?: number; total?: number };
+  /** The store changed: clients refresh their views. */
+  changed: { what: 'images' | 'containers' | 'layers'; id?: string };
+}
+export type NotificationName = keyof Notifications;
+
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+export const PROTOCOL_VERSION = '1';

@@ -1,0 +1,115 @@
+// The shapes that travel between the helper and its clients (CLI, VS Code extension).
+// Pure data: no vscode, no node:fs. Ids are full 'sha256:<64 hex>' for images and layers,
+// 64 hex for containers and sessions.
+
+export interface ImageSummary {
+  id: string;
+  repoTags: string[];
+  created: string;
+  size: number; // sum of its layers' sizes
+  layers: number;
+}
+
+export interface LayerInfo {
+  id: string; // chain id
+  parent: string | null;
+  diffId: string;
+  size: number;
+  created: string;
+  createdBy: string;
+  comment: string;
+  path: string; // graph/<id>/layer on disk, for "I need to see it"
+}
+
+export interface ImageConfigBody {
+  Env?: string[];
+  Cmd?: string[] | null;
+  Entrypoint?: string[] | null;
+  WorkingDir?: string;
+  User?: string;
+  Labels?: Record<string, string>;
+}
+
+export interface HistoryItem {
+  created?: string;
+  created_by?: string;
+  author?: string;
+  comment?: string;
+  empty_layer?: boolean;
+}
+
+/** The OCI image config, as stored; the image id is the sha256 of its bytes. */
+export interface ImageConfig {
+  created: string;
+  author?: string;
+  architecture: string;
+  os: string;
+  config: ImageConfigBody;
+  rootfs: { type: 'layers'; diff_ids: string[] };
+  history: HistoryItem[];
+}
+
+export interface ImageDetail {
+  id: string;
+  repoTags: string[];
+  config: ImageConfig;
+  layers: LayerInfo[]; // base first
+  size: number;
+}
+
+export interface HistoryEntry {
+  id: string; // layer chain id, or '<missing>' for an empty-layer step
+  created: string;
+  createdBy: string;
+  comment: string;
+  size: number;
+  emptyLayer: boolean;
+}
+
+export type ChangeKind = 'A' | 'C' | 'D';
+export interface Change {
+  path: string;
+  kind: ChangeKind;
+}
+
+export type ContainerStatus = 'created' | 'running' | 'exited';
+export type NetworkMode = 'none' | 'host';
+
+export interface ContainerOptions {
+  cmd?: string[]; // default: the image's Entrypoint+Cmd, else /bin/sh
+  tty: boolean;
+  openStdin: boolean;
+  name?: string;
+  env: string[];
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  network: NetworkMode;
+  memory?: number;
+  pidsLimit?: number;
+  autoRemove: boolean;
+}
+
+export interface ContainerSummary {
+  id: string;
+  name: string;
+  image: string; // as the user named it
+  imageId: string;
+  command: string[];
+  created: string;
+  status: ContainerStatus;
+  exitCode: number | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  tty: boolean;
+  hostname: string;
+  pid: number | null;
+}
+
+export interface ContainerDetail extends ContainerSummary {
+  options: ContainerOptions;
+  upperDir: string;
+  layers: string[]; // image layer ids, base first
+}
+
+export type StreamName = 'stdout' | 'stderr';

@@ -1,0 +1,74 @@
+// One client connection: JSON-RPC 2.0 over a byte stream (a unix socket or stdio), message size
+// capped, every parameter validated against protocol/methods.ts before the engine is called, and
+// every error turned into a stable code with a message a person can act on.
+import type { Readable, Writable } from 'node:stream';
+import {
+  createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, type MessageConnection,
+} from 'vscode-jsonrpc/node';
+import type { Engine } from '../engine';
+import { StrataError } from '../errors';
+import { ErrorCode } from '../protocol/errors';
+import { MAX_MESSAGE_BYTES, methods, type MethodName, type Notifications, type ParamsOf } from '../protocol/methods';
+import { SchemaError } from '../protocol/schema';
+import { handlers, type ConnectionState } from './handlers';
+import { MessageSizeCap } from './size-cap';
+
+export type Logger = (line: string) => void;
+
+function toResponseError(method: string, err: unknown, log: Logger): ResponseError<void> {
+  if (err instanceof SchemaError) return new ResponseError(ErrorCode.InvalidParams, `${method}: invalid parameters: ${err.message}`);
+  if (err instanceof StrataError) return new ResponseError(err.code, err.message);
+  log(`${method}: internal error: ${err instanceof Error ? err.stack : String(err)}`);
+  return new ResponseError(ErrorCode.Internal, `${method}: ${err instanceof Error ? err.message : String(err)}`);
+}
+
+export function serveConnection(engine: Engine, input: Readable, output: Writable, log: Logger, onClose?: () => void): MessageConnection {
+  const capped = input.pipe(new MessageSizeCap(MAX_MESSAGE_BYTES, (why) => {
+    log(`closing a connection: ${why}`);
+    input.destroy();
+    output.end();
+  }));
+  const conn = createMessageConnection(new StreamMessageReader(capped), new StreamMessageWriter(output));
+  const notify = <N extends keyof Notifications>(name: N, params: Notifications[N]) => {
+    void conn.sendNotification(name, params).catch(() => undefined);
+  };
+  const state: ConnectionState = { engine, notify, detachers: new Map(), owner: {} };
+
+  for (const name of Object.keys(methods) as MethodName[]) {
+    conn.onRequest(name, async (raw: unknown) => {
+      const started = Date.now();
+      try {
+        const params = methods[name].params.check(raw ?? {}, name) as ParamsOf<typeof name>;
+        const result = await (handlers[name] as (p: unknown, s: ConnectionState) => Promise<unknown>)(params, state);
+        if (!name.startsWith('upload.write') && !name.startsWith('session.')) log(`${name} ok (${Date.now() - started} ms)`);
+        return result ?? {};
+      } catch (err) {
+        const rerr = toResponseError(name, err, log);
+        log(`${name} failed: ${rerr.message}`);
+        return rerr;
+      }
+    });
+  }
+
+  const onChanged = (e: Notifications['changed']) => notify('changed', e);
+  const onProgress = (e: Notifications['progress']) => notify('progress', e);
+  engine.events.on('changed', onChanged);
+  engine.events.on('progress', onProgress);
+
+  let closed = false;
+  const cleanup = () => {
+    if (closed) return;
+    closed = true;
+    engine.events.off('changed', onChanged);
+    engine.events.off('progress', onProgress);
+    for (const detach of state.detachers.values()) detach();
+    engine.uploads.abortOwnedBy(state.owner, 'the client went away');
+    onClose?.();
+  };
+  conn.onClose(cleanup);
+  conn.onError(() => undefined);
+  input.on('close', cleanup);
+  output.on?.('error', () => undefined);
+  conn.listen();
+  return conn;
+}

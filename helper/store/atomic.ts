@@ -1,0 +1,50 @@
+// Crash-safe writes: a file or a folder becomes visible under its final name only when complete.
+// write to a temp name in the same dir -> fsync -> rename -> fsync the dir (so the rename lasts).
+import { randomBytes } from 'node:crypto';
+import { promises as fs, constants } from 'node:fs';
+import { dirname, join, basename } from 'node:path';
+import { execa } from 'execa';
+
+export async function fsyncPath(path: string): Promise<void> {
+  const fh = await fs.open(path, constants.O_RDONLY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function writeFileAtomic(path: string, data: string | Buffer, mode = 0o600): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const fh = await fs.open(tmp, 'wx', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await fs.rename(tmp, path);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+  await fsyncPath(dirname(path));
+}
+
+/** Flushes a whole tree built in staging: one syncfs(2) of its file system instead of an fsync per file. */
+export async function syncTree(path: string): Promise<void> {
+  await execa('sync', ['-f', path]);
+}
+
+/** Removes a folder so that a crash midway leaves a name that start-up recognises and finishes. */
+export async function removeTree(path: string, removingName: string): Promise<void> {
+  try {
+    await fs.rename(path, removingName);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  await fsyncPath(dirname(path));
+  await fs.rm(removingName, { recursive: true, force: true });
+}

@@ -1,0 +1,117 @@
+// Images: images/<hex>.json holds the OCI image config exactly as hashed (image id = sha256 of
+// these bytes), and repositories.json maps name:tag to an image id.
+import { promises as fs } from 'node:fs';
+import { StrataError } from '../errors';
+import { ErrorCode } from '../protocol/errors';
+import type { ImageConfig } from '../protocol/types';
+import { writeFileAtomic } from './atomic';
+import { SHA256_ID, hexOf, sha256 } from './ids';
+import type { StorePaths } from './paths';
+import { formatReference, parseReference } from './reference';
+
+export class Images {
+  private readonly configs = new Map<string, ImageConfig>();
+  private tags: Record<string, string> = {};
+
+  constructor(private readonly paths: StorePaths) {}
+
+  /** Loads configs and tags; returns what was dropped as unreadable. */
+  async load(): Promise<string[]> {
+    const bad: string[] = [];
+    for (const name of await fs.readdir(this.paths.images)) {
+      const id = `sha256:${name.replace(/\.json$/, '')}`;
+      if (!name.endsWith('.json') || !SHA256_ID.test(id)) { bad.push(name); await fs.rm(`${this.paths.images}/${name}`, { force: true }); continue; }
+      const bytes = await fs.readFile(this.paths.image(id));
+      if (sha256(bytes) !== id) { bad.push(name); continue; }
+      this.configs.set(id, JSON.parse(bytes.toString('utf8')) as ImageConfig);
+    }
+    try {
+      this.tags = JSON.parse(await fs.readFile(this.paths.repositories, 'utf8')) as Record<string, string>;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') bad.push('repositories.json');
+      this.tags = {};
+    }
+    return bad;
+  }
+
+  get(id: string): ImageConfig | undefined {
+    return this.configs.get(id);
+  }
+
+  ids(): string[] {
+    return [...this.configs.keys()];
+  }
+
+  tagsOf(id: string): string[] {
+    return Object.entries(this.tags).filter(([, v]) => v === id).map(([k]) => k).sort();
+  }
+
+  allTags(): Record<string, string> {
+    return { ...this.tags };
+  }
+
+  /** name[:tag], a full id, or a unique id prefix, as docker accepts. */
+  resolve(ref: string): string {
+    const byTag = this.tagLookup(ref);
+    if (byTag) return byTag;
+    const hex = hexOf(ref);
+    if (/^[a-f0-9]{1,64}$/.test(hex)) {
+      const found = this.ids().filter((id) => hexOf(id).startsWith(hex));
+      if (found.length === 1) return found[0];
+      if (found.length > 1) throw new StrataError(ErrorCode.NotFound, `image id ${ref} is ambiguous: ${found.length} images start with it`);
+    }
+    throw new StrataError(ErrorCode.NotFound, `No such image: ${ref}`);
+  }
+
+  private tagLookup(ref: string): string | undefined {
+    try {
+      return this.tags[formatReference(parseReference(ref))];
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Stores a config; the same bytes give the same id, so storing twice is harmless. */
+  async add(config: ImageConfig): Promise<string> {
+    const bytes = Buffer.from(JSON.stringify(config));
+    const id = sha256(bytes);
+    if (!this.configs.has(id)) {
+      await writeFileAtomic(this.paths.image(id), bytes);
+      this.configs.set(id, config);
+    }
+    return id;
+  }
+
+  async remove(id: string): Promise<void> {
+    await fs.rm(this.paths.image(id), { force: true });
+    this.configs.delete(id);
+  }
+
+  async tag(target: string, id: string): Promise<string> {
+    const name = formatReference(parseReference(target));
+    await this.writeTags({ ...this.tags, [name]: id });
+    return name;
+  }
+
+  async untag(name: string): Promise<void> {
+    const next = { ...this.tags };
+    delete next[name];
+    await this.writeTags(next);
+  }
+
+  async dropTagsWhere(pred: (name: string, id: string) => boolean): Promise<string[]> {
+    const dropped = Object.entries(this.tags).filter(([k, v]) => pred(k, v)).map(([k]) => k);
+    if (dropped.length) {
+      const next = { ...this.tags };
+      for (const k of dropped) delete next[k];
+      await this.writeTags(next);
+    }
+    return dropped;
+  }
+
+  private async writeTags(next: Record<string, string>): Promise<void> {
+    const sorted = Object.fromEntries(Object.entries(next).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    await writeFileAtomic(this.paths.repositories, JSON.stringify(sorted, null, 2) + '\n');
+    this.tags = sorted;
+  }
+}

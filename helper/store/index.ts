@@ -1,0 +1,57 @@
+// The graph on disk (see shared/DESIGN.md): opening a store creates it (0700), claims it for this
+// helper, finishes or removes whatever a crash left half-done, and loads the index into memory.
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Containers } from './containers';
+import { Images } from './images';
+import { Layers } from './layers';
+import { lockStore, type StoreLock } from './lock';
+import { StorePaths } from './paths';
+import { repairStore } from './repair';
+
+export { StorePaths, DEFAULT_ROOT } from './paths';
+export type { LayerRecord } from './layers';
+export type { ContainerRecord } from './containers';
+
+export class Store {
+  readonly layers: Layers;
+  readonly images: Images;
+  readonly containers: Containers;
+  /** What start-up found and cleaned, for the log. */
+  repairs: string[] = [];
+
+  private constructor(readonly paths: StorePaths, private readonly lock: StoreLock) {
+    this.layers = new Layers(paths);
+    this.images = new Images(paths);
+    this.containers = new Containers(paths);
+  }
+
+  static async open(root: string): Promise<Store> {
+    const paths = new StorePaths(root);
+    await fs.mkdir(root, { recursive: true, mode: 0o700 });
+    // moby CVE-2021-41091: a store that other users can enter exposes setuid files in layers.
+    await fs.chmod(root, 0o700);
+    for (const dir of [paths.graph, paths.images, paths.containers, paths.tmp]) await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const lock = await lockStore(paths.pidFile, root);
+    const store = new Store(paths, lock);
+    try {
+      store.repairs = await repairStore(store);
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+    return store;
+  }
+
+  /** A fresh staging folder under tmp/; whatever is in tmp/ at start-up is unfinished work. */
+  async stage(): Promise<string> {
+    const dir = join(this.paths.tmp, randomBytes(8).toString('hex'));
+    await fs.mkdir(dir, { mode: 0o700 });
+    return dir;
+  }
+
+  async close(): Promise<void> {
+    await this.lock.release();
+  }
+}

@@ -1,0 +1,102 @@
+// The layers of the graph: graph/<chain id>/layer/ (an overlayfs upper dir) and graph/<id>/json.
+// A layer appears only complete: it is built in tmp/, flushed, and renamed into graph/ whole.
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { StrataError } from '../errors';
+import { ErrorCode } from '../protocol/errors';
+import { removeTree, syncTree, writeFileAtomic } from './atomic';
+import { SHA256_ID, hexOf } from './ids';
+import type { StorePaths } from './paths';
+
+/** graph/<id>/json, as on disk (the design's field names). */
+export interface LayerRecord {
+  id: string;
+  parent: string | null;
+  diff_id: string;
+  size: number;
+  created: string;
+  created_by: string;
+  comment: string;
+}
+
+export class Layers {
+  private readonly byId = new Map<string, LayerRecord>();
+
+  constructor(private readonly paths: StorePaths) {}
+
+  /** Loads every complete layer; returns the names of folders that are not complete layers. */
+  async load(): Promise<string[]> {
+    const bad: string[] = [];
+    for (const name of await fs.readdir(this.paths.graph)) {
+      const id = `sha256:${name}`;
+      if (!SHA256_ID.test(id)) { bad.push(name); continue; }
+      try {
+        const rec = JSON.parse(await fs.readFile(this.paths.layerJson(id), 'utf8')) as LayerRecord;
+        await fs.access(this.paths.layerFiles(id));
+        if (rec.id !== id) throw new Error('id mismatch');
+        this.byId.set(id, rec);
+      } catch {
+        bad.push(name);
+      }
+    }
+    return bad;
+  }
+
+  get(id: string): LayerRecord | undefined {
+    return this.byId.get(id);
+  }
+
+  list(): LayerRecord[] {
+    return [...this.byId.values()];
+  }
+
+  /** A full id, or a unique prefix of at least 4 hex digits (what `history` shows is 12). */
+  resolve(ref: string): LayerRecord {
+    const hex = hexOf(ref);
+    const exact = this.byId.get(`sha256:${hex}`);
+    if (exact) return exact;
+    const found = this.list().filter((l) => hexOf(l.id).startsWith(hex));
+    if (found.length === 1) return found[0];
+    if (found.length > 1) throw new StrataError(ErrorCode.NotFound, `layer id ${ref} is ambiguous: ${found.length} layers start with it`);
+    throw new StrataError(ErrorCode.NotFound, `no such layer: ${ref}`);
+  }
+
+  /** The chain from the base up to `id`, base first. */
+  chain(id: string): LayerRecord[] {
+    const out: LayerRecord[] = [];
+    for (let cur: string | null = id; cur; ) {
+      const rec = this.byId.get(cur);
+      if (!rec) throw new StrataError(ErrorCode.NotFound, `layer ${cur} is missing from the store`);
+      out.unshift(rec);
+      cur = rec.parent;
+    }
+    return out;
+  }
+
+  /**
+   * Moves a staged layer (stageDir/layer/ already filled) into graph/<id>. If the same layer
+   * already exists (same change on the same parent: same chain id) the stage is discarded.
+   */
+  async adopt(stageDir: string, rec: LayerRecord): Promise<{ record: LayerRecord; created: boolean }> {
+    const existing = this.byId.get(rec.id);
+    if (existing) {
+      await fs.rm(stageDir, { recursive: true, force: true });
+      return { record: existing, created: false };
+    }
+    await writeFileAtomic(join(stageDir, 'json'), JSON.stringify(rec, null, 2) + '\n', 0o600);
+    await syncTree(stageDir);
+    await fs.rename(stageDir, this.paths.layer(rec.id));
+    this.byId.set(rec.id, rec);
+    return { record: rec, created: true };
+  }
+
+  async remove(id: string): Promise<void> {
+    const dir = this.paths.layer(id);
+    this.byId.delete(id);
+    await removeTree(dir, `${dir}-removing`);
+  }
+
+  children(id: string): LayerRecord[] {
+    return this.list().filter((l) => l.parent === id);
+  }
+}

@@ -1,0 +1,30 @@
+// Where everything lives under a store root. Paths are built only from ids that passed the exact
+// patterns in ids.ts, never from a caller's string.
+import { join } from 'node:path';
+import { CONTAINER_ID, SHA256_ID, hexOf } from './ids';
+
+export const DEFAULT_ROOT = '/var/lib/strata';
+
+function checked(id: string, pattern: RegExp): string {
+  if (!pattern.test(id)) throw new Error(`internal: not an exact id: ${JSON.stringify(id)}`);
+  return hexOf(id);
+}
+
+export class StorePaths {
+  constructor(readonly root: string) {}
+  get graph() { return join(this.root, 'graph'); }
+  get images() { return join(this.root, 'images'); }
+  get containers() { return join(this.root, 'containers'); }
+  get tmp() { return join(this.root, 'tmp'); }
+  get repositories() { return join(this.root, 'repositories.json'); }
+  get pidFile() { return join(this.root, 'helper.pid'); }
+  get socket() { return join(this.root, 'helper.sock'); }
+  get log() { return join(this.root, 'helper.log'); }
+  layer(id: string) { return join(this.graph, checked(id, SHA256_ID)); }
+  layerFiles(id: string) { return join(this.layer(id), 'layer'); }
+  layerJson(id: string) { return join(this.layer(id), 'json'); }
+  image(id: string) { return join(this.images, `${checked(id, SHA256_ID)}.json`); }
+  container(id: string) { return join(this.containers, checked(id, CONTAINER_ID)); }
+  containerConfig(id: string) { return join(this.container(id), 'config.json'); }
+  containerUpper(id: string) { return join(this.container(id), 'upper'); }
+}

@@ -1,0 +1,120 @@
+// The article's transcript, end to end, with `docker` replaced by `strata`, on a busybox root fs
+// the test makes itself: import a tar, look at the layer folder, an interactive shell in a new
+// container through a real terminal, commit, look at the new layer, history, run the new image.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI, TestStore, busyboxTarball, sha256sum } from '../support/strata';
+import { PtySession } from '../support/pty';
+
+const work = mkdtempSync(join(tmpdir(), 'strata-transcript-'));
+let store: TestStore;
+let tarball: { rootfs: string; tar: string };
+let imageId = '';
+let firstShortId = '';
+
+before(() => {
+  store = TestStore.create('transcript');
+  tarball = busyboxTarball(work);
+});
+after(async () => { await store.close(); });
+
+const PROMPT = /root@([0-9a-f]{12}):\/# $/;
+
+test('tar -c . | strata import - busybox64 prints the new image id', async () => {
+  const out = await store.ok(['import', '-', 'busybox64'], { input: readFileSync(tarball.tar) });
+  assert.match(out, /^sha256:[0-9a-f]{64}\n$/);
+  imageId = out.trim();
+  const images = await store.ok(['images']);
+  assert.match(images, /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\n/);
+  assert.match(images, new RegExp(`busybox64\\s+latest\\s+${imageId.slice(7, 19)}\\s`));
+});
+
+test('the layer is a plain folder in the graph holding the root fs, and its diff_id is sha256sum of the tar', async () => {
+  const detail = JSON.parse(await store.ok(['inspect', '--type', 'image', 'busybox64']))[0];
+  assert.equal(detail.id, imageId);
+  assert.equal(detail.layers.length, 1);
+  const layer = detail.layers[0];
+  assert.equal(layer.diffId, sha256sum(tarball.tar));
+  assert.equal(layer.id, layer.diffId, 'a base layer\'s chain id is its diff_id');
+  assert.equal(layer.path, join(store.root, 'graph', layer.id.slice(7), 'layer'));
+  assert.deepEqual(readdirSync(layer.path).sort(), readdirSync(tarball.rootfs).sort());
+});
+
+test('strata run -i -t busybox64 /usr/bin/env bash: a shell in a new container whose hostname is its id', async () => {
+  const term = new PtySession(process.execPath, [CLI, '--root', store.root, 'run', '-i', '-t', 'busybox64', '/usr/bin/env', 'bash'], { cols: 91, rows: 27 });
+  try {
+    const prompt = await term.waitFor(PROMPT);
+    firstShortId = prompt[1];
+    assert.equal((await term.run('hostname', PROMPT)).trim(), firstShortId, 'hostname is the short id');
+    assert.match((await term.run('tty', PROMPT)).trim(), /^\/dev\/pts\/\d+$/, 'the shell has a real terminal');
+    assert.equal((await term.run('stty size', PROMPT)).trim(), '27 91', 'the window size is seen');
+    term.resize(120, 40);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await term.run('stty size', PROMPT)).trim(), '40 120', 'the window size follows the client');
+    const beforeSleep = term.output.length;
+    term.type('sleep 100\r');
+    await term.waitFor(/sleep 100\r?\n/, beforeSleep);
+    term.type('\x03');
+    await term.waitFor(PROMPT, beforeSleep + 10);
+    assert.match(await term.run('echo survived $((6*7))', PROMPT), /survived 42/, 'Ctrl-C stopped sleep, not the shell');
+    await term.run('echo hello > /hello; rm /etc/motd', PROMPT);
+    term.type('exit\r');
+    assert.equal(await term.exited, 0, 'strata run exits with the shell\'s exit code');
+  } finally {
+    term.kill();
+  }
+  const ps = await store.ok(['ps', '-a']);
+  assert.match(ps, new RegExp(`^${firstShortId}\\s+busybox64\\s+"/usr/bin/env bash"\\s.*Exited \\(0\\)`, 'm'));
+});
+
+test('a second run gets a different id', async () => {
+  const second = (await store.ok(['run', '--rm', 'busybox64', 'hostname'])).trim();
+  assert.match(second, /^[0-9a-f]{12}$/);
+  assert.notEqual(second, firstShortId);
+});
+
+test('strata diff shows the container\'s changes, without the init files', async () => {
+  const lines = (await store.ok(['diff', firstShortId])).trim().split('\n');
+  assert.ok(lines.includes('A /hello'), lines.join('\n'));
+  assert.ok(lines.includes('C /etc'), lines.join('\n'));
+  assert.ok(lines.includes('D /etc/motd'), lines.join('\n'));
+  for (const hidden of ['/etc/hostname', '/etc/hosts', '/etc/resolv.conf']) assert.ok(!lines.some((l) => l.endsWith(hidden)), `${hidden} must not be in the diff`);
+});
+
+test('strata commit stores only the difference as a new layer folder', async () => {
+  const out = await store.ok(['commit', '-m', 'hello and no motd', firstShortId, 'busybox_and_hello']);
+  assert.match(out, /^sha256:[0-9a-f]{64}\n$/);
+  const detail = JSON.parse(await store.ok(['inspect', '--type', 'image', 'busybox_and_hello']))[0];
+  assert.equal(detail.layers.length, 2);
+  const [base, top] = detail.layers;
+  assert.equal(top.parent, base.id);
+  const layerDir = join(store.root, 'graph', top.id.slice(7), 'layer');
+  const listing = readdirSync(layerDir).sort();
+  assert.ok(listing.includes('hello') && listing.includes('etc'), listing.join(' '));
+  assert.ok(!listing.includes('bin'), 'unchanged folders are not copied into the new layer');
+  assert.equal(readFileSync(join(layerDir, 'hello'), 'utf8'), 'hello\n');
+  const whiteout = lstatSync(join(layerDir, 'etc/motd'));
+  assert.ok(whiteout.isCharacterDevice() && whiteout.rdev === 0, 'the deleted motd is an overlayfs whiteout (0/0 char device)');
+  assert.deepEqual(readdirSync(join(layerDir, 'etc')), ['motd'], 'only the whiteout, no init files');
+  const changes = (await store.ok(['diff', '--layer', top.id.slice(7, 19)])).trim().split('\n');
+  assert.ok(changes.includes('A /hello') && changes.includes('D /etc/motd'), changes.join('\n'));
+});
+
+test('strata history shows both layers, newest first, with sizes and comments', async () => {
+  const lines = (await store.ok(['history', 'busybox_and_hello'])).trimEnd().split('\n');
+  assert.match(lines[0], /^LAYER\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
+  assert.equal(lines.length, 3);
+  assert.match(lines[1], /^[0-9a-f]{12}\s+.*ago\s+\/usr\/bin\/env bash\s+6B\s+hello and no motd$/);
+  assert.match(lines[2], /^[0-9a-f]{12}\s+.*ago\s+[\d.]+MB\s+Imported from -$/);
+});
+
+test('the committed image runs and shows the change', async () => {
+  assert.equal(await store.ok(['run', '--rm', 'busybox_and_hello', 'cat', '/hello']), 'hello\n');
+  const gone = await store.cli(['run', '--rm', 'busybox_and_hello', 'cat', '/etc/motd']);
+  assert.equal(gone.code, 1);
+  assert.match(gone.stderr, /No such file or directory/);
+  assert.equal((await store.cli(['run', '--rm', 'busybox64', 'sh', '-c', 'exit 3'])).code, 3, 'the exit code of the command is the exit code of strata run');
+});
