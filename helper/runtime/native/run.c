@@ -1,0 +1,44 @@
+/* strata-shim run: start a container. The parent stays in the host's namespaces and supervises;
+ * the child, made by clone3 with new mount, pid, uts, ipc (and network, unless --net host)
+ * namespaces, is pid 1 of the container: it builds the root (rootfs.c, dev.c), pivots into it,
+ * masks what must not be seen (harden.c), then becomes the command (child.c). */
+#include "shim.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void run_child(const struct opts *o, int sync) {
+  child_init(sync);
+  setup_rootfs(o);
+  mask_and_protect();
+  finish_and_exec(o, 0);
+}
+
+int cmd_run(struct opts *o) {
+  parent_signals_init();
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    ctl_report("error socketpair: %s", strerror(errno));
+    ctl_report("exit %d", EXIT_SETUP);
+    return EXIT_SETUP;
+  }
+  unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+  if (!o->net_host) flags |= CLONE_NEWNET;
+  int pidfd = -1;
+  pid_t pid = spawn_child(flags, &pidfd);
+  if (pid < 0) {
+    ctl_report("error clone3 (new namespaces): %s", strerror(errno));
+    ctl_report("exit %d", EXIT_SETUP);
+    return EXIT_SETUP;
+  }
+  if (pid == 0) {
+    close(sv[0]);
+    run_child(o, sv[1]);
+    _exit(EXIT_SETUP);
+  }
+  close(sv[1]);
+  return start_and_supervise(o, pid, pidfd, sv[0], 0);
+}

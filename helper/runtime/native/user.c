@@ -1,0 +1,149 @@
+/* --user NAME|UID[:GROUP|GID], resolved from the container's /etc/passwd and /etc/group by hand.
+ * Never getpwnam: it would load NSS modules named by the container's nsswitch.conf, i.e. run code
+ * from the image inside this host binary while it is still root with every capability. */
+#include "shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_DB (4 << 20)
+
+/* Reads a small regular file. O_NONBLOCK and the S_ISREG check: the image may have made it a
+ * FIFO or a device to hang or confuse us. A missing file is an empty database. */
+static char *read_db(const char *path) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return errno == ENOENT ? calloc(1, 1) : NULL;
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_DB) {
+    close(fd);
+    return NULL;
+  }
+  char *buf = malloc((size_t)st.st_size + 1);
+  size_t len = 0;
+  ssize_t n;
+  while (buf && len < (size_t)st.st_size && (n = read(fd, buf + len, (size_t)st.st_size - len)) > 0) len += (size_t)n;
+  close(fd);
+  if (buf) buf[len] = '\0';
+  return buf;
+}
+
+/* Splits one line into at most `max` ':'-separated fields in place; returns the count. */
+static int split_fields(char *line, char **f, int max) {
+  int n = 0;
+  f[n++] = line;
+  for (char *p = line; *p && n < max; p++)
+    if (*p == ':') {
+      *p = '\0';
+      f[n++] = p + 1;
+    }
+  return n;
+}
+
+static int parse_id(const char *s, unsigned *out) {
+  if (!*s) return -1;
+  char *end;
+  errno = 0;
+  unsigned long v = strtoul(s, &end, 10);
+  if (errno || *end || v > 0x7fffffffUL || s[0] == '-') return -1;
+  *out = (unsigned)v;
+  return 0;
+}
+
+/* Calls fn for each line's fields; stops when fn returns non-zero. */
+static void each_entry(char *db, int nfields, int (*fn)(char **f, void *ctx), void *ctx) {
+  char *save = NULL;
+  for (char *line = strtok_r(db, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    if (line[0] == '#') continue;
+    char *f[8] = {0};
+    if (split_fields(line, f, nfields) < nfields) continue;
+    if (fn(f, ctx)) return;
+  }
+}
+
+struct pw_query {
+  const char *name;
+  unsigned uid;
+  int by_id, found;
+  char matched[256];
+  unsigned puid, pgid;
+};
+
+static int pw_match(char **f, void *ctx) {
+  struct pw_query *q = ctx;
+  unsigned uid, gid;
+  if (parse_id(f[2], &uid) || parse_id(f[3], &gid)) return 0;
+  if (q->by_id ? uid != q->uid : strcmp(f[0], q->name) != 0) return 0;
+  q->found = 1;
+  q->puid = uid;
+  q->pgid = gid;
+  snprintf(q->matched, sizeof q->matched, "%s", f[0]);
+  return 1;
+}
+
+struct gr_query {
+  const char *name; /* group name to find, or NULL */
+  const char *member; /* user whose supplementary groups are wanted, or NULL */
+  int found;
+  unsigned gid;
+  struct user *u;
+};
+
+static int gr_match(char **f, void *ctx) {
+  struct gr_query *q = ctx;
+  unsigned gid;
+  if (parse_id(f[2], &gid)) return 0;
+  if (q->name) {
+    if (strcmp(f[0], q->name) != 0) return 0;
+    q->found = 1;
+    q->gid = gid;
+    return 1;
+  }
+  char *save = NULL;
+  for (char *m = strtok_r(f[3], ",", &save); m; m = strtok_r(NULL, ",", &save))
+    if (strcmp(m, q->member) == 0 && q->u->ngroups < MAX_GROUPS) {
+      q->u->groups[q->u->ngroups++] = gid;
+      break;
+    }
+  return 0;
+}
+
+void resolve_user(const char *spec, struct user *u) {
+  char buf[512];
+  memset(u, 0, sizeof *u);
+  snprintf(buf, sizeof buf, "%s", spec[0] ? spec : "0");
+  char *group = strchr(buf, ':');
+  if (group) *group++ = '\0';
+  char *passwd = read_db("/etc/passwd");
+  if (!passwd) child_fail(EXIT_SETUP, "unable to read the container's /etc/passwd");
+  struct pw_query pq = {.name = buf};
+  pq.by_id = parse_id(buf, &pq.uid) == 0;
+  each_entry(passwd, 7, pw_match, &pq);
+  free(passwd);
+  if (!pq.found && !pq.by_id) child_fail(EXIT_SETUP, "unable to find user %s: no matching entries in passwd file", buf);
+  u->uid = pq.found ? pq.puid : pq.uid;
+  u->gid = pq.found ? pq.pgid : 0;
+  char *grdb = read_db("/etc/group");
+  if (!grdb) child_fail(EXIT_SETUP, "unable to read the container's /etc/group");
+  if (group) {
+    unsigned gid;
+    if (parse_id(group, &gid) == 0) {
+      u->gid = gid;
+    } else {
+      struct gr_query gq = {.name = group};
+      each_entry(grdb, 4, gr_match, &gq);
+      if (!gq.found) child_fail(EXIT_SETUP, "unable to find group %s: no matching entries in group file", group);
+      u->gid = gq.gid;
+    }
+  } else if (pq.found) {
+    /* supplementary groups only when the group was not given, as runc does */
+    struct gr_query gq = {.member = pq.matched, .u = u};
+    each_entry(grdb, 4, gr_match, &gq);
+  }
+  free(grdb);
+}
