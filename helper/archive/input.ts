@@ -1,0 +1,244 @@
+// The byte side of an import: detect gzip by its magic bytes, decompress, hash and count the
+// uncompressed bytes exactly as they stream (diff_id is their sha256, as `sha256sum` of the plain
+// tar and `docker import` give), and hand them out in exact-size reads to the tar reader. The total
+// is capped before anything downstream sees it, so a gzip bomb stops at maxTotalBytes.
+import { createHash, type Hash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { StrataError } from '../errors';
+import { ErrorCode } from '../protocol/errors';
+import { badArchive, formatBytes, limitExceeded } from './limits';
+
+type Chunks = AsyncIterator<Buffer>;
+
+// Progress is reported at most once per PROGRESS_STEP bytes, and once at the end: a 4 GB layer read
+// in 64 KiB chunks would otherwise make 65536 progress events for the client.
+const PROGRESS_STEP = 1024 * 1024;
+
+async function* counted(input: NodeJS.ReadableStream, onProgress?: (bytesRead: number) => void): AsyncGenerator<Buffer> {
+  let n = 0;
+  let reported = 0;
+  for await (const chunk of input) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    n += b.length;
+    if (onProgress && n - reported >= PROGRESS_STEP) {
+      reported = n;
+      onProgress(n);
+    }
+    yield b;
+  }
+  if (onProgress && n !== reported) onProgress(n);
+}
+
+// Formats we recognise only to say so clearly instead of "bad header checksum". (A tar starts with
+// its first entry's name; these magics are not plausible names, and bzip2's "BZh" is checked with
+// its block magic so that a tar whose first file is called "BZh..." still reads as a tar.)
+const OTHER_COMPRESSION: [(number | null)[], string][] = [
+  [[0x28, 0xb5, 0x2f, 0xfd], 'zstd'],
+  [[0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], 'xz'],
+  [[0x42, 0x5a, 0x68, null, 0x31, 0x41, 0x59, 0x26, 0x53, 0x59], 'bzip2'],
+];
+const SNIFF_BYTES = 10;
+
+function startsWith(b: Buffer, magic: (number | null)[]): boolean {
+  return b.length >= magic.length && magic.every((m, i) => m === null || b[i] === m);
+}
+
+/**
+ * The uncompressed chunks of `input` (plain tar or gzip). `onProgress` gets the count of bytes read
+ * from `input` itself, i.e. compressed bytes for a .tar.gz, which is what a caller knows the size of
+ * (every MiB or so, and at the end).
+ */
+export async function openInput(input: NodeJS.ReadableStream, onProgress?: (bytesRead: number) => void, signal?: AbortSignal): Promise<Chunks> {
+  const raw = counted(input, onProgress);
+  const head: Buffer[] = [];
+  let headLen = 0;
+  let done = false;
+  while (headLen < SNIFF_BYTES) {
+    const r = await (signal ? raceAbort(raw.next(), signal) : raw.next());
+    if (r.done) {
+      done = true;
+      break;
+    }
+    head.push(r.value);
+    headLen += r.value.length;
+  }
+  const first = Buffer.concat(head);
+  async function* replay(): AsyncGenerator<Buffer> {
+    if (first.length) yield first;
+    if (done) return;
+    for (;;) {
+      const r = await raw.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  for (const [magic, name] of OTHER_COMPRESSION) {
+    if (startsWith(first, magic)) {
+      void raw.return(undefined).catch(() => undefined);
+      throw badArchive(`the layer is ${name}-compressed; only plain tar and gzip are supported (decompress it first)`);
+    }
+  }
+  if (!startsWith(first, [0x1f, 0x8b])) return replay();
+  const gunzip = createGunzip();
+  Readable.from(replay(), { objectMode: false }).on('error', (err) => gunzip.destroy(err)).pipe(gunzip);
+  return gunzipChunks(gunzip);
+}
+
+async function* gunzipChunks(gunzip: NodeJS.ReadableStream): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of gunzip) yield chunk as Buffer;
+  } catch (err) {
+    if (err instanceof StrataError) throw err;
+    const code = (err as { code?: string }).code ?? '';
+    if (code.startsWith('Z_') || code === 'ERR_ZLIB_INITIALIZATION_FAILED') {
+      throw badArchive(`bad gzip data: ${(err as Error).message}`, err);
+    }
+    throw err;
+  }
+}
+
+/**
+ * Exact-size reads over the uncompressed stream. Every byte that arrives is hashed and counted,
+ * including any padding or junk after the end-of-archive blocks (drain() reads to the end), so the
+ * digest is that of the whole stream.
+ */
+export class ByteReader {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private ended = false;
+  private readonly hash: Hash | null;
+  /** Uncompressed bytes received so far. */
+  total = 0;
+  /** Uncompressed bytes handed out so far (the offset of the next read). */
+  offset = 0;
+
+  constructor(
+    private readonly source: Chunks,
+    private readonly maxTotalBytes: number,
+    private readonly signal?: AbortSignal,
+    hash = true,
+  ) {
+    this.hash = hash ? createHash('sha256') : null;
+  }
+
+  private async fill(): Promise<boolean> {
+    if (this.ended) return false;
+    const r = await (this.signal ? raceAbort(this.source.next(), this.signal) : this.source.next());
+    if (r.done) {
+      this.ended = true;
+      return false;
+    }
+    const chunk = r.value;
+    this.total += chunk.length;
+    if (this.total > this.maxTotalBytes) {
+      throw limitExceeded(`the layer is larger than the limit of ${formatBytes(this.maxTotalBytes)} uncompressed`);
+    }
+    this.hash?.update(chunk);
+    if (chunk.length) {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+    }
+    return true;
+  }
+
+  /** Exactly n bytes, or null if the stream ended before any of them; throws if it ends midway. */
+  async readExact(n: number): Promise<Buffer | null> {
+    if (n === 0) return Buffer.alloc(0);
+    while (this.buffered < n) {
+      if (!(await this.fill())) {
+        if (this.buffered === 0) return null;
+        throw badArchive(`truncated: the data ends ${n - this.buffered} bytes short at offset ${this.offset + this.buffered}`);
+      }
+    }
+    return this.take(n);
+  }
+
+  /** Between 1 and max bytes; throws at the end of the stream. */
+  async readSome(max: number): Promise<Buffer> {
+    while (this.buffered === 0) {
+      if (!(await this.fill())) throw badArchive(`truncated: the data ends at offset ${this.offset}`);
+    }
+    return this.take(Math.min(max, this.buffered));
+  }
+
+  async skip(n: number): Promise<void> {
+    while (n > 0) n -= (await this.readSome(n)).length;
+  }
+
+  /** Reads (and hashes) everything left. */
+  async drain(): Promise<void> {
+    this.chunks = [];
+    this.buffered = 0;
+    while (await this.fill()) {
+      this.chunks = [];
+      this.buffered = 0;
+    }
+  }
+
+  /**
+   * Stops reading. Not awaited: a cancelled read may still be pending on a stalled input, and an
+   * async generator finishes its return() only after that read; the caller destroys the input.
+   */
+  close(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.source.return?.(undefined).catch(() => undefined);
+  }
+
+  digest(): string {
+    return `sha256:${this.hash!.digest('hex')}`;
+  }
+
+  private take(n: number): Buffer {
+    this.offset += n;
+    this.buffered -= n;
+    const first = this.chunks[0];
+    if (first.length === n) {
+      this.chunks.shift();
+      return first;
+    }
+    if (first.length > n) {
+      this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const c = this.chunks[0];
+      const want = n - filled;
+      if (c.length <= want) {
+        c.copy(out, filled);
+        filled += c.length;
+        this.chunks.shift();
+      } else {
+        c.copy(out, filled, 0, want);
+        this.chunks[0] = c.subarray(want);
+        filled += want;
+      }
+    }
+    return out;
+  }
+}
+
+export function cancelled(): StrataError {
+  return new StrataError(ErrorCode.Cancelled, 'import cancelled');
+}
+
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(cancelled());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(cancelled());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}

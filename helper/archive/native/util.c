@@ -1,0 +1,96 @@
+// strata-xattr: errors, memory, input, and the one path resolver every command uses.
+#include "common.h"
+
+void die(const char *what, const char *path) {
+  fprintf(stderr, "strata-xattr: %s %s: %s\n", what, path, strerror(errno));
+  exit(1);
+}
+
+void fail(const char *why, const char *path) {
+  fprintf(stderr, "strata-xattr: %s: %s\n", path, why);
+  exit(1);
+}
+
+void *xrealloc(void *p, size_t n) {
+  void *q = realloc(p, n);
+  if (q == NULL) {
+    fprintf(stderr, "strata-xattr: out of memory\n");
+    exit(1);
+  }
+  return q;
+}
+
+char *read_all_stdin(size_t *len) {
+  size_t cap = 1 << 16, n = 0;
+  char *buf = xrealloc(NULL, cap + 1);
+  for (;;) {
+    if (n == cap) {
+      cap *= 2;
+      buf = xrealloc(buf, cap + 1);
+    }
+    ssize_t r = read(0, buf + n, cap - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) die("read", "stdin");
+    if (r == 0) break;
+    n += (size_t)r;
+  }
+  buf[n] = '\0';
+  *len = n;
+  return buf;
+}
+
+long long number(const char *s, const char *path) {
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (errno || *s == '\0' || *end != '\0') {
+    errno = EINVAL;
+    die("bad number for", path);
+  }
+  return v;
+}
+
+int root_fd = -1;
+static int parent_fd = -1;
+static char *parent_path;
+
+// Opens the parent of `path` beneath the root (refusing symlinks and escapes in the kernel) and
+// returns its fd, or -1 with errno set; *leaf gets the last component. The root itself is ".".
+int try_open_parent(const char *path, const char **leaf) {
+  if (path[0] == '\0' || path[0] == '/') {
+    errno = EINVAL;
+    return -1;
+  }
+  const char *slash = strrchr(path, '/');
+  const char *parent = ".";
+  size_t plen = 1;
+  *leaf = path;
+  if (slash != NULL) {
+    parent = path;
+    plen = (size_t)(slash - path);
+    *leaf = slash + 1;
+  }
+  int is_root = strcmp(path, ".") == 0;
+  if ((!is_root && (strcmp(*leaf, ".") == 0 || strcmp(*leaf, "..") == 0)) || (*leaf)[0] == '\0') {
+    errno = EINVAL;
+    return -1;
+  }
+  if (parent_fd >= 0 && parent_path != NULL && strlen(parent_path) == plen && memcmp(parent_path, parent, plen) == 0) return parent_fd;
+  if (parent_fd >= 0) close(parent_fd);
+  parent_path = xrealloc(parent_path, plen + 1);
+  memcpy(parent_path, parent, plen);
+  parent_path[plen] = '\0';
+  struct open_how how = {
+      .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+      .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+  };
+  parent_fd = (int)syscall(SYS_openat2, root_fd, parent_path, &how, sizeof how);
+  if (parent_fd < 0) parent_path[0] = '\0';
+  return parent_fd;
+}
+
+int open_parent(const char *path, const char **leaf) {
+  int fd = try_open_parent(path, leaf);
+  if (fd < 0) die("open parent of", path);
+  return fd;
+}

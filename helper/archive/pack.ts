@@ -1,0 +1,241 @@
+// The CANONICAL tar of an upper-form layer directory. For a layer Strata makes (commit, the built-in
+// image, later save/push) diff_id is defined as the sha256 of exactly these bytes: the same
+// directory always gives the same bytes, so the same change on the same parent gives the same layer
+// id. (An imported layer keeps the sha256 of the bytes it was imported from instead; re-packing it
+// gives a different, equally valid tar, as re-tarring does in Docker.)
+//
+// The fixed choices:
+//  - entries sorted bytewise by path (parent before child); an opaque directory's `.wh..wh..opq`
+//    right after the directory; no entry for the root itself; names without './', dirs end in '/'
+//  - POSIX ustar headers, numeric uid/gid with empty uname/gname, mode & 07777, mtime in whole
+//    seconds from disk (truncated, as Docker does); zero-filled octal fields
+//  - PAX records (sorted by key) only when needed: a name or link target over 100 bytes, an
+//    id/size/mtime the octal field cannot hold, and allowlisted xattrs as SCHILY.xattr.<name>
+//  - a 0/0 character device becomes `.wh.<name>`: an empty regular file, mode 0, 0:0, mtime 0;
+//    `.wh..wh..opq` likewise (Docker stamps these with the current time, which makes its tars
+//    irreproducible; notes/layers.md)
+//  - regular files with several names inside the layer: the first by path is the file, the others
+//    are hard links to it. Whiteouts are never treated as links: on this kernel all 0/0 whiteouts of
+//    an upper dir can share one inode.
+//  - sockets are left out (tar cannot hold one; Docker skips them too); device nodes are refused,
+//    as they are on import
+//  - the two zero end blocks, and nothing after them
+import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { StrataError } from '../errors';
+import { ErrorCode } from '../protocol/errors';
+import { OPAQUE_MARKER, WHITEOUT_PREFIX } from './entry-name';
+import { baseOf, compareBytes, joinRel, parentOf, quote } from './fspath';
+import { ByteReader } from './input';
+import { BLOCK, MAX_OCTAL_11, MAX_OCTAL_7, encodeHeader, padding, paxRecord } from './tar-format';
+import { catFiles, checkFaithful, OPAQUE_XATTR, walkTree, xattrAllowed, type WalkEntry } from './xattr';
+
+interface Item {
+  /** Sort key: the tar name without a trailing '/' (an opaque marker: its dir + '\0'). */
+  key: string;
+  name: string;
+  typeflag: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+  linkname: string;
+  /** The walk entry whose data or xattrs the item carries (none for whiteouts and markers). */
+  source: WalkEntry | null;
+}
+
+function marker(key: string, name: string): Item {
+  return { key, name, typeflag: '0', mode: 0, uid: 0, gid: 0, size: 0, mtime: 0, linkname: '', source: null };
+}
+
+/** The layer's entries as canonical tar items, in tar order. */
+export function layerItems(entries: WalkEntry[]): Item[] {
+  const items: Item[] = [];
+  for (const e of entries) {
+    checkFaithful(e);
+    const opaque = e.kind === 'dir' && e.xattrs.get(OPAQUE_XATTR)?.toString('latin1') === 'y';
+    if (e.path === '.') {
+      if (opaque) items.push(marker('\0', OPAQUE_MARKER));
+      continue;
+    }
+    if (e.kind !== 'whiteout' && baseOf(e.path).startsWith(WHITEOUT_PREFIX)) {
+      // In a tar this name would read back as a deletion (a container could otherwise make a
+      // committed image delete files by creating ".wh.<name>"), so it cannot be stored.
+      throw new StrataError(ErrorCode.BadArchive, `${quote(e.path)}: names starting with ${WHITEOUT_PREFIX} are reserved for whiteouts and cannot be stored in a layer`);
+    }
+    const base = { mode: e.mode & 0o7777, uid: e.uid, gid: e.gid, size: 0, mtime: e.mtimeSec, linkname: '', source: e };
+    switch (e.kind) {
+      case 'whiteout': {
+        const name = joinRel(parentOf(e.path), WHITEOUT_PREFIX + baseOf(e.path));
+        items.push(marker(name, name));
+        break;
+      }
+      case 'dir':
+        items.push({ ...base, key: e.path, name: `${e.path}/`, typeflag: '5' });
+        if (opaque) items.push(marker(`${e.path}\0`, `${e.path}/${OPAQUE_MARKER}`));
+        break;
+      case 'file':
+        items.push({ ...base, key: e.path, name: e.path, typeflag: '0', size: e.size });
+        break;
+      case 'symlink':
+        items.push({ ...base, key: e.path, name: e.path, typeflag: '2', linkname: e.linkTarget });
+        break;
+      case 'fifo':
+        items.push({ ...base, key: e.path, name: e.path, typeflag: '6' });
+        break;
+      case 'socket':
+        break;
+      default:
+        throw new StrataError(ErrorCode.BadArchive, `${quote(e.path)} is a device node; device nodes are not allowed in layers`);
+    }
+  }
+  items.sort((a, b) => compareBytes(a.key, b.key));
+  // Hard links: the first name of an inode (in tar order) carries the data.
+  const firstName = new Map<number, string>();
+  for (const item of items) {
+    const e = item.source;
+    if (!e || e.kind !== 'file' || e.nlink < 2) continue;
+    const first = firstName.get(e.ino);
+    if (first === undefined) firstName.set(e.ino, item.name);
+    else Object.assign(item, { typeflag: '1', size: 0, linkname: first });
+  }
+  return items;
+}
+
+/** The PAX records an item needs (sorted by key), or null. */
+function paxFor(item: Item): Buffer | null {
+  const records: [string, Buffer][] = [];
+  const text = (k: string, v: string) => records.push([k, Buffer.from(v, 'latin1')]);
+  if (item.name.length > 100) text('path', item.name);
+  if (item.linkname.length > 100) text('linkpath', item.linkname);
+  if (item.uid > MAX_OCTAL_7) text('uid', String(item.uid));
+  if (item.gid > MAX_OCTAL_7) text('gid', String(item.gid));
+  if (item.size > MAX_OCTAL_11) text('size', String(item.size));
+  if (item.mtime < 0 || item.mtime > MAX_OCTAL_11) text('mtime', String(item.mtime));
+  const e = item.source;
+  if (e && item.typeflag !== '1') {
+    for (const [name, value] of e.xattrs) if (xattrAllowed(name, e.kind)) records.push([`SCHILY.xattr.${name}`, value]);
+  }
+  if (records.length === 0) return null;
+  records.sort((a, b) => compareBytes(a[0], b[0]));
+  return Buffer.concat(records.map(([k, v]) => paxRecord(k, v)));
+}
+
+function headers(item: Item): Buffer[] {
+  const out: Buffer[] = [];
+  const pax = paxFor(item);
+  if (pax) {
+    const paxName = `PaxHeaders/${baseOf(item.name.replace(/\/$/, ''))}`.slice(0, 100);
+    out.push(encodeHeader({ name: paxName, mode: 0o644, uid: 0, gid: 0, size: pax.length, mtime: 0, typeflag: 'x', linkname: '', devmajor: 0, devminor: 0 }));
+    out.push(pax, Buffer.alloc(padding(pax.length)));
+  }
+  out.push(
+    encodeHeader({
+      name: item.name.slice(0, 100),
+      mode: item.mode,
+      uid: item.uid > MAX_OCTAL_7 ? 0 : item.uid,
+      gid: item.gid > MAX_OCTAL_7 ? 0 : item.gid,
+      size: item.size > MAX_OCTAL_11 ? 0 : item.size,
+      mtime: item.mtime < 0 || item.mtime > MAX_OCTAL_11 ? 0 : item.mtime,
+      typeflag: item.typeflag,
+      linkname: item.linkname.slice(0, 100),
+      devmajor: 0,
+      devminor: 0,
+    }),
+  );
+  return out;
+}
+
+/** Writes to a stream with backpressure, hashing exactly what is written. */
+class HashingSink {
+  private readonly hash = createHash('sha256');
+  private pending: Buffer[] = [];
+  private pendingLen = 0;
+  private error: Error | null = null;
+
+  constructor(private readonly out: NodeJS.WritableStream) {
+    out.on('error', (err: Error) => (this.error ??= err));
+  }
+
+  async write(buf: Buffer): Promise<void> {
+    if (buf.length === 0) return;
+    this.pending.push(buf);
+    this.pendingLen += buf.length;
+    if (this.pendingLen >= 1 << 16) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.error) throw this.error;
+    if (this.pendingLen === 0) return;
+    const chunk = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingLen);
+    this.pending = [];
+    this.pendingLen = 0;
+    this.hash.update(chunk);
+    if (!this.out.write(chunk)) await this.settle('drain');
+  }
+
+  async end(): Promise<string> {
+    await this.flush();
+    this.out.end();
+    await this.settle('finish');
+    return `sha256:${this.hash.digest('hex')}`;
+  }
+
+  /** Waits for `event`, or fails if the stream errors or closes first. */
+  private settle(event: string): Promise<void> {
+    if (this.error) return Promise.reject(this.error);
+    return new Promise((resolve, reject) => {
+      const done = (err?: Error) => {
+        this.out.off(event, ok);
+        this.out.off('error', fail);
+        this.out.off('close', closed);
+        if (err) reject(err);
+        else resolve();
+      };
+      const ok = () => done();
+      const fail = (err: Error) => done(err);
+      const closed = () => done(event === 'finish' ? undefined : new Error('the output stream closed'));
+      this.out.once(event, ok);
+      this.out.once('error', fail);
+      this.out.once('close', closed);
+    });
+  }
+}
+
+/** Writes the canonical tar of `layerDir` to `out` (and ends it); diffId is the sha256 of those bytes. */
+export async function packLayer(layerDir: string, out: NodeJS.WritableStream): Promise<{ diffId: string; size: number }> {
+  const items = layerItems(await walkTree(layerDir));
+  const sink = new HashingSink(out);
+  const withData = items.filter((it) => it.typeflag === '0' && it.size > 0);
+  // All file contents come from one strata-xattr process, in tar order.
+  const cat = withData.length ? catFiles(layerDir, withData.map((it) => ({ path: it.source!.path, size: it.size }))) : null;
+  const data = cat ? new ByteReader(cat.chunks, Number.MAX_SAFE_INTEGER, undefined, false) : null;
+  let size = 0;
+  try {
+    for (const item of items) {
+      for (const h of headers(item)) await sink.write(h);
+      if (item.typeflag !== '0' || item.size === 0) continue;
+      size += item.size;
+      for (let left = item.size; left > 0; ) {
+        const chunk = await data!.readSome(Math.min(left, 1 << 20));
+        await sink.write(chunk);
+        left -= chunk.length;
+      }
+      await sink.write(Buffer.alloc(padding(item.size)));
+    }
+    await sink.write(Buffer.alloc(2 * BLOCK));
+    await cat?.done;
+    return { diffId: await sink.end(), size };
+  } catch (err) {
+    cat?.stop();
+    // A short read usually means the tool stopped; its own message names the file.
+    throw (cat && (await cat.done.then(() => null, (e: unknown) => e))) ?? err;
+  }
+}
+
+/** The canonical diff_id and size of a layer directory, without keeping the tar. */
+export async function digestLayer(layerDir: string): Promise<{ diffId: string; size: number }> {
+  const discard = new Writable({ write: (_chunk, _enc, cb) => cb() });
+  return packLayer(layerDir, discard);
+}

@@ -1,0 +1,66 @@
+// strata-xattr, the archive module's native tool: it resolves every path beneath its root in the
+// kernel (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), whatever the TypeScript side asks.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { catFiles, OpBatch, statPaths, walkTree } from '../../helper/archive/xattr';
+import { makeTmp, removeTmp } from '../support/archive-fs';
+
+test('apply refuses a path through a symlink or out of its root, and changes nothing there', async () => {
+  const tmp = makeTmp();
+  try {
+    await fsp.mkdir(join(tmp, 'root'));
+    await fsp.mkdir(join(tmp, 'outside'));
+    await fsp.writeFile(join(tmp, 'outside/f'), 'x');
+    await fsp.symlink('../outside', join(tmp, 'root/l'));
+    for (const [label, path] of [['through a symlink', 'l/f'], ['dot-dot', '../outside/f'], ['absolute', join(tmp, 'outside/f')]]) {
+      const batch = new OpBatch();
+      batch.setXattr(path, 'user.pwned', Buffer.from('y'));
+      await assert.rejects(batch.run(join(tmp, 'root')), /strata-xattr: (open parent of|bad path)/, label);
+      const w = new OpBatch();
+      w.whiteout(path.replace(/f$/, 'g'));
+      await assert.rejects(w.run(join(tmp, 'root')), /strata-xattr/, label);
+    }
+    assert.deepEqual((await walkTree(join(tmp, 'outside'))).flatMap((e) => [...e.xattrs.keys()]), []);
+    assert.deepEqual((await fsp.readdir(join(tmp, 'outside'))).sort(), ['f']);
+  } finally {
+    removeTmp(tmp);
+  }
+});
+
+test('walk reports every entry once without following symlinks; stat treats a symlink parent as missing', async () => {
+  const tmp = makeTmp();
+  try {
+    await fsp.mkdir(join(tmp, 'd'));
+    await fsp.writeFile(join(tmp, 'd/f'), 'abc');
+    await fsp.symlink('/etc', join(tmp, 'etc'));
+    const walked = await walkTree(tmp);
+    assert.deepEqual(walked.map((e) => `${e.path}:${e.kind}`).sort(), ['.:dir', 'd/f:file', 'd:dir', 'etc:symlink']);
+    assert.equal(walked.find((e) => e.path === 'etc')!.linkTarget, '/etc');
+    const st = await statPaths(tmp, ['d/f', 'etc/passwd', 'nope', 'd/f/x']);
+    assert.equal(st.get('d/f')?.size, 3);
+    assert.equal(st.get('etc/passwd'), null);
+    assert.equal(st.get('nope'), null);
+    assert.equal(st.get('d/f/x'), null);
+  } finally {
+    removeTmp(tmp);
+  }
+});
+
+test('cat streams files back to back and fails, naming the file, if one changed size', async () => {
+  const tmp = makeTmp();
+  try {
+    await fsp.writeFile(join(tmp, 'a'), 'aaa');
+    await fsp.writeFile(join(tmp, 'b'), 'bb');
+    const ok = catFiles(tmp, [{ path: 'a', size: 3 }, { path: 'b', size: 2 }]);
+    const chunks: Buffer[] = [];
+    for (let r = await ok.chunks.next(); !r.done; r = await ok.chunks.next()) chunks.push(r.value);
+    await ok.done;
+    assert.equal(Buffer.concat(chunks).toString(), 'aaabb');
+    const bad = catFiles(tmp, [{ path: 'a', size: 4 }]);
+    await assert.rejects(bad.done, /a: changed while the layer was being read/);
+  } finally {
+    removeTmp(tmp);
+  }
+});
