@@ -29,7 +29,8 @@ export class Engine {
   static async open(root: string): Promise<Engine> {
     const store = await Store.open(root);
     try {
-      await checkOverlaySupport();
+      // On the store's own file system: that is where the upper dirs live.
+      await checkOverlaySupport(store.paths.tmp);
       const engine = new Engine(store);
       store.repairs.push(...(await containers.reapOrphans(engine.ctx)));
       return engine;

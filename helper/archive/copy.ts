@@ -33,7 +33,9 @@ export async function copyTree(src: string, dest: string): Promise<void> {
   try {
     // -T: dest is the copy itself, never a directory to copy into. --preserve=all with
     // --no-preserve=context: the host's SELinux label is not part of a layer.
-    await execa('cp', ['-dR', '--preserve=all', '--no-preserve=context', '-T', '--', src, dest]);
+    // setpriv --pdeathsig KILL: if the helper is killed mid-commit, cp dies with it instead of
+    // writing on into a staging dir that the next helper's start-up repair is removing.
+    await execa('setpriv', ['--pdeathsig', 'KILL', '--', 'cp', '-dR', '--preserve=all', '--no-preserve=context', '-T', '--', src, dest]);
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr ?? '';
     throw new StrataError(ErrorCode.Internal, `copy ${src} -> ${dest}: ${stderr.trim() || (err as Error).message}`, { cause: err });

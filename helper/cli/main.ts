@@ -8,7 +8,7 @@ import { importCmd } from './commands/import';
 import { attach, create, run, start } from './commands/run';
 import { exec } from './commands/exec';
 import { commit, diff, inspect, kill, ps, rm, stop, wait } from './commands/containers';
-import { StrataRequestError, type StrataClient } from '../protocol/client';
+import { ConnectionLostError, StrataRequestError, type StrataClient } from '../protocol/client';
 import { DEFAULT_ROOT } from '../store/paths';
 
 const commands: Command[] = [run, create, start, attach, exec, ps, stop, kill, rm, wait, commit, diff, importCmd, images, history, inspect, tag, rmi, busybox];
@@ -63,14 +63,23 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`strata ${name}: ${err.message}\nSee 'strata ${name} --help'.\n\n${helpText(command.spec)}`);
       return 125;
     }
-    if (err instanceof StrataRequestError) process.stderr.write(`Error response from daemon: ${err.message}\n`);
-    else if (err instanceof ConnectError) process.stderr.write(`strata: ${err.message}\n`);
+    if (err instanceof StrataRequestError) {
+      process.stderr.write(`Error response from daemon: ${err.message}\n`);
+      if (typeof err.data?.exitCode === 'number') return err.data.exitCode;
+    }
+    else if (err instanceof ConnectError || err instanceof ConnectionLostError) process.stderr.write(`strata: ${err.message}\n`);
     else process.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
     return command.errorExitCode ?? 1;
   } finally {
     client?.dispose();
   }
 }
+
+// Nothing pending may end the process silently with status 0 (a lost helper, a stuck stream).
+process.on('beforeExit', () => {
+  process.stderr.write('strata: the command ended without an answer from the helper\n');
+  process.exit(1);
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

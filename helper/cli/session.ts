@@ -17,7 +17,9 @@ export const DETACHED = Symbol('detached');
 export function pipeSession(client: StrataClient, session: string, opts: PipeOptions): { done: Promise<number | typeof DETACHED> } {
   const disposers: (() => void)[] = [];
   let finish!: (v: number | typeof DETACHED) => void;
-  const done = new Promise<number | typeof DETACHED>((resolve) => { finish = resolve; });
+  let fail!: (err: unknown) => void;
+  const done = new Promise<number | typeof DETACHED>((resolve, reject) => { finish = resolve; fail = reject; });
+  client.lost.catch((err) => fail(err));
 
   disposers.push(client.on('session.output', (p) => {
     if (p.session !== session) return;
@@ -57,9 +59,10 @@ export function pipeSession(client: StrataClient, session: string, opts: PipeOpt
       disposers.push(() => process.off(sig, forward));
     }
   }
-  void done.then(() => {
+  const cleanup = () => {
     for (const d of disposers) d();
     if (raw) process.stdin.setRawMode(false);
-  });
+  };
+  done.then(cleanup, cleanup);
   return { done };
 }

@@ -7,7 +7,7 @@ import { layerChanges } from '../archive';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import type { Change, ContainerDetail, ContainerOptions, ContainerSummary } from '../protocol/types';
-import { launch, prepareContainerDirs, removeCgroups } from '../runtime';
+import { cleanupContainerMounts, launch, prepareContainerDirs, removeCgroups } from '../runtime';
 import type { ContainerRecord } from '../store';
 import { randomId } from '../store/ids';
 import { type EngineContext, now } from './context';
@@ -38,9 +38,9 @@ export function inspectContainer(ctx: EngineContext, ref: string): ContainerDeta
   };
 }
 
-function mergeEnv(image: string[], given: string[]): string[] {
+function mergeEnv(hostname: string, image: string[], given: string[]): string[] {
   const env = new Map<string, string>();
-  for (const e of [DEFAULT_PATH, ...image, ...given]) env.set(e.slice(0, e.indexOf('=')), e);
+  for (const e of [DEFAULT_PATH, `HOSTNAME=${hostname}`, ...image, ...given]) env.set(e.slice(0, e.indexOf('=')), e);
   return [...env.values()];
 }
 
@@ -58,14 +58,18 @@ export async function createContainer(ctx: EngineContext, imageRef: string, opti
       throw new StrataError(ErrorCode.AlreadyExists, `Conflict. The container name "${options.name}" is already in use; remove that container or choose another name`);
     }
     const id = randomId();
+    const hostname = options.hostname ?? id.slice(0, 12);
     const rec: ContainerRecord = {
       id, name: options.name ?? generateName((n) => ctx.store.containers.nameTaken(n)), image: imageRef, imageId, command,
-      created: now(), hostname: options.hostname ?? id.slice(0, 12),
-      options: { ...options, env: mergeEnv(body.Env ?? [], options.env), workdir: options.workdir ?? (body.WorkingDir || '/'), user: options.user ?? (body.User || 'root') },
+      created: now(), hostname,
+      options: { ...options, env: mergeEnv(hostname, body.Env ?? [], options.env), workdir: options.workdir ?? (body.WorkingDir || '/'), user: options.user ?? (body.User || 'root') },
       status: 'created', exitCode: null, pid: null, startedAt: null, finishedAt: null,
     };
     await ctx.store.containers.save(rec);
-    await prepareContainerDirs({ containerDir: ctx.store.paths.container(id), hostname: rec.hostname, network: options.network });
+    await prepareContainerDirs({
+      containerDir: ctx.store.paths.container(id), hostname: rec.hostname, network: options.network,
+      layerDirs: imageLayers(ctx, config).map((l) => ctx.store.paths.layerFiles(l.id)),
+    });
     ctx.sessions.add(new Session(id, id, options.tty, options.openStdin));
     ctx.events.emit('changed', { what: 'containers', id });
     return { id, name: rec.name };
@@ -89,6 +93,10 @@ export async function startContainer(ctx: EngineContext, ref: string, size?: { c
     layerDirs: imageLayers(ctx, config).map((l) => ctx.store.paths.layerFiles(l.id)),
     cmd: rec.command, env: o.env, cwd: o.workdir ?? '/', user: o.user ?? 'root', hostname: rec.hostname,
     tty: o.tty, openStdin: o.openStdin, network: o.network, memoryBytes: o.memory, pidsLimit: o.pidsLimit, size,
+  }).catch(async (err: unknown) => {
+    // docker run --rm with a command that cannot start leaves no container behind either.
+    if (o.autoRemove) await removeContainer(ctx, rec.id, true).catch(() => undefined);
+    throw err;
   });
   session.bind(proc);
   await ctx.store.containers.save({ ...rec, status: 'running', pid: proc.pid, startedAt: now(), finishedAt: null, exitCode: null });
@@ -172,6 +180,7 @@ export async function reapOrphans(ctx: EngineContext): Promise<string[]> {
     // No kill by the recorded pid: it may belong to another process by now. The shim already
     // killed the container when its helper's control pipe closed.
     await removeCgroups(rec.id).catch(() => undefined);
+    await cleanupContainerMounts(ctx.store.paths.container(rec.id)).catch(() => undefined);
     await ctx.store.containers.save({ ...rec, status: 'exited', pid: null, exitCode: 137, finishedAt: now() });
     done.push(`container ${rec.id.slice(0, 12)} was running when its helper stopped: marked exited (137)`);
   }

@@ -11,7 +11,11 @@ export class Upload {
   received = 0;
   ended = false;
 
-  constructor(readonly token: string, readonly owner: object) {}
+  constructor(readonly token: string, readonly owner: object) {
+    // An upload aborted before anyone consumes it must not become an uncaught 'error' that ends
+    // the helper; a consumer attached later still sees the stream fail.
+    this.stream.on('error', () => {});
+  }
 
   /** Resolves when the consumer has room for more: flow control back to the client. */
   async write(data: Buffer): Promise<void> {

@@ -7,7 +7,7 @@ import { errorCodeName } from './errors';
 import type { MethodName, NotificationName, Notifications, ParamsOf, ResultOf } from './methods';
 
 export class StrataRequestError extends Error {
-  constructor(readonly method: string, readonly code: number, message: string) {
+  constructor(readonly method: string, readonly code: number, message: string, readonly data?: { exitCode?: number }) {
     super(message);
     this.name = 'StrataRequestError';
   }
@@ -19,14 +19,30 @@ export class StrataRequestError extends Error {
 export const UPLOAD_CHUNK_BYTES = 512 * 1024;
 const UPLOAD_WINDOW = 8;
 
+export class ConnectionLostError extends Error {
+  constructor() {
+    super('the connection to the Strata helper was lost (did it stop or crash? see its log)');
+    this.name = 'ConnectionLostError';
+  }
+}
+
 export class StrataClient {
-  constructor(readonly connection: MessageConnection) {}
+  /** Rejects when the connection closes: every pending request and session fails with it. */
+  readonly lost: Promise<never>;
+  private closedByUs = false;
+
+  constructor(readonly connection: MessageConnection) {
+    this.lost = new Promise<never>((_, reject) => {
+      connection.onClose(() => { if (!this.closedByUs) reject(new ConnectionLostError()); });
+    });
+    this.lost.catch(() => undefined);
+  }
 
   async request<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
     try {
-      return (await this.connection.sendRequest(method, params)) as ResultOf<M>;
+      return (await Promise.race([this.connection.sendRequest(method, params), this.lost])) as ResultOf<M>;
     } catch (err) {
-      if (err instanceof ResponseError) throw new StrataRequestError(method, err.code, err.message);
+      if (err instanceof ResponseError) throw new StrataRequestError(method, err.code, err.message, err.data as { exitCode?: number } | undefined);
       throw err;
     }
   }
@@ -70,6 +86,7 @@ export class StrataClient {
   }
 
   dispose(): void {
+    this.closedByUs = true;
     this.connection.dispose();
   }
 }

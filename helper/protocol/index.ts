@@ -3,4 +3,4 @@ export * from './types';
 export * from './methods';
 export * from './errors';
 export { s, SchemaError, type Schema, type Infer } from './schema';
-export { StrataClient, StrataRequestError, UPLOAD_CHUNK_BYTES } from './client';
+export { StrataClient, StrataRequestError, ConnectionLostError, UPLOAD_CHUNK_BYTES } from './client';

@@ -15,9 +15,13 @@ import { MessageSizeCap } from './size-cap';
 
 export type Logger = (line: string) => void;
 
-function toResponseError(method: string, err: unknown, log: Logger): ResponseError<void> {
+function toResponseError(method: string, err: unknown, log: Logger): ResponseError<{ exitCode: number } | undefined> {
   if (err instanceof SchemaError) return new ResponseError(ErrorCode.InvalidParams, `${method}: invalid parameters: ${err.message}`);
-  if (err instanceof StrataError) return new ResponseError(err.code, err.message);
+  if (err instanceof StrataError) {
+    // A container that could not start says what docker run would exit with (125, 126, 127).
+    const exitCode = (err as { exitCode?: unknown }).exitCode;
+    return new ResponseError(err.code, err.message, typeof exitCode === 'number' ? { exitCode } : undefined);
+  }
   log(`${method}: internal error: ${err instanceof Error ? err.stack : String(err)}`);
   return new ResponseError(ErrorCode.Internal, `${method}: ${err instanceof Error ? err.message : String(err)}`);
 }

@@ -23,7 +23,7 @@ const ETC_FILES: Record<string, string> = {
 
 const BASH_SHIM = `#!/bin/busybox sh
 # Strata's busybox image: "bash" is busybox's ash with bash's prompt.
-[ -n "$PS1" ] || PS1='\\u@\\h:\\w\\$ '
+PS1='\\u@\\h:\\w\\$ '
 export PS1
 exec /bin/busybox sh "$@"
 `;
@@ -46,7 +46,8 @@ export function buildBusyboxRootfs(dir: string): void {
     symlinkSync(relative(dirname(path), join(dir, 'bin/busybox')), path);
   }
   // busybox has no bash applet; the article's `/usr/bin/env bash` gets busybox's ash instead,
-  // with bash's Debian prompt (root@<hostname>:/#) unless PS1 is already set.
+  // with bash's Debian prompt (root@<hostname>:/#). (ash gives PS1 a default even when not
+  // interactive, so an inherited PS1 cannot be told apart: it is set unconditionally.)
   writeFileSync(join(dir, 'bin/bash'), BASH_SHIM, { mode: 0o755 });
   for (const [name, text] of Object.entries(ETC_FILES)) writeFileSync(join(dir, name), text, { mode: 0o644 });
   // Every file gets the busybox binary's mtime, so the same busybox always gives the same tar,

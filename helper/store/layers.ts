@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
+import { LINKS_DIR, linkName } from '../union';
 import { removeTree, syncTree, writeFileAtomic } from './atomic';
 import { SHA256_ID, hexOf } from './ids';
 import type { StorePaths } from './paths';
@@ -93,6 +94,7 @@ export class Layers {
   async remove(id: string): Promise<void> {
     const dir = this.paths.layer(id);
     this.byId.delete(id);
+    await fs.rm(join(this.paths.root, LINKS_DIR, linkName(this.paths.layerFiles(id))), { force: true });
     await removeTree(dir, `${dir}-removing`);
   }
 

@@ -11,7 +11,8 @@ export async function repairStore(store: Store): Promise<string[]> {
   const { paths } = store;
 
   for (const name of await fs.readdir(paths.tmp)) {
-    await fs.rm(join(paths.tmp, name), { recursive: true, force: true });
+    // Retries: a process of the dead helper may still be letting go of the folder.
+    await fs.rm(join(paths.tmp, name), { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     done.push(`removed unfinished work tmp/${name}`);
   }
   for (const name of await fs.readdir(paths.images)) {

@@ -9,7 +9,8 @@ export class PtySession {
 
   constructor(file: string, args: string[], size: { cols: number; rows: number }, env: Record<string, string> = {}) {
     this.term = pty.spawn(file, args, { name: 'xterm', cols: size.cols, rows: size.rows, env: { ...process.env, ...env } as Record<string, string> });
-    this.term.onData((d) => { this.output += d; });
+    // busybox's shell asks the terminal where the cursor is (ESC [6n); a test reads the text only.
+    this.term.onData((d) => { this.output += d.replace(/\x1b\[6n/g, ''); });
     this.exited = new Promise((resolve) => this.term.onExit((e) => resolve(e.exitCode)));
   }
 
@@ -36,7 +37,7 @@ export class PtySession {
   async run(line: string, prompt: RegExp): Promise<string> {
     const from = this.output.length;
     this.type(`${line}\r`);
-    const m = await this.waitFor(new RegExp(`${escape(line)}\\r?\\n([\\s\\S]*?)${prompt.source}`), from);
+    const m = await this.waitFor(new RegExp(`${escape(line)}\\r*\\n([\\s\\S]*?)${prompt.source}`), from);
     return m[1].replace(/\r/g, '');
   }
 

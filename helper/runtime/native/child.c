@@ -101,6 +101,19 @@ static void make_cwd(const char *cwd) {
   }
 }
 
+/* As Docker does: HOME comes from the user's passwd entry ("/" without one) unless it was given. */
+static char **env_with_home(char **env, int nenv, const struct user *u) {
+  for (int i = 0; i < nenv; i++)
+    if (strncmp(env[i], "HOME=", 5) == 0) return env;
+  char **out = calloc((size_t)nenv + 2, sizeof *out);
+  if (!out) child_fail(EXIT_SETUP, "out of memory");
+  memcpy(out, env, (size_t)nenv * sizeof *out);
+  static char home[sizeof u->home + 8];
+  snprintf(home, sizeof home, "HOME=%s", u->home[0] ? u->home : "/");
+  out[nenv] = home;
+  return out;
+}
+
 void finish_and_exec(const struct opts *o, int exec_mode) {
   struct user u;
   resolve_user(o->user, &u);
@@ -125,6 +138,6 @@ void finish_and_exec(const struct opts *o, int exec_mode) {
     fcntl(3, F_SETFD, FD_CLOEXEC);
   }
   if (close_range(4, ~0U, 0) < 0) child_fail(EXIT_SETUP, "close_range: %s", strerror(errno));
-  exec_command(o->argv, o->env);
+  exec_command(o->argv, env_with_home(o->env, o->nenv, &u));
   _exit(EXIT_SETUP);
 }

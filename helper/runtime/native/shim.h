@@ -55,6 +55,7 @@ struct user {
   gid_t gid;
   gid_t groups[MAX_GROUPS];
   int ngroups;
+  char home[256]; /* from passwd; empty when the user has no entry */
 };
 
 /* util.c */

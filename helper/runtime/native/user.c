@@ -71,6 +71,7 @@ struct pw_query {
   unsigned uid;
   int by_id, found;
   char matched[256];
+  char home[256];
   unsigned puid, pgid;
 };
 
@@ -83,6 +84,7 @@ static int pw_match(char **f, void *ctx) {
   q->puid = uid;
   q->pgid = gid;
   snprintf(q->matched, sizeof q->matched, "%s", f[0]);
+  snprintf(q->home, sizeof q->home, "%s", f[5]);
   return 1;
 }
 
@@ -128,6 +130,7 @@ void resolve_user(const char *spec, struct user *u) {
   if (!pq.found && !pq.by_id) child_fail(EXIT_SETUP, "unable to find user %s: no matching entries in passwd file", buf);
   u->uid = pq.found ? pq.puid : pq.uid;
   u->gid = pq.found ? pq.pgid : 0;
+  if (pq.found) snprintf(u->home, sizeof u->home, "%s", pq.home);
   char *grdb = read_db("/etc/group");
   if (!grdb) child_fail(EXIT_SETUP, "unable to read the container's /etc/group");
   if (group) {

@@ -1,0 +1,153 @@
+// npm run bench: Strata against the kernel floor and, when installed, Docker, side by side in one
+// run (these machines are noisy: compare ratios and medians, never a lone time).
+//   run --rm /bin/true | import of a large root fs tar vs tar -x | commit of 1000 new files
+// Writes test-output/bench.json. Usage: npm run bench [-- --runs N] [-- --no-docker]
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { root, ensureDebianPackages, ensureNodeModules, ensureBuilt, requireRoot } from './ensure.mjs';
+
+requireRoot('npm run bench');
+ensureDebianPackages();
+ensureNodeModules();
+ensureBuilt();
+
+const argv = process.argv.slice(2);
+const runs = Number(argv[argv.indexOf('--runs') + 1]) || 15;
+const useDocker = !argv.includes('--no-docker') && existsSync('/usr/sbin/dockerd');
+const work = mkdtempSync(join(tmpdir(), 'strata-bench-'));
+const cli = join(root, 'dist/cli.js');
+const storeRoot = join(work, 'strata');
+const results = {};
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+function time(cmd, args, opts = {}) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], ...opts });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return ms;
+}
+function repeat(label, n, fn) {
+  const times = [];
+  for (let i = 0; i < n; i++) times.push(fn(i));
+  results[label] = { median_ms: Math.round(median(times) * 10) / 10, runs: n };
+  console.log(`${label.padEnd(48)} ${results[label].median_ms.toFixed(1).padStart(9)} ms  (median of ${n})`);
+}
+const strata = (...args) => [cli, '--root', storeRoot, ...args];
+
+// The busybox root fs, its tar, and a large root fs tar (debootstrap minbase when it can be had).
+const { build } = await import('esbuild');
+await build({ entryPoints: [join(root, 'helper/sources/busybox.ts')], outfile: join(root, 'out/start/busybox.mjs'), bundle: true, platform: 'node', format: 'esm', logLevel: 'warning' });
+const { buildBusyboxRootfs } = await import(join(root, 'out/start/busybox.mjs'));
+const rootfs = join(work, 'busybox');
+buildBusyboxRootfs(rootfs);
+const bbTar = join(work, 'busybox.tar');
+execFileSync('tar', ['-C', rootfs, '-cf', bbTar, '.']);
+
+function bigRootfsTar() {
+  const cache = '/var/cache/strata-bench';
+  const tar = join(cache, 'bookworm-minbase.tar');
+  if (existsSync(tar)) return tar;
+  mkdirSync(cache, { recursive: true });
+  const dir = join(cache, 'bookworm');
+  if (!existsSync('/usr/sbin/debootstrap')) spawnSync('apt-get', ['install', '-y', '-q', 'debootstrap'], { stdio: 'inherit' });
+  console.log('making a debootstrap --variant=minbase bookworm root fs (once; cached in /var/cache/strata-bench)');
+  const r = spawnSync('debootstrap', ['--variant=minbase', 'bookworm', dir], { stdio: 'ignore' });
+  if (r.status === 0) {
+    execFileSync('tar', ['-C', dir, '-cf', tar, '.']);
+    rmSync(dir, { recursive: true, force: true });
+    return tar;
+  }
+  console.log('debootstrap failed; using a tar of /usr/lib and /usr/share instead');
+  const alt = join(cache, 'usr.tar');
+  spawnSync('tar', ['-C', '/', '-cf', alt, 'usr/lib', 'usr/share'], { stdio: 'ignore' });
+  return alt;
+}
+
+function startDocker() {
+  const d = join(work, 'docker');
+  mkdirSync(d);
+  const sock = join(d, 'docker.sock');
+  const proc = spawn('dockerd', ['--data-root', join(d, 'data'), '--exec-root', join(d, 'exec'), '--pidfile', join(d, 'dockerd.pid'), '-H', `unix://${sock}`,
+    '--storage-driver', 'overlay2', '--iptables=false', '--ip-forward=false', '--bridge=none'], { stdio: 'ignore' });
+  for (let i = 0; i < 200 && !existsSync(sock); i++) execFileSync('sleep', ['0.05']);
+  const docker = (...args) => ['-H', `unix://${sock}`, ...args];
+  for (let i = 0; i < 100; i++) { if (spawnSync('docker', docker('info'), { stdio: 'ignore' }).status === 0) break; execFileSync('sleep', ['0.1']); }
+  return { docker, stop: () => { proc.kill('SIGTERM'); spawnSync('sleep', ['1']); } };
+}
+
+try {
+  console.log(`Strata bench: ${runs} runs each; ${new Date().toISOString()}\n`);
+  execFileSync(process.execPath, strata('import', bbTar, 'bb'), { stdio: 'ignore' });
+  time(process.execPath, strata('run', '--rm', 'bb', '/bin/true')); // warm the helper
+  let docker;
+  if (useDocker) {
+    docker = startDocker();
+    execFileSync('docker', docker.docker('import', bbTar, 'bb'), { stdio: 'ignore' });
+    time('docker', docker.docker('run', '--rm', '--network', 'none', 'bb', '/bin/true'));
+  } else console.log('(Docker not installed: apt-get install docker.io to compare against it)');
+
+  // 1. run --rm /bin/true, interleaved so that machine noise hits all alike
+  const floorLower = execFileSync(process.execPath, strata('inspect', '--type', 'image', 'bb'), { encoding: 'utf8' });
+  const lower = JSON.parse(floorLower)[0].layers[0].path;
+  repeat('kernel floor: unshare+overlay+pivot_root (sh)', runs, () => time(join(root, 'test/bench/floor.sh'), [lower]));
+  repeat('strata run --rm bb /bin/true', runs, () => time(process.execPath, strata('run', '--rm', 'bb', '/bin/true')));
+  if (docker) repeat('docker run --rm --network none bb /bin/true', runs, () => time('docker', docker.docker('run', '--rm', '--network', 'none', 'bb', '/bin/true')));
+
+  // 2. commit of a container that wrote 1000 files
+  const writer = 'mkdir /many && cd /many && for i in $(seq 1000); do echo $i > f$i; done';
+  const commitRuns = Math.max(3, Math.floor(runs / 2));
+  repeat('strata commit (1000 new files)', commitRuns, (i) => {
+    execFileSync(process.execPath, strata('run', '--name', `w${i}`, 'bb', 'sh', '-c', writer), { stdio: 'ignore' });
+    return time(process.execPath, strata('commit', `w${i}`, `c${i}`));
+  });
+  repeat('strata diff (1000 new files)', commitRuns, () => time(process.execPath, strata('diff', 'w0')));
+  if (docker) {
+    repeat('docker commit (1000 new files)', commitRuns, (i) => {
+      execFileSync('docker', docker.docker('run', '--network', 'none', '--name', `w${i}`, 'bb', 'sh', '-c', writer), { stdio: 'ignore' });
+      return time('docker', docker.docker('commit', `w${i}`, `c${i}`));
+    });
+    repeat('docker diff (1000 new files)', commitRuns, () => time('docker', docker.docker('diff', 'w0')));
+  }
+
+  // 3. import of a large root fs tar against tar -x of it
+  const big = bigRootfsTar();
+  console.log(`\nlarge tar: ${big} (${(statSync(big).size / 1e6).toFixed(0)} MB)`);
+  const importRuns = Math.max(3, Math.floor(runs / 5));
+  repeat('tar -x of the large tar', importRuns, () => {
+    const dest = mkdtempSync(join(work, 'x-'));
+    const ms = time('tar', ['-C', dest, '-xf', big]);
+    rmSync(dest, { recursive: true, force: true });
+    return ms;
+  });
+  repeat('strata import of the large tar', importRuns, (i) => {
+    const ms = time(process.execPath, strata('import', big, `big${i}`));
+    execFileSync(process.execPath, strata('rmi', `big${i}`), { stdio: 'ignore' });
+    return ms;
+  });
+  if (docker) repeat('docker import of the large tar', importRuns, (i) => {
+    const ms = time('docker', docker.docker('import', big, `big${i}`));
+    spawnSync('docker', docker.docker('rmi', `big${i}`), { stdio: 'ignore' });
+    return ms;
+  });
+  docker?.stop();
+
+  const r = (a, b) => (results[a] && results[b] ? Math.round((results[a].median_ms / results[b].median_ms) * 100) / 100 : null);
+  results.ratios = {
+    'run: strata / docker (target <= 0.5)': r('strata run --rm bb /bin/true', 'docker run --rm --network none bb /bin/true'),
+    'run: strata / kernel floor': r('strata run --rm bb /bin/true', 'kernel floor: unshare+overlay+pivot_root (sh)'),
+    'import: strata / tar -x (target <= 1.2)': r('strata import of the large tar', 'tar -x of the large tar'),
+    'commit: strata / docker (target < 0.25)': r('strata commit (1000 new files)', 'docker commit (1000 new files)'),
+    'diff: strata / docker': r('strata diff (1000 new files)', 'docker diff (1000 new files)'),
+  };
+  console.log('\nratios:');
+  for (const [k, v] of Object.entries(results.ratios)) console.log(`  ${k.padEnd(44)} ${v ?? 'n/a'}`);
+  mkdirSync(join(root, 'test-output'), { recursive: true });
+  writeFileSync(join(root, 'test-output/bench.json'), JSON.stringify(results, null, 2) + '\n');
+} finally {
+  spawnSync('pkill', ['-f', `--root ${storeRoot}`]);
+  spawnSync('sleep', ['0.5']);
+  rmSync(work, { recursive: true, force: true });
+}
