@@ -10,6 +10,7 @@ import { Uploads } from './engine/uploads';
 import * as images from './engine/images';
 import * as containers from './engine/containers';
 import { removeImage } from './engine/remove-image';
+import * as files from './engine/files';
 import { commitContainer, type CommitOptions } from './engine/commit';
 import { createExec, startExec } from './engine/exec';
 import type { ContainerOptions } from './protocol/types';
@@ -52,6 +53,8 @@ export class Engine {
   busyboxImage(name?: string) { return images.busyboxImage(this.ctx, name); }
   inspectLayer(ref: string) { return images.layerInfo(this.ctx, this.store.layers.resolve(ref)); }
   layerChanges(ref: string) { return images.layerChangesOf(this.ctx, ref); }
+  readLayerFile(ref: string, path: string, side: 'layer' | 'below') { return files.readLayerFile(this.ctx, ref, path, side); }
+  readContainerFile(ref: string, path: string, side: 'container' | 'image') { return files.readContainerFile(this.ctx, ref, path, side); }
 
   // Containers
   listContainers(all: boolean) { return containers.listContainers(this.ctx, all); }

@@ -7,30 +7,49 @@ import { serveConnection } from './rpc/connection';
 import { listenOnSocket } from './rpc/socket';
 import { DEFAULT_ROOT, StorePaths } from './store';
 import { StrataError } from './errors';
+import { openHelperSocket } from './cli/connect';
 
-interface HelperArgs { root: string; socket?: string; stdio: boolean; idleTimeout: number; logFile?: string }
+interface HelperArgs { root: string; socket?: string; stdio: boolean; connect: boolean; idleTimeout: number; logFile?: string }
 
 function parseArgs(argv: string[]): HelperArgs {
-  const args: HelperArgs = { root: process.env.STRATA_ROOT || DEFAULT_ROOT, stdio: false, idleTimeout: 0 };
+  const args: HelperArgs = { root: process.env.STRATA_ROOT || DEFAULT_ROOT, stdio: false, connect: false, idleTimeout: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => { const v = argv[++i]; if (v === undefined) throw new Error(`${a} needs a value`); return v; };
     if (a === '--root') args.root = value();
     else if (a === '--socket') args.socket = value();
     else if (a === '--stdio') args.stdio = true;
+    else if (a === '--connect') args.connect = true;
     else if (a === '--idle-timeout') args.idleTimeout = Number(value());
     else if (a === '--log') args.logFile = value();
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: helper.js [--root DIR] [--socket PATH | --stdio] [--idle-timeout SECONDS] [--log FILE]\n');
+      process.stdout.write([
+        'usage: helper.js [--root DIR] [--socket PATH | --stdio | --connect] [--idle-timeout SECONDS] [--log FILE]',
+        '  (default) serve the store on a unix socket (<root>/helper.sock unless --socket)',
+        '  --stdio    serve one client on this process\'s stdin/stdout, owning the store',
+        '  --connect  relay stdin/stdout to the helper serving the store, starting it if none runs',
+        '             (how VS Code reaches the same helper the strata command uses, through sudo or pkexec)',
+        '',
+      ].join('\n'));
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
   return args;
 }
 
+/** --connect: a byte relay between this process's stdio and the store's helper socket. */
+async function relay(root: string): Promise<void> {
+  const sock = await openHelperSocket(root);
+  process.stdin.pipe(sock);
+  sock.pipe(process.stdout);
+  sock.on('close', () => process.exit(0));
+  process.stdin.on('end', () => sock.end());
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (process.getuid?.() !== 0) throw new Error('the Strata helper needs root (namespaces, mounts, cgroups); start it with sudo');
+  if (args.connect) return relay(args.root);
   const log = (line: string) => {
     const text = `${new Date().toISOString()} ${line}\n`;
     if (args.logFile) appendFileSync(args.logFile, text);

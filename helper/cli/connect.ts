@@ -38,15 +38,19 @@ function startHelper(root: string, paths: StorePaths): void {
 }
 
 export async function connect(root: string): Promise<StrataClient> {
+  const sock = await openHelperSocket(root);
+  const conn = createMessageConnection(new StreamMessageReader(sock), new StreamMessageWriter(sock));
+  conn.listen();
+  return new StrataClient(conn);
+}
+
+/** A socket to the helper serving `root`, started in the background if none runs. */
+export async function openHelperSocket(root: string): Promise<net.Socket> {
   const paths = new StorePaths(root);
   let started = false;
   for (let attempt = 0; attempt < 100; attempt++) {
     const res = await tryConnect(paths.socket);
-    if (res instanceof net.Socket) {
-      const conn = createMessageConnection(new StreamMessageReader(res), new StreamMessageWriter(res));
-      conn.listen();
-      return new StrataClient(conn);
-    }
+    if (res instanceof net.Socket) return res;
     if (res.code === 'EACCES' || res.code === 'EPERM') {
       throw new ConnectError(`permission denied on ${paths.socket}: the Strata store ${root} belongs to root; run strata with sudo`);
     }

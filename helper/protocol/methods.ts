@@ -2,7 +2,7 @@
 // Methods are named noun.verb. Notifications (helper -> client) are at the end.
 import { s, type Infer, type Schema } from './schema';
 import type {
-  Change, ContainerDetail, ContainerSummary, HistoryEntry, ImageDetail, ImageSummary, LayerInfo, StreamName,
+  Change, ContainerDetail, ContainerSummary, FileContent, HistoryEntry, ImageDetail, ImageSummary, LayerInfo, StreamName,
 } from './types';
 
 // Exact forms for ids, so that a value can never be a path or an option (moby: ^[a-f0-9]{64}$).
@@ -27,6 +27,7 @@ const word = s.string({ max: 65536 });
 const envList = s.array(s.string({ pattern: patterns.env, max: 65536, what: 'KEY=VALUE' }), { max: 4096 });
 const termSize = s.object({ cols: s.int({ min: 1, max: 10000 }), rows: s.int({ min: 1, max: 10000 }) });
 const changes = s.optional(s.array(s.string({ max: 65536 }), { max: 256 }));
+const filePath = s.string({ pattern: /^\//, max: 4096, what: 'an absolute path inside the container' });
 
 export const containerOptions = s.object({
   cmd: s.optional(s.array(word, { max: 4096 })),
@@ -63,6 +64,8 @@ export const methods = {
   'upload.abort': { params: s.object({ token }), result: {} as Record<string, never> },
   'layer.inspect': { params: s.object({ id: layerRef }), result: {} as LayerInfo },
   'layer.changes': { params: s.object({ id: layerRef }), result: [] as Change[] },
+  /** side 'layer': the file in this layer; 'below': as the layers under it show it. */
+  'layer.readFile': { params: s.object({ id: layerRef, path: filePath, side: s.oneOf('layer', 'below') }), result: {} as FileContent },
   'containers.list': { params: s.object({ all: s.bool() }), result: [] as ContainerSummary[] },
   'container.create': { params: s.object({ image: imageRef, options: containerOptions }), result: {} as { id: string; name: string } },
   'container.start': { params: s.object({ id: containerRef, size: s.optional(termSize) }), result: {} as { id: string } },
@@ -76,6 +79,8 @@ export const methods = {
   'container.remove': { params: s.object({ id: containerRef, force: s.bool() }), result: {} as { id: string } },
   'container.inspect': { params: s.object({ id: containerRef }), result: {} as ContainerDetail },
   'container.changes': { params: s.object({ id: containerRef }), result: [] as Change[] },
+  /** side 'container': the file as the container changed it (its upper dir); 'image': as its image has it. */
+  'container.readFile': { params: s.object({ id: containerRef, path: filePath, side: s.oneOf('container', 'image') }), result: {} as FileContent },
   'container.commit': {
     params: s.object({
       id: containerRef,
@@ -84,6 +89,8 @@ export const methods = {
       author: s.optional(s.string({ max: 1024 })),
       changes,
       pause: s.optional(s.bool()),
+      /** Progress notifications carry this token. */
+      progressToken: s.optional(token),
     }),
     result: {} as { id: string; layer: string; diffId: string },
   },

@@ -113,3 +113,13 @@ export interface ContainerDetail extends ContainerSummary {
 }
 
 export type StreamName = 'stdout' | 'stderr';
+
+/** One file as a layer (or the layers below it) shows it, for the diff editor. */
+export interface FileContent {
+  kind: 'file' | 'dir' | 'symlink' | 'whiteout' | 'fifo' | 'chardev' | 'blockdev' | 'socket' | 'missing';
+  size: number;
+  mode: number;
+  linkTarget?: string;
+  data?: string; // base64, regular files only
+  truncated: boolean;
+}

@@ -63,6 +63,7 @@ export const handlers: HandlerTable = {
   },
   'layer.inspect': (p, { engine }) => engine.inspectLayer(p.id),
   'layer.changes': (p, { engine }) => engine.layerChanges(p.id),
+  'layer.readFile': (p, { engine }) => engine.readLayerFile(p.id, p.path, p.side),
   'containers.list': (p, { engine }) => engine.listContainers(p.all),
   'container.create': (p, { engine }) => engine.createContainer(p.image, p.options),
   'container.start': (p, { engine }) => engine.startContainer(p.id, p.size),
@@ -84,7 +85,11 @@ export const handlers: HandlerTable = {
   'container.remove': (p, { engine }) => engine.removeContainer(p.id, p.force),
   'container.inspect': (p, { engine }) => engine.inspectContainer(p.id),
   'container.changes': (p, { engine }) => engine.containerChanges(p.id),
-  'container.commit': (p, { engine }) => engine.commitContainer(p.id, { ref: p.ref, message: p.message, author: p.author, changes: p.changes, pause: p.pause }),
+  'container.readFile': (p, { engine }) => engine.readContainerFile(p.id, p.path, p.side),
+  'container.commit': (p, { engine }) => engine.commitContainer(p.id, {
+    ref: p.ref, message: p.message, author: p.author, changes: p.changes, pause: p.pause,
+    progress: p.progressToken ? engine.progressFor(p.progressToken) : undefined,
+  }),
   'container.exec': (p, state) => {
     const { session } = state.engine.createExec(p.id, { cmd: p.cmd, tty: p.tty, openStdin: p.openStdin, env: p.env, workdir: p.workdir, user: p.user });
     // Attached from the start, so the first bytes are not lost.

@@ -71,9 +71,13 @@ test('without openStdin the command reads an empty stdin', async () => {
   assert.equal(r.stdout, 'end\n');
 });
 
-test('environment, user and working directory are exactly what was asked', async () => {
+test('environment, user and working directory are exactly what was asked, plus HOME from passwd as Docker does', async () => {
   const r = await runToEnd(store.spec({ cmd: ['sh', '-c', 'env | sort; pwd; id'], env: ['PATH=/bin', 'A=1'], cwd: '/made/for/you', user: 'daemon' }));
-  assert.equal(r.stdout, 'A=1\nPATH=/bin\nPWD=/made/for/you\nSHLVL=1\n/made/for/you\nuid=1(daemon) gid=1(daemon)\n');
+  assert.equal(r.stdout, 'A=1\nHOME=/usr/sbin\nPATH=/bin\nPWD=/made/for/you\nSHLVL=1\n/made/for/you\nuid=1(daemon) gid=1(daemon)\n');
+  const given = await runToEnd(store.spec({ cmd: ['sh', '-c', 'echo $HOME'], env: ['PATH=/bin', 'HOME=/srv'] }));
+  assert.equal(given.stdout, '/srv\n', 'a HOME that was given is kept');
+  const unknown = await runToEnd(store.spec({ cmd: ['sh', '-c', 'echo $HOME'], env: ['PATH=/bin'], user: '4242' }));
+  assert.equal(unknown.stdout, '/\n', 'a uid without a passwd entry gets HOME=/');
 });
 
 test('the container\'s cgroups are gone once it has exited', async () => {

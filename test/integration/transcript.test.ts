@@ -57,6 +57,11 @@ test('strata run -i -t busybox64 /usr/bin/env bash: a shell in a new container w
     const beforeSleep = term.output.length;
     term.type('sleep 100\r');
     await term.waitFor(/sleep 100\r*\n/, beforeSleep);
+    // Ctrl-C only once sleep really runs in the foreground (seen from outside, with exec).
+    for (let i = 0; !(await store.ok(['exec', firstShortId, 'ps'])).includes('sleep 100'); i++) {
+      if (i > 100) throw new Error('sleep 100 never showed up in the container');
+      await new Promise((r) => setTimeout(r, 50));
+    }
     term.type('\x03');
     await term.waitFor(PROMPT, beforeSleep + 10);
     assert.match(await term.run('echo survived $((6*7))', PROMPT), /survived 42/, 'Ctrl-C stopped sleep, not the shell');
