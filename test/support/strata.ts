@@ -5,7 +5,10 @@ import { existsSync, mkdtempSync, readFileSync, promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { buildBusyboxRootfs } from '../../helper/sources/busybox';
+import { openHelperSocket } from '../../helper/cli/connect';
+import { StrataClient } from '../../helper/protocol';
 
 export function repoRoot(): string {
   let dir = __dirname;
@@ -46,6 +49,14 @@ export class TestStore {
     const r = await this.cli(args, opts);
     if (r.code !== 0) throw new Error(`strata ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
     return r.stdout;
+  }
+
+  /** A typed client on the store's helper (started if none runs), as the extension has one. */
+  async client(): Promise<StrataClient> {
+    const sock = await openHelperSocket(this.root);
+    const conn = createMessageConnection(new StreamMessageReader(sock), new StreamMessageWriter(sock));
+    conn.listen();
+    return new StrataClient(conn);
   }
 
   helperPid(): number | undefined {
