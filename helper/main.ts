@@ -56,6 +56,9 @@ async function main(): Promise<void> {
     else process.stderr.write(text);
   };
   const engine = await Engine.open(args.root);
+  engine.events.on('log', log);
+  // A daemon that owns running containers must not die of one background failure: log it loudly.
+  process.on('unhandledRejection', (err) => log(`internal error (unhandled): ${err instanceof Error ? err.stack : String(err)}`));
   for (const line of engine.store.repairs) log(`start-up repair: ${line}`);
   let stopping = false;
   const stop = async (why: string) => {

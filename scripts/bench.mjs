@@ -31,7 +31,13 @@ function time(cmd, args, opts = {}) {
 }
 function repeat(label, n, fn) {
   const times = [];
-  for (let i = 0; i < n; i++) times.push(fn(i));
+  try {
+    for (let i = 0; i < n; i++) times.push(fn(i));
+  } catch (err) {
+    results[label] = { error: String(err.message ?? err).split('\n')[0] };
+    console.log(`${label.padEnd(48)} failed: ${results[label].error}`);
+    return;
+  }
   results[label] = { median_ms: Math.round(median(times) * 10) / 10, runs: n };
   console.log(`${label.padEnd(48)} ${results[label].median_ms.toFixed(1).padStart(9)} ms  (median of ${n})`);
 }
@@ -75,14 +81,18 @@ function startDocker() {
   for (let i = 0; i < 200 && !existsSync(sock); i++) execFileSync('sleep', ['0.05']);
   const docker = (...args) => ['-H', `unix://${sock}`, ...args];
   for (let i = 0; i < 100; i++) { if (spawnSync('docker', docker('info'), { stdio: 'ignore' }).status === 0) break; execFileSync('sleep', ['0.1']); }
-  return { docker, stop: () => { proc.kill('SIGTERM'); spawnSync('sleep', ['1']); } };
+  const stop = () => {
+    proc.kill('SIGTERM');
+    for (let i = 0; i < 100 && proc.exitCode === null && spawnSync('kill', ['-0', String(proc.pid)]).status === 0; i++) spawnSync('sleep', ['0.1']);
+  };
+  return { docker, stop };
 }
 
+let docker;
 try {
   console.log(`Strata bench: ${runs} runs each; ${new Date().toISOString()}\n`);
   execFileSync(process.execPath, strata('import', bbTar, 'bb'), { stdio: 'ignore' });
   time(process.execPath, strata('run', '--rm', 'bb', '/bin/true')); // warm the helper
-  let docker;
   if (useDocker) {
     docker = startDocker();
     execFileSync('docker', docker.docker('import', bbTar, 'bb'), { stdio: 'ignore' });
@@ -133,8 +143,9 @@ try {
     return ms;
   });
   docker?.stop();
+  docker = undefined;
 
-  const r = (a, b) => (results[a] && results[b] ? Math.round((results[a].median_ms / results[b].median_ms) * 100) / 100 : null);
+  const r = (a, b) => (results[a]?.median_ms && results[b]?.median_ms ? Math.round((results[a].median_ms / results[b].median_ms) * 100) / 100 : null);
   results.ratios = {
     'run: strata / docker (target <= 0.5)': r('strata run --rm bb /bin/true', 'docker run --rm --network none bb /bin/true'),
     'run: strata / kernel floor': r('strata run --rm bb /bin/true', 'kernel floor: unshare+overlay+pivot_root (sh)'),
@@ -147,7 +158,11 @@ try {
   mkdirSync(join(root, 'test-output'), { recursive: true });
   writeFileSync(join(root, 'test-output/bench.json'), JSON.stringify(results, null, 2) + '\n');
 } finally {
+  docker?.stop();
   spawnSync('pkill', ['-f', `--root ${storeRoot}`]);
   spawnSync('sleep', ['0.5']);
-  rmSync(work, { recursive: true, force: true });
+  // Whatever dockerd left mounted under the work dir goes before the dir does.
+  const mounts = execFileSync('awk', ['{print $2}', '/proc/self/mounts'], { encoding: 'utf8' }).split('\n').filter((m) => m.startsWith(work));
+  for (const m of mounts.reverse()) spawnSync('umount', ['-l', m]);
+  rmSync(work, { recursive: true, force: true, maxRetries: 5 });
 }

@@ -101,13 +101,18 @@ export async function startContainer(ctx: EngineContext, ref: string, size?: { c
   session.bind(proc);
   await ctx.store.containers.save({ ...rec, status: 'running', pid: proc.pid, startedAt: now(), finishedAt: null, exitCode: null });
   ctx.events.emit('changed', { what: 'containers', id: rec.id });
-  void proc.exited.then((code) => onExit(ctx, rec.id, code));
+  session.exitHandled = proc.exited
+    .then((code) => onExit(ctx, rec.id, code))
+    .catch((err: unknown) => {
+      ctx.events.emit('log', `container ${rec.id.slice(0, 12)}: recording its exit failed: ${String(err)}`);
+    });
   return { id: rec.id };
 }
 
 async function onExit(ctx: EngineContext, id: string, exitCode: number): Promise<void> {
-  const rec = ctx.store.containers.get(id);
   await removeCgroups(id).catch(() => undefined);
+  // Looked up after the await: a forced rm may have removed the container meanwhile.
+  const rec = ctx.store.containers.get(id);
   if (rec) await ctx.store.containers.save({ ...rec, status: 'exited', pid: null, exitCode, finishedAt: now() });
   await ctx.sessions.find(id)?.finish(exitCode);
   if (rec?.options.autoRemove) await removeContainer(ctx, id, true).catch(() => undefined);
@@ -141,7 +146,7 @@ export async function stopContainer(ctx: EngineContext, ref: string, timeoutSeco
     proc.signal('SIGKILL');
     await proc.exited;
   }
-  await waitContainer(ctx, rec.id);
+  await ctx.sessions.find(rec.id)?.exitHandled;
   return { id: rec.id };
 }
 
@@ -151,7 +156,7 @@ export async function removeContainer(ctx: EngineContext, ref: string, force: bo
   if (session?.process) {
     if (!force) throw new StrataError(ErrorCode.InUse, `You cannot remove a running container ${rec.id}. Stop the container before attempting removal or force remove`);
     session.process.signal('SIGKILL');
-    await session.process.exited;
+    await session.exitHandled;
   }
   await ctx.mutex.run(async () => {
     if (!ctx.store.containers.get(rec.id)) return;

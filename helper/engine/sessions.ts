@@ -15,6 +15,8 @@ export class Session {
   readonly listeners = new Set<SessionListener>();
   process: ContainerProcess | null = null;
   exitCode: number | null = null;
+  /** Resolves once the engine has recorded the exit (state saved, cgroups gone, listeners told). */
+  exitHandled: Promise<void> = Promise.resolve();
   private drained: Promise<void> = Promise.resolve();
 
   constructor(

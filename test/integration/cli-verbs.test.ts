@@ -118,3 +118,16 @@ test('tag and rmi: untag one name, refuse while a container uses the image, forc
   assert.match(removed, /^Untagged: scratchy:latest\nDeleted: sha256:[0-9a-f]{64}\nDeleted: sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef\n$/);
   assert.ok(removed.includes(imported.trim()));
 });
+
+test('commit of a running container: a consistent moment of it, and the container runs on', async () => {
+  const id = (await store.ok(['run', '-d', '--name', 'busy', 'bb', 'sh', '-c', 'i=0; while true; do i=$((i+1)); echo $i > /counter; sleep 0.01; done'])).trim();
+  await new Promise((r) => setTimeout(r, 300));
+  const image = (await store.ok(['commit', '-m', 'while running', 'busy', 'busy-snapshot'])).trim();
+  assert.match(image, /^sha256:[0-9a-f]{64}$/);
+  const counted = Number((await store.ok(['run', '--rm', 'busy-snapshot', 'cat', '/counter'])).trim());
+  assert.ok(counted > 0, `the snapshot holds the counter (${counted})`);
+  assert.match(await store.ok(['ps']), new RegExp(`^${id.slice(0, 12)}.*Up .*busy$`, 'm'), 'the container was thawed and runs on');
+  const later = Number((await store.ok(['exec', 'busy', 'cat', '/counter'])).trim());
+  assert.ok(later >= counted, 'it kept counting after the commit');
+  await store.ok(['rm', '-f', 'busy']);
+});

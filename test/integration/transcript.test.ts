@@ -65,6 +65,9 @@ test('strata run -i -t busybox64 /usr/bin/env bash: a shell in a new container w
     term.type('\x03');
     await term.waitFor(PROMPT, beforeSleep + 10);
     assert.match(await term.run('echo survived $((6*7))', PROMPT), /survived 42/, 'Ctrl-C stopped sleep, not the shell');
+    await term.run('sleep 77 &', PROMPT);
+    assert.match(await term.run('jobs', PROMPT), /\[1\]\+?\s+Running\s+sleep 77/, 'job control: a background job');
+    await term.run('kill %1', PROMPT);
     await term.run('echo hello > /hello; rm /etc/motd', PROMPT);
     term.type('exit\r');
     assert.equal(await term.exited, 0, 'strata run exits with the shell\'s exit code');
