@@ -2,16 +2,13 @@
 import { helpFlag } from '../args';
 import { bool, type Command, list, str } from '../command';
 import { DETACHED, pipeSession, terminalSize } from '../session';
+import { envList, processFlags } from './run';
 
 export const exec: Command = {
   spec: {
     name: 'exec', usage: '[OPTIONS] CONTAINER COMMAND [ARG...]', summary: 'Execute a command in a running container',
     flags: [
-      { long: 'interactive', short: 'i', kind: 'bool', help: 'Keep STDIN open even if not attached' },
-      { long: 'tty', short: 't', kind: 'bool', help: 'Allocate a pseudo-TTY' },
-      { long: 'env', short: 'e', kind: 'list', value: 'list', help: 'Set environment variables' },
-      { long: 'workdir', short: 'w', kind: 'string', value: 'string', help: 'Working directory inside the container' },
-      { long: 'user', short: 'u', kind: 'string', value: 'string', help: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+      ...processFlags,
       { long: 'detach', short: 'd', kind: 'bool', help: 'Detached mode: run command in the background' },
       helpFlag,
     ],
@@ -24,7 +21,7 @@ export const exec: Command = {
     const openStdin = bool(ctx, 'interactive');
     const client = await ctx.client();
     const { session } = await client.request('container.exec', {
-      id: container, cmd, tty, openStdin, env: list(ctx, 'env'), workdir: str(ctx, 'workdir'), user: str(ctx, 'user'),
+      id: container, cmd, tty, openStdin, env: envList(list(ctx, 'env')), workdir: str(ctx, 'workdir'), user: str(ctx, 'user'),
     });
     if (bool(ctx, 'detach')) {
       await client.request('session.detach', { session });

@@ -6,19 +6,29 @@ import { DETACHED, pipeSession, terminalSize } from '../session';
 import type { StrataClient } from '../../protocol/client';
 import type { ContainerOptions } from '../../protocol/types';
 
-const createFlags: FlagSpec[] = [
+/** The flags a process in a container takes, shared by run, create and exec. */
+export const processFlags: FlagSpec[] = [
   { long: 'interactive', short: 'i', kind: 'bool', help: 'Keep STDIN open even if not attached' },
   { long: 'tty', short: 't', kind: 'bool', help: 'Allocate a pseudo-TTY (from the container\'s own devpts)' },
-  { long: 'name', kind: 'string', value: 'string', help: 'Assign a name to the container' },
   { long: 'env', short: 'e', kind: 'list', value: 'list', help: 'Set environment variables (KEY=VALUE, or KEY to copy it from here)' },
   { long: 'workdir', short: 'w', kind: 'string', value: 'string', help: 'Working directory inside the container' },
   { long: 'user', short: 'u', kind: 'string', value: 'string', help: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+];
+
+const createFlags: FlagSpec[] = [
+  ...processFlags,
+  { long: 'name', kind: 'string', value: 'string', help: 'Assign a name to the container' },
   { long: 'hostname', kind: 'string', value: 'string', help: "Container host name (default: the container's short id)" },
   { long: 'network', kind: 'string', value: 'mode', help: 'none (the default: only a loopback interface) or host' },
   { long: 'memory', short: 'm', kind: 'string', value: 'bytes', help: 'Memory limit (bytes, or with a unit: 512m, 1g)' },
   { long: 'pids-limit', kind: 'string', value: 'int', help: 'Tune container pids limit (default 4096)' },
   { long: 'rm', kind: 'bool', help: 'Automatically remove the container when it exits' },
 ];
+
+/** KEY=VALUE as given, or KEY alone: copied from this environment, as docker does. */
+export function envList(values: string[]): string[] {
+  return values.map((e) => (e.includes('=') ? e : `${e}=${process.env[e] ?? ''}`));
+}
 
 export function parseBytes(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([bkmg]?)b?$/i.exec(text.trim());
@@ -38,7 +48,7 @@ function containerOptions(ctx: CommandContext, cmd: string[]): ContainerOptions 
     tty: bool(ctx, 'tty'),
     openStdin: bool(ctx, 'interactive'),
     name: str(ctx, 'name'),
-    env: list(ctx, 'env').map((e) => (e.includes('=') ? e : `${e}=${process.env[e] ?? ''}`)),
+    env: envList(list(ctx, 'env')),
     workdir: str(ctx, 'workdir'),
     user: str(ctx, 'user'),
     hostname: str(ctx, 'hostname'),
