@@ -3,6 +3,8 @@
 // image) and `strata diff --layer` (a layer over its parents).
 //
 //  - a whiteout (0/0 character device): D, as Docker prints it whether or not anything was below
+//  - any other device node (kept in layers, inert: extract.ts) is an ordinary entry, like a file:
+//    A, or C over something visible below, or D when a later layer whites it out
 //  - an entry present in the upper dir and visible in the merged view of the lowers: C. That
 //    includes directories that are only there because a child was copied up (`C /etc`).
 //  - an opaque directory that is visible below: D. Docker and Podman print exactly that (the

@@ -16,8 +16,9 @@
 //    Files are created with O_CREAT|O_EXCL|O_NOFOLLOW after any earlier entry of that name is
 //    removed, so even a wrong tree could not make open() follow a link. Hard links must name a
 //    regular file created earlier in this layer (moby TestUntarInvalidHardlink,
-//    TestUntarHardlinkToSymlink). The final metadata pass (whiteouts, fifos, xattrs, directory
-//    times) runs in strata-xattr, which opens every parent with RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS.
+//    TestUntarHardlinkToSymlink). The final metadata pass (whiteouts, fifos, device nodes, xattrs,
+//    directory times) runs in strata-xattr, which opens every parent with
+//    RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS.
 // On any error the partial destDir is left for the caller to delete: the caller extracts into a
 // directory under the store's tmp/ and renames it into place only on success.
 import { constants as C, promises as fsp } from 'node:fs';
@@ -57,7 +58,8 @@ type Node =
   | { kind: 'file'; inode: Inode }
   | { kind: 'symlink' }
   | { kind: 'whiteout' }
-  | { kind: 'fifo'; mode: number; uid: number; gid: number; mtime: [number, number] };
+  | { kind: 'fifo'; mode: number; uid: number; gid: number; mtime: [number, number] }
+  | { kind: 'device'; type: 'chardev' | 'blockdev'; major: number; minor: number; mode: number; uid: number; gid: number; mtime: [number, number] };
 type DirNode = Extract<Node, { kind: 'dir' }>;
 
 const PATH_MAX = 4096;
@@ -75,7 +77,12 @@ const KIND_WORDS: Record<Node['kind'], string> = {
   symlink: 'a symlink',
   whiteout: 'a whiteout',
   fifo: 'a fifo',
+  device: 'a device node',
 };
+
+// Linux's dev_t holds a 12-bit major and a 20-bit minor; mknod would silently mangle bigger ones.
+const DEV_MAJOR_MAX = 0xfff;
+const DEV_MINOR_MAX = 0xfffff;
 
 class Extractor {
   readonly root: DirNode = newDir();
@@ -135,8 +142,8 @@ class Extractor {
     const old = dir.children.get(baseOf(rel));
     if (old === undefined) return;
     dir.children.delete(baseOf(rel));
-    // Whiteouts and fifos are only made at the end, so there is nothing on disk yet. Background
-    // writes finish first: the one at this path, or all of them before a directory goes.
+    // Whiteouts, fifos and device nodes are only made at the end, so there is nothing on disk yet.
+    // Background writes finish first: the one at this path, or all of them before a directory goes.
     if (old.kind === 'dir') {
       await this.queue.drain();
       await fsp.rm(this.abs(rel), { recursive: true });
@@ -217,14 +224,34 @@ class Extractor {
         return;
       case 'chardev':
       case 'blockdev':
-        // Policy: device nodes are refused. A layer is data; a device node in it (a /dev/sda with
-        // mode 0666) would hand raw host hardware to whoever runs the image, or to any host user
-        // who can reach the store's files (moby CVE-2021-41091). Containers get /dev from the
-        // runtime. A raw 0/0 character device is overlayfs's own whiteout: a tar must say .wh.name.
+        // Policy: device nodes are kept, inert. A layer's character and block device nodes are
+        // stored as they came (mode, owner, major:minor), so the root fs is faithful (a debootstrap
+        // root has /dev/null, /dev/zero, /dev/ptmx, ...; Docker keeps them too), and they cannot
+        // open anything: the store root is 0700, so no host user reaches them through the store's
+        // files (moby CVE-2021-41091); the container's root fs is an overlay mounted nodev
+        // (helper/runtime/native/rootfs.c), so opening one inside a container fails; the
+        // container's /dev is a fresh tmpfs that the runtime fills itself, over the layer's /dev;
+        // and containers have no CAP_MKNOD, so they cannot make others. A raw 0/0 character device
+        // is still refused: overlayfs would read it as a whiteout (whiteout spoofing); a tar must
+        // say .wh.name. Made in the final pass, by strata-xattr (Node has no mknod).
         if (e.type === 'chardev' && e.devmajor === 0 && e.devminor === 0) {
           throw badArchive(`entry ${quote(e.name)}: a raw 0/0 character device (an overlayfs whiteout) is not allowed in a tar; layers mark deletions with .wh. entries`);
         }
-        throw badArchive(`entry ${quote(e.name)}: ${e.type === 'chardev' ? 'character' : 'block'} device ${e.devmajor}:${e.devminor} refused (device nodes are not allowed in layers)`);
+        if (e.devmajor < 0 || e.devminor < 0 || e.devmajor > DEV_MAJOR_MAX || e.devminor > DEV_MINOR_MAX) {
+          throw badArchive(`entry ${quote(e.name)}: device number ${e.devmajor}:${e.devminor} is out of range (major 0-${DEV_MAJOR_MAX}, minor 0-${DEV_MINOR_MAX})`);
+        }
+        await this.clear(parent, rel);
+        parent.children.set(name, {
+          kind: 'device',
+          type: e.type,
+          major: e.devmajor,
+          minor: e.devminor,
+          mode: e.mode,
+          uid: e.uid,
+          gid: e.gid,
+          mtime: [e.mtimeSec, e.mtimeNsec],
+        });
+        return;
     }
   }
 
@@ -296,7 +323,7 @@ class Extractor {
     return kept;
   }
 
-  /** The final pass, in one strata-xattr process: whiteouts and fifos, xattrs, then directory times. */
+  /** The final pass, in one strata-xattr process: whiteouts, fifos and devices, xattrs, then directory times. */
   finalOps(): OpBatch {
     const batch = new OpBatch();
     const times: [string, [number, number]][] = [];
@@ -307,6 +334,9 @@ class Extractor {
         if (node.kind === 'whiteout') batch.whiteout(rel);
         else if (node.kind === 'fifo') {
           batch.fifo(rel, node.mode, node.uid, node.gid);
+          batch.times(rel, ...node.mtime);
+        } else if (node.kind === 'device') {
+          batch.device(rel, node.type, node.major, node.minor, node.mode, node.uid, node.gid);
           batch.times(rel, ...node.mtime);
         } else if (node.kind === 'file' && node.inode.xattrs && !seen.has(node.inode)) {
           seen.add(node.inode);

@@ -17,8 +17,10 @@
 //  - regular files with several names inside the layer: the first by path is the file, the others
 //    are hard links to it. Whiteouts are never treated as links: on this kernel all 0/0 whiteouts of
 //    an upper dir can share one inode.
-//  - sockets are left out (tar cannot hold one; Docker skips them too); device nodes are refused,
-//    as they are on import
+//  - character and block device nodes (other than 0/0 whiteouts) are typeflag 3 and 4 entries with
+//    their devmajor/devminor, mode, uid, gid and mtime, like any other entry: device nodes are kept,
+//    inert (the policy is in extract.ts); every other entry has zero devmajor/devminor fields
+//  - sockets are left out (tar cannot hold one; Docker skips them too)
 //  - the two zero end blocks, and nothing after them
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
@@ -41,12 +43,14 @@ interface Item {
   size: number;
   mtime: number;
   linkname: string;
+  devmajor: number;
+  devminor: number;
   /** The walk entry whose data or xattrs the item carries (none for whiteouts and markers). */
   source: WalkEntry | null;
 }
 
 function marker(key: string, name: string): Item {
-  return { key, name, typeflag: '0', mode: 0, uid: 0, gid: 0, size: 0, mtime: 0, linkname: '', source: null };
+  return { key, name, typeflag: '0', mode: 0, uid: 0, gid: 0, size: 0, mtime: 0, linkname: '', devmajor: 0, devminor: 0, source: null };
 }
 
 /** The layer's entries as canonical tar items, in tar order. */
@@ -64,7 +68,7 @@ export function layerItems(entries: WalkEntry[]): Item[] {
       // committed image delete files by creating ".wh.<name>"), so it cannot be stored.
       throw new StrataError(ErrorCode.BadArchive, `${quote(e.path)}: names starting with ${WHITEOUT_PREFIX} are reserved for whiteouts and cannot be stored in a layer`);
     }
-    const base = { mode: e.mode & 0o7777, uid: e.uid, gid: e.gid, size: 0, mtime: e.mtimeSec, linkname: '', source: e };
+    const base = { mode: e.mode & 0o7777, uid: e.uid, gid: e.gid, size: 0, mtime: e.mtimeSec, linkname: '', devmajor: 0, devminor: 0, source: e };
     switch (e.kind) {
       case 'whiteout': {
         const name = joinRel(parentOf(e.path), WHITEOUT_PREFIX + baseOf(e.path));
@@ -84,10 +88,12 @@ export function layerItems(entries: WalkEntry[]): Item[] {
       case 'fifo':
         items.push({ ...base, key: e.path, name: e.path, typeflag: '6' });
         break;
+      case 'chardev':
+      case 'blockdev':
+        items.push({ ...base, key: e.path, name: e.path, typeflag: e.kind === 'chardev' ? '3' : '4', devmajor: e.rdevMajor, devminor: e.rdevMinor });
+        break;
       case 'socket':
         break;
-      default:
-        throw new StrataError(ErrorCode.BadArchive, `${quote(e.path)} is a device node; device nodes are not allowed in layers`);
     }
   }
   items.sort((a, b) => compareBytes(a.key, b.key));
@@ -140,8 +146,8 @@ function headers(item: Item): Buffer[] {
       mtime: item.mtime < 0 || item.mtime > MAX_OCTAL_11 ? 0 : item.mtime,
       typeflag: item.typeflag,
       linkname: item.linkname.slice(0, 100),
-      devmajor: 0,
-      devminor: 0,
+      devmajor: item.devmajor,
+      devminor: item.devminor,
     }),
   );
   return out;

@@ -73,6 +73,9 @@ export interface WalkEntry {
   mtimeNsec: number;
   nlink: number;
   ino: number;
+  /** A device node's major and minor numbers (0 for anything else). */
+  rdevMajor: number;
+  rdevMinor: number;
   /** A symlink's target (binary string); '' for anything else. */
   linkTarget: string;
   /** Every xattr on the entry, unfiltered (name -> raw value). */
@@ -150,7 +153,7 @@ function parseWalk(out: Buffer, allowMissing = false): (WalkEntry | { path: stri
       const name = field();
       xattrs.set(name, Buffer.from(field(), 'hex'));
     }
-    entries.push({ path, kind, linkTarget, mode, uid, gid, size, mtimeSec, mtimeNsec, nlink, ino, xattrs });
+    entries.push({ path, kind, linkTarget, mode, uid, gid, size, mtimeSec, mtimeNsec, nlink, ino, rdevMajor: major, rdevMinor: minor, xattrs });
   }
   return entries;
 }
@@ -202,6 +205,11 @@ export class OpBatch {
 
   fifo(path: string, mode: number, uid: number, gid: number): void {
     this.push('f', path, String(mode & 0o7777), String(uid), String(gid));
+  }
+
+  /** A character or block device node (never 0/0 character: that is whiteout(); the tool refuses it). */
+  device(path: string, type: 'chardev' | 'blockdev', major: number, minor: number, mode: number, uid: number, gid: number): void {
+    this.push('d', path, type === 'chardev' ? 'c' : 'b', String(major), String(minor), String(mode & 0o7777), String(uid), String(gid));
   }
 
   times(path: string, sec: number, nsec: number): void {

@@ -1,5 +1,5 @@
-// Hostile tars, security.md "Importing a tar": device nodes, whiteout spoofing, and xattrs that
-// would change what overlayfs shows.
+// Hostile tars, security.md "Importing a tar": device nodes (kept, inert), whiteout spoofing, and
+// xattrs that would change what overlayfs shows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
@@ -8,20 +8,46 @@ import { extractLayer } from '../../helper/archive';
 import { walkTree } from '../../helper/archive/xattr';
 import { streamOf } from '../support/archive-fs';
 import { refused, withArena } from '../support/archive-hostile';
-import { buildTar, END, rawData, rawHeader, rawPax } from '../support/archive-tar';
+import { buildTar, END, MTIME, rawData, rawHeader, rawPax } from '../support/archive-tar';
 
-test('row 7: block and character devices are refused, naming the entry and the device', async () => {
-  const cases: [string, string, number, number, RegExp][] = [
-    ['dev/sda', '4', 8, 0, /entry "dev\/sda": block device 8:0 refused/],
-    ['dev/null', '3', 1, 3, /entry "dev\/null": character device 1:3 refused/],
-    ['dev/kmem', '3', 1, 2, /character device 1:2 refused \(device nodes are not allowed in layers\)/],
-  ];
-  for (const [name, typeflag, devmajor, devminor, error] of cases) {
+test('row 7: block and character devices are kept as they came (policy: kept, inert), mode, owner, major:minor and mtime', async () => {
+  await withArena(async ({ dest }) => {
+    const tar = Buffer.concat([
+      rawHeader({ name: 'dev/', typeflag: '5', mode: 0o755 }),
+      rawHeader({ name: 'dev/sda', typeflag: '4', mode: 0o666, devmajor: 8, devminor: 0 }),
+      rawHeader({ name: 'dev/null', typeflag: '3', mode: 0o666, uid: 3, gid: 4, devmajor: 1, devminor: 3 }),
+      rawHeader({ name: 'dev/kmem', typeflag: '3', mode: 0o640, gid: 15, devmajor: 1, devminor: 2, mtime: 1_600_000_000 }),
+      rawHeader({ name: 'dev/big', typeflag: '3', mode: 0o600, devmajor: 0xfff, devminor: 0xfffff }),
+      END,
+    ]);
+    await extractLayer(streamOf(tar), dest);
+    const found = Object.fromEntries((await walkTree(dest)).map((e) => [e.path, `${e.kind} ${e.rdevMajor}:${e.rdevMinor} ${(e.mode & 0o7777).toString(8)} ${e.uid}:${e.gid} ${e.mtimeSec}`]));
+    assert.equal(found['dev/sda'], `blockdev 8:0 666 0:0 ${MTIME}`);
+    assert.equal(found['dev/null'], `chardev 1:3 666 3:4 ${MTIME}`);
+    assert.equal(found['dev/kmem'], 'chardev 1:2 640 0:15 1600000000');
+    assert.equal(found['dev/big'], `chardev ${0xfff}:${0xfffff} 600 0:0 ${MTIME}`);
+    assert.equal(found.dev.split(' ').pop(), String(MTIME), 'the directory keeps its mtime: the nodes were made before it was set');
+  });
+});
+
+test('row 7: a device number Linux cannot hold is refused, naming the entry', async () => {
+  for (const [devmajor, devminor] of [[0x1000, 0], [1, 0x100000]]) {
     await withArena(async ({ dest }) => {
-      const tar = Buffer.concat([rawHeader({ name: 'dev/', typeflag: '5', mode: 0o755 }), rawHeader({ name, typeflag, mode: 0o666, devmajor, devminor }), END]);
-      await refused(tar, dest, error);
+      const tar = Buffer.concat([rawHeader({ name: 'dev/x', typeflag: '4', mode: 0o600, devmajor, devminor }), END]);
+      await refused(tar, dest, new RegExp(`entry "dev/x": device number ${devmajor}:${devminor} is out of range`));
     });
   }
+});
+
+test('row 7: a device node is never a way through: no write through it, no hard link to it', async () => {
+  await withArena(async ({ dest }) => {
+    const tar = Buffer.concat([rawHeader({ name: 'sda', typeflag: '4', mode: 0o666, devmajor: 8, devminor: 0 }), rawHeader({ name: 'sda/f', typeflag: '0' }), END]);
+    await refused(tar, dest, /entry "sda\/f": its parent "sda" is a device node in this layer; refusing to write through it/);
+  });
+  await withArena(async ({ dest }) => {
+    const tar = Buffer.concat([rawHeader({ name: 'sda', typeflag: '4', mode: 0o666, devmajor: 8, devminor: 0 }), rawHeader({ name: 'disk', typeflag: '1', linkname: 'sda' }), END]);
+    await refused(tar, dest, /hard link "disk" -> "sda": the target is a device node; hard links may only name regular files/);
+  });
 });
 
 test('row 7: a fifo is kept (policy: harmless), with its mode and owner', async () => {

@@ -56,7 +56,7 @@ export async function describeTree(root: string, opts: TreeOptions = {}): Promis
     if (e.path === '.' && opts.skipRoot) continue;
     const abs = e.path === '.' ? Buffer.from(root) : Buffer.concat([Buffer.from(root), Buffer.from('/'), Buffer.from(e.path, 'latin1')]);
     const st = await fsp.lstat(abs, { bigint: true });
-    const type = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : st.isFIFO() ? 'fifo' : st.isCharacterDevice() ? `chr(${st.rdev})` : 'other';
+    const type = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : st.isFIFO() ? 'fifo' : st.isCharacterDevice() ? `chr(${st.rdev})` : st.isBlockDevice() ? `blk(${st.rdev})` : 'other';
     const mtime = opts.seconds ? `${st.mtimeNs / 1_000_000_000n}` : `${st.mtimeNs}`;
     let extra = '';
     if (st.isFile()) {
@@ -68,7 +68,8 @@ export async function describeTree(root: string, opts: TreeOptions = {}): Promis
       }
     }
     if (st.isSymbolicLink()) extra = `-> ${(await fsp.readlink(abs, { encoding: 'buffer' })).toString('latin1')}`;
-    const showMtime = !(st.isDirectory() && opts.skipDirMtime) && !st.isCharacterDevice();
+    // A whiteout (0/0 character device) has no time of its own in a layer; device nodes do.
+    const showMtime = !(st.isDirectory() && opts.skipDirMtime) && !(st.isCharacterDevice() && st.rdev === 0n);
     const xattrs = opts.noXattrs ? '' : [...e.xattrs].map(([k, v]) => `${k}=${v.toString('hex')}`).sort().join(',');
     const size = st.isFile() ? `${st.size}` : '-';
     lines.push(`${e.path} ${type} ${(Number(st.mode) & 0o7777).toString(8)} ${st.uid}:${st.gid} size=${size} ${showMtime ? mtime : '-'} ${extra} ${xattrs}`);
@@ -87,6 +88,13 @@ export async function setXattrs(root: string, xattrs: [path: string, name: strin
 export async function makeWhiteouts(root: string, paths: string[]): Promise<void> {
   const batch = new OpBatch();
   for (const p of paths) batch.whiteout(p);
+  await batch.run(root);
+}
+
+/** Device nodes under root, made as the importer makes them (never 0/0 character: see makeWhiteouts). */
+export async function makeDevices(root: string, devices: [path: string, type: 'chardev' | 'blockdev', major: number, minor: number, mode: number][]): Promise<void> {
+  const batch = new OpBatch();
+  for (const [path, type, major, minor, mode] of devices) batch.device(path, type, major, minor, mode, 0, 0);
   await batch.run(root);
 }
 

@@ -120,3 +120,37 @@ export function rawPax(records: [string, Buffer | string][], typeflag = 'x'): Bu
 }
 
 export const END = Buffer.alloc(1024);
+
+/**
+ * `tar` with `entries` (whole header blocks and data, e.g. from rawHeader) added after its last
+ * entry, and fresh end blocks: a tar made by GNU tar from a folder, plus entries a test cannot (or
+ * should not) make on the host, such as device nodes.
+ */
+export function appendToTar(tar: Buffer, entries: Buffer[]): Buffer {
+  let off = 0;
+  while (off + 512 <= tar.length) {
+    const h = tar.subarray(off, off + 512);
+    if (h.every((b) => b === 0)) break;
+    const size = parseInt(h.toString('latin1', 124, 136).replace(/[\0 ]+$/, '') || '0', 8);
+    off += 512 + Math.ceil(size / 512) * 512;
+  }
+  return Buffer.concat([tar.subarray(0, off), ...entries, END]);
+}
+
+/** A device node's header: `type` 'c' (typeflag 3) or 'b' (typeflag 4). */
+export function deviceHeader(name: string, type: 'c' | 'b', devmajor: number, devminor: number, mode = 0o666, uid = 0, gid = 0): Buffer {
+  return rawHeader({ name, typeflag: type === 'c' ? '3' : '4', mode, uid, gid, devmajor, devminor });
+}
+
+/** The eight device nodes of a debootstrap root fs's /dev (bookworm minbase), in its tar's order:
+ * character devices, 0666, owned 0:0. */
+export const DEBOOTSTRAP_DEV: [name: string, major: number, minor: number][] = [
+  ['./dev/full', 1, 7],
+  ['./dev/random', 1, 8],
+  ['./dev/zero', 1, 5],
+  ['./dev/ptmx', 5, 2],
+  ['./dev/urandom', 1, 9],
+  ['./dev/null', 1, 3],
+  ['./dev/tty', 5, 0],
+  ['./dev/console', 5, 1],
+];

@@ -17,6 +17,11 @@
 //                              r path name            lremovexattr (absent is fine)
 //                              w path                 mknod a 0/0 character device (an overlayfs whiteout)
 //                              f path mode uid gid    mkfifo, then chown and chmod
+//                              d path type major minor mode uid gid
+//                                                     mknod a device node, type c (character) or b
+//                                                     (block), then chown and chmod; a 0/0
+//                                                     character device is refused (that is a
+//                                                     whiteout, made only by w)
 //                              t path sec nsec        set atime and mtime, not following a symlink
 //
 // Paths are relative to DIR and are raw bytes. Every parent directory is opened with openat2
