@@ -131,3 +131,18 @@ test('commit of a running container: a consistent moment of it, and the containe
   assert.ok(later >= counted, 'it kept counting after the commit');
   await store.ok(['rm', '-f', 'busy']);
 });
+
+test('rmi of an image another image is built on: refused with the reason, and -f keeps the shared layers', async () => {
+  await store.ok(['tag', 'bb', 'parent']);
+  await store.ok(['rmi', 'bb']); // parent is now its only name
+  await store.ok(['run', '--name', 'kid-maker', 'parent', 'sh', '-c', 'echo kid > /kid']);
+  await store.ok(['commit', 'kid-maker', 'kid']);
+  await store.ok(['rm', 'kid-maker']);
+  const refused = await store.cli(['rmi', 'parent']);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /conflict: unable to delete [0-9a-f]{12} \(must be forced\) - image [0-9a-f]{12} is built on it/);
+  const forced = await store.ok(['rmi', '-f', 'parent']);
+  assert.match(forced, /^Untagged: parent:latest\nDeleted: sha256:[0-9a-f]{64}\n$/, 'only the image record goes; its layer is the child\'s too');
+  assert.equal(await store.ok(['run', '--rm', 'kid', 'cat', '/kid']), 'kid\n', 'the child still runs on the shared base layer');
+  await store.ok(['tag', 'kid', 'bb']); // later tests may use bb
+});
