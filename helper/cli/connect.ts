@@ -2,7 +2,7 @@
 // runs (as a Docker user expects the daemon to be there), so containers outlive the command
 // that started them.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
@@ -26,15 +26,28 @@ function helperScript(): string {
   return found;
 }
 
-function startHelper(root: string, paths: StorePaths): void {
+function startHelper(root: string, paths: StorePaths): { exited: () => boolean } {
   mkdirSync(root, { recursive: true, mode: 0o700 });
   const log = openSync(paths.log, 'a', 0o600);
   const child = spawn(process.execPath, [helperScript(), '--root', root, '--idle-timeout', process.env.STRATA_IDLE_TIMEOUT ?? '600'], {
     detached: true,
     stdio: ['ignore', log, log],
   });
+  let exited = false;
+  child.once('exit', () => { exited = true; });
   child.unref();
   closeSync(log);
+  return { exited: () => exited };
+}
+
+/** The helper's last words, for an error message that says why it did not start. */
+function lastLogLine(paths: StorePaths): string {
+  try {
+    const lines = readFileSync(paths.log, 'utf8').trim().split('\n');
+    return lines[lines.length - 1] ?? '';
+  } catch {
+    return '';
+  }
 }
 
 export async function connect(root: string): Promise<StrataClient> {
@@ -47,7 +60,7 @@ export async function connect(root: string): Promise<StrataClient> {
 /** A socket to the helper serving `root`, started in the background if none runs. */
 export async function openHelperSocket(root: string): Promise<net.Socket> {
   const paths = new StorePaths(root);
-  let started = false;
+  let started: { exited: () => boolean } | undefined;
   for (let attempt = 0; attempt < 100; attempt++) {
     const res = await tryConnect(paths.socket);
     if (res instanceof net.Socket) return res;
@@ -58,8 +71,10 @@ export async function openHelperSocket(root: string): Promise<net.Socket> {
       if (process.getuid?.() !== 0) {
         throw new ConnectError(`no Strata helper is running for ${root}, and starting one needs root: run strata with sudo`);
       }
-      startHelper(root, paths);
-      started = true;
+      started = startHelper(root, paths);
+    } else if (started.exited()) {
+      const why = lastLogLine(paths);
+      throw new ConnectError(`the Strata helper for ${root} stopped at start-up${why ? `: ${why.replace(/^strata helper: /, '')}` : ''} (log: ${paths.log})`);
     }
     await new Promise((r) => setTimeout(r, attempt < 20 ? 25 : 100));
   }
