@@ -1,5 +1,6 @@
 // Builds everything the product runs: the esbuild bundles and the native runtime tool.
-// Usage: node scripts/build.mjs [--tests]   (--tests also bundles test/**/*.test.ts into out/test)
+// Usage: node scripts/build.mjs [--tests]   (--tests also bundles test/**/*.test.ts into out/test,
+// and the VS Code suite, test/vscode/*.test.ts, into out/test/vscode for scripts/vscode-run.mjs)
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, chmodSync, existsSync } from 'node:fs';
@@ -41,6 +42,8 @@ function testEntries(dir) {
   const found = [];
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
+    // test/vscode runs inside VS Code (mocha, the vscode module), not under node:test.
+    if (p === join(root, 'test/vscode')) continue;
     if (statSync(p).isDirectory()) found.push(...testEntries(p));
     else if (name.endsWith('.test.ts')) found.push(p);
   }
@@ -61,7 +64,11 @@ await build({
 });
 for (const e of entries) chmodSync(join(root, 'dist', `${e.out}.js`), 0o755);
 if (existsSync(join(root, 'extension/extension.ts'))) {
-  await build({ ...common, entryPoints: [join(root, 'extension/extension.ts')], outfile: join(root, 'dist/extension.js') });
+  await build({
+    ...common,
+    entryPoints: [join(root, 'extension/extension.ts')],
+    outfile: join(root, 'dist/extension.js'),
+  });
 }
 if (process.argv.includes('--tests')) {
   const tests = testEntries(join(root, 'test'));
@@ -69,5 +76,18 @@ if (process.argv.includes('--tests')) {
     ...common,
     entryPoints: tests.map((t) => ({ in: t, out: relative(join(root, 'test'), t).replace(/\.ts$/, '') })),
     outdir: join(root, 'out/test'),
+  });
+  // The real-VS-Code suite: test/vscode/README.md. mocha stays external: the test files' suite()
+  // and test() globals must come from the same mocha copy that runs them.
+  const vscodeTests = readdirSync(join(root, 'test/vscode')).filter((f) => f.endsWith('.test.ts'));
+  await build({
+    ...common,
+    sourcemap: 'inline',
+    external: ['vscode', 'mocha'],
+    entryPoints: [
+      { in: join(root, 'test/vscode/support/suite-index.ts'), out: 'index' },
+      ...vscodeTests.map((f) => ({ in: join(root, 'test/vscode', f), out: f.replace(/\.ts$/, '') })),
+    ],
+    outdir: join(root, 'out/test/vscode'),
   });
 }

@@ -1,0 +1,22 @@
+// What the commands work with, made once in activate().
+import type * as vscode from 'vscode';
+import type { Helper } from '../client/helper';
+import type { ChangesCache } from '../diff/changes';
+import type { Shells } from '../terminal/shells';
+import type { ContainersProvider } from '../tree/containers-provider';
+import type { ImagesProvider } from '../tree/images-provider';
+import type { TreeNode } from '../tree/node';
+import type { ErrorReporter } from './wrap';
+
+export interface Services {
+  readonly context: vscode.ExtensionContext;
+  readonly log: vscode.LogOutputChannel;
+  readonly helper: Helper;
+  readonly changes: ChangesCache;
+  readonly images: ImagesProvider;
+  readonly imagesView: vscode.TreeView<TreeNode>;
+  readonly containers: ContainersProvider;
+  readonly containersView: vscode.TreeView<TreeNode>;
+  readonly shells: Shells;
+  readonly errors: ErrorReporter;
+}

@@ -1,0 +1,48 @@
+// Opening changes the way Git does: one file in the diff editor (left: as the layers below or the
+// image see it; right: as this layer or the container has it), or every changed file of a layer
+// at once in the multi-file diff editor.
+import * as vscode from 'vscode';
+import type { ChangeIndex, Mark } from './change-index';
+import { fileUri, hexId, type ChangeSource } from './uris';
+
+/** The multi-diff editor gets slow past this many files; the rest are left out and said so. */
+export const MULTI_DIFF_LIMIT = 1000;
+
+export function sourceLabel(source: ChangeSource): string {
+  return `${source.kind} ${hexId(source.id).slice(0, 12)}`;
+}
+
+export function diffTitle(source: ChangeSource, path: string, mark: Mark | undefined): string {
+  const name = path.slice(path.lastIndexOf('/') + 1) || '/';
+  const what = mark === 'A' ? 'added' : mark === 'D' ? 'deleted' : 'changed';
+  return `${name} (${what} in ${sourceLabel(source)})`;
+}
+
+export async function openDiff(source: ChangeSource, path: string, mark: Mark | undefined, options: vscode.TextDocumentShowOptions = {}): Promise<void> {
+  const left = fileUri(source, path, 'old');
+  const right = fileUri(source, path, 'new');
+  await vscode.commands.executeCommand('vscode.diff', left, right, diffTitle(source, path, mark), { preview: true, ...options });
+}
+
+export interface MultiDiffResult {
+  title: string;
+  shown: number;
+  total: number;
+}
+
+export async function openMultiDiff(source: ChangeSource, index: ChangeIndex, title: string): Promise<MultiDiffResult> {
+  const leaves = index.leaves();
+  const shown = leaves.slice(0, MULTI_DIFF_LIMIT);
+  // [resource, original, modified]: an added file has no original and a deleted one no modified,
+  // which the multi-diff editor shows as "added" and "deleted", as it does for a Git commit.
+  const resources = shown.map((c) => {
+    const right = fileUri(source, c.path, 'new');
+    const left = fileUri(source, c.path, 'old');
+    return [right, c.kind === 'A' ? undefined : left, c.kind === 'D' ? undefined : right] as const;
+  });
+  await vscode.commands.executeCommand('vscode.changes', title, resources);
+  if (shown.length < leaves.length) {
+    void vscode.window.showInformationMessage(`Strata: the multi-diff editor shows the first ${shown.length} of ${leaves.length} changed files; open the others from the tree.`);
+  }
+  return { title, shown: shown.length, total: leaves.length };
+}

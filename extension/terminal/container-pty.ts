@@ -1,0 +1,141 @@
+// A real terminal on a container's pty, through the helper: what the shell writes comes as
+// session.output notifications, what the user types goes as session.input, a resize of the panel
+// as session.resize (the shell gets SIGWINCH, so vi and top redraw), and Ctrl-C is just byte 3 to
+// the pty, whose line discipline makes it SIGINT, as in any terminal. Closing the terminal only
+// detaches: the container keeps running and "Open shell" attaches to it again.
+import * as vscode from 'vscode';
+import type { StrataClient } from '../../helper/protocol';
+import type { Helper } from '../client/helper';
+import { shortId } from '../tree/format';
+
+export type ShellTarget = { image: string } | { container: string };
+
+export interface ShellOptions {
+  network: 'none' | 'host';
+  /** Called when opening failed, so the error also reaches the user as a message (a command that awaits `ready` reports it itself). */
+  onError?(err: unknown): void;
+}
+
+const TRANSCRIPT_CHARS = 32 * 1024;
+const RED = '\x1b[31m';
+const DIM = '\x1b[2m';
+const RESET = '\x1b[0m';
+
+export class ContainerPty implements vscode.Pseudoterminal {
+  private readonly writeEmitter = new vscode.EventEmitter<string>();
+  private readonly closeEmitter = new vscode.EventEmitter<number | void>();
+  private readonly nameEmitter = new vscode.EventEmitter<string>();
+  readonly onDidWrite = this.writeEmitter.event;
+  readonly onDidClose = this.closeEmitter.event;
+  readonly onDidChangeName = this.nameEmitter.event;
+  private client: StrataClient | undefined;
+  private session: string | undefined;
+  private failed = false;
+  private closed = false;
+  private size: vscode.TerminalDimensions | undefined;
+  private readonly subs: { dispose(): void }[] = [];
+  private readonly decoder = new TextDecoder('utf-8');
+  private recent = '';
+  private resolveReady!: (v: { containerId: string; session: string }) => void;
+  private rejectReady!: (err: unknown) => void;
+  /** Settles once the shell runs (its container id), or with why it could not start. */
+  readonly ready = new Promise<{ containerId: string; session: string }>((resolve, reject) => {
+    this.resolveReady = resolve;
+    this.rejectReady = reject;
+  });
+  containerId: string | undefined;
+
+  constructor(private readonly helper: Helper, readonly target: ShellTarget, private readonly options: ShellOptions) {
+    this.ready.catch(() => undefined);
+  }
+
+  open(dimensions: vscode.TerminalDimensions | undefined): void {
+    this.size = dimensions;
+    void this.start().catch((err: unknown) => {
+      this.failed = true;
+      this.writeEmitter.fire(`${RED}Strata: ${(err as Error).message}${RESET}\r\n${DIM}(press any key to close this terminal)${RESET}\r\n`);
+      this.rejectReady(err);
+      this.options.onError?.(err);
+    });
+  }
+
+  private async start(): Promise<void> {
+    const client = (this.client = await this.helper.client());
+    let id: string;
+    if ('image' in this.target) {
+      this.writeEmitter.fire(`${DIM}Starting a new container from ${this.target.image}…${RESET}\r\n`);
+      // TERM as docker run -t sets it, so that vi and top know the terminal; PS1 so that a plain
+      // sh prompt says root@<hostname> like the article's bash (bash images set their own).
+      ({ id } = await client.request('container.create', {
+        image: this.target.image,
+        options: { tty: true, openStdin: true, env: ['TERM=xterm-256color', 'PS1=\\u@\\h:\\w\\$ '], network: this.options.network, autoRemove: false },
+      }));
+    } else {
+      id = this.target.container;
+    }
+    this.containerId = id;
+    this.nameEmitter.fire(`strata ${shortId(id)}`);
+    // Listen before attaching, so not a byte of the first prompt is lost.
+    this.subs.push(
+      client.on('session.output', (p) => { if (p.session === this.session) this.output(p.data); }),
+      client.on('session.exit', (p) => { if (p.session === this.session) this.exited(p.exitCode); }),
+    );
+    client.lost.catch(() => {
+      if (this.closed) return;
+      this.writeEmitter.fire(`\r\n${RED}Strata: the connection to the helper was lost.${RESET}\r\n`);
+      this.closeEmitter.fire(1);
+    });
+    const attached = await client.request('container.attach', { id, stdin: true });
+    this.session = attached.session;
+    const size = this.size ? { cols: this.size.columns, rows: this.size.rows } : undefined;
+    if (!attached.running) {
+      await client.request('container.start', { id, size });
+    } else {
+      if (size) await client.request('session.resize', { session: attached.session, ...size }).catch(() => undefined);
+      this.writeEmitter.fire(`${DIM}Attached to container ${shortId(id)} (press Enter for a prompt).${RESET}\r\n`);
+    }
+    if (!attached.tty) this.writeEmitter.fire(`${DIM}(this container has no terminal: input and output are plain streams)${RESET}\r\n`);
+    this.resolveReady({ containerId: id, session: attached.session });
+  }
+
+  private output(data: string): void {
+    const text = this.decoder.decode(Buffer.from(data, 'base64'), { stream: true });
+    this.recent = (this.recent + text).slice(-TRANSCRIPT_CHARS);
+    this.writeEmitter.fire(text);
+  }
+
+  /** The last few kilobytes the shell wrote (escape sequences included): for tests and bug reports. */
+  transcript(): string {
+    return this.recent;
+  }
+
+  private exited(code: number): void {
+    this.session = undefined;
+    this.closed = true;
+    this.closeEmitter.fire(code);
+  }
+
+  handleInput(data: string): void {
+    if (this.failed) {
+      this.closeEmitter.fire();
+      return;
+    }
+    if (!this.session || !this.client) return;
+    void this.client.request('session.input', { session: this.session, data: Buffer.from(data, 'utf8').toString('base64') }).catch(() => undefined);
+  }
+
+  setDimensions(dimensions: vscode.TerminalDimensions): void {
+    this.size = dimensions;
+    if (!this.session || !this.client) return;
+    void this.client.request('session.resize', { session: this.session, cols: dimensions.columns, rows: dimensions.rows }).catch(() => undefined);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.session && this.client) void this.client.request('session.detach', { session: this.session }).catch(() => undefined);
+    this.session = undefined;
+    for (const s of this.subs) s.dispose();
+    this.writeEmitter.dispose();
+    this.nameEmitter.dispose();
+  }
+}

@@ -1,0 +1,60 @@
+// Shell terminals: the "Strata container shell" profile in the terminal's + menu, and the
+// terminals that "Open shell" makes. Each is a ContainerPty; they are listed here so that
+// commands and tests can tell which container a terminal runs in.
+import * as vscode from 'vscode';
+import type { Helper } from '../client/helper';
+import { readSettings } from '../client/settings';
+import { ContainerPty, type ShellTarget } from './container-pty';
+
+export const PROFILE_ID = 'strata.containerShell';
+
+export interface OpenedShell {
+  terminal: vscode.Terminal | undefined;
+  pty: ContainerPty;
+}
+
+export class Shells implements vscode.Disposable {
+  readonly ptys: ContainerPty[] = [];
+
+  constructor(private readonly helper: Helper, private readonly onError: (err: unknown) => void) {}
+
+  /** A pty for a new container from `image`, or attached to an existing container. */
+  makePty(target: ShellTarget, reportErrors: boolean): ContainerPty {
+    const pty = new ContainerPty(this.helper, target, { network: readSettings().network, onError: reportErrors ? this.onError : undefined });
+    this.ptys.push(pty);
+    if (this.ptys.length > 50) this.ptys.shift();
+    return pty;
+  }
+
+  /** Opens a terminal running a shell in a container and waits until the shell runs. */
+  async open(target: ShellTarget): Promise<OpenedShell & { containerId: string }> {
+    const pty = this.makePty(target, false);
+    const name = 'image' in target ? `strata ${target.image}` : `strata ${target.container.slice(0, 12)}`;
+    const terminal = vscode.window.createTerminal({ name, pty, iconPath: new vscode.ThemeIcon('vm') });
+    terminal.show();
+    const { containerId } = await pty.ready;
+    return { terminal, pty, containerId };
+  }
+
+  /** The pty of a terminal that this extension made, if any. */
+  ptyOf(terminal: vscode.Terminal): ContainerPty | undefined {
+    const opts = terminal.creationOptions as vscode.ExtensionTerminalOptions;
+    return this.ptys.find((p) => p === opts.pty);
+  }
+
+  dispose(): void {
+    this.ptys.length = 0;
+  }
+}
+
+/** The terminal profile: asks for an image (or takes strata.defaultImage), then opens a shell in a new container. */
+export class ShellProfileProvider implements vscode.TerminalProfileProvider {
+  constructor(private readonly shells: Shells, private readonly pickImage: () => Promise<string | undefined>) {}
+
+  async provideTerminalProfile(): Promise<vscode.TerminalProfile | undefined> {
+    const image = readSettings().defaultImage || (await this.pickImage());
+    if (!image) return undefined;
+    const pty = this.shells.makePty({ image }, true);
+    return new vscode.TerminalProfile({ name: `strata ${image}`, pty, iconPath: new vscode.ThemeIcon('vm') });
+  }
+}

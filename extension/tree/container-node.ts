@@ -1,0 +1,82 @@
+// One container: its short id (its hostname), image, command and state. It opens into its live
+// changes, what `strata diff` shows, re-read while it is open (see ContainersProvider).
+import * as vscode from 'vscode';
+import type { ContainerSummary } from '../../helper/protocol';
+import type { ChangesCache } from '../diff/changes';
+import type { ChangeSource } from '../diff/uris';
+import type { Helper } from '../client/helper';
+import { changeNodes, MessageNode } from './change-nodes';
+import { age, code, commandLine, shortId } from './format';
+import type { TreeNode } from './node';
+
+export function statusText(c: ContainerSummary): string {
+  if (c.status === 'running') return `running, up ${age(c.startedAt).replace(/ ago$/, '')}`;
+  if (c.status === 'exited') return `exited (${c.exitCode ?? '?'}) ${age(c.finishedAt)}`;
+  return 'created';
+}
+
+export class ContainerNode implements TreeNode {
+  readonly parent = undefined;
+  readonly id: string;
+  private upperDir: string | undefined;
+
+  constructor(public summary: ContainerSummary, private readonly helper: Helper, private readonly changes: ChangesCache) {
+    this.id = `container:${summary.id}`;
+  }
+
+  get containerId(): string {
+    return this.summary.id;
+  }
+
+  get running(): boolean {
+    return this.summary.status === 'running';
+  }
+
+  get source(): ChangeSource {
+    return { kind: 'container', id: this.summary.id };
+  }
+
+  treeItem(): vscode.TreeItem {
+    const c = this.summary;
+    const item = new vscode.TreeItem(shortId(c.id), vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = this.id;
+    item.description = `${c.image} · ${commandLine(c.command, 40)} · ${statusText(c)}`;
+    item.iconPath = this.running
+      ? new vscode.ThemeIcon('vm-running', new vscode.ThemeColor('charts.green'))
+      : new vscode.ThemeIcon('vm-outline');
+    item.contextValue = `container.${c.status}`;
+    item.tooltip = this.tooltip();
+    return item;
+  }
+
+  private tooltip(): vscode.MarkdownString {
+    const c = this.summary;
+    const md = new vscode.MarkdownString(undefined, true);
+    md.appendMarkdown(`**Container ${shortId(c.id)}** (${c.name}) — ${statusText(c)}\n\n`);
+    md.appendMarkdown(`- id: ${code(c.id)}\n- hostname: ${code(c.hostname)}\n- image: ${code(c.image)} (${code(c.imageId)})\n`);
+    md.appendMarkdown(`- command: ${code(commandLine(c.command, 200))}\n- created: ${c.created} (${age(c.created)})\n`);
+    if (this.upperDir) md.appendMarkdown(`- its changes on disk (the overlay's upper dir): ${code(this.upperDir)}\n`);
+    return md;
+  }
+
+  /** On hover: where its changes live on disk, asked once. */
+  async resolve(item: vscode.TreeItem): Promise<vscode.TreeItem> {
+    if (!this.upperDir) {
+      const client = await this.helper.client();
+      this.upperDir = (await client.request('container.inspect', { id: this.summary.id })).upperDir;
+    }
+    item.tooltip = this.tooltip();
+    return item;
+  }
+
+  async children(): Promise<TreeNode[]> {
+    let index;
+    try {
+      index = await this.changes.container(this.summary.id);
+    } catch (err) {
+      return [new MessageNode(this, `${this.id}#error`, `Changes unavailable: ${(err as Error).message}`, 'warning')];
+    }
+    if (index.size === 0) return [new MessageNode(this, `${this.id}#empty`, 'No changes yet: the container sees its image as it is')];
+    return changeNodes(this, this.id, this.source, index);
+  }
+}
