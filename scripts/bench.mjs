@@ -159,7 +159,7 @@ try {
   writeFileSync(join(root, 'test-output/bench.json'), JSON.stringify(results, null, 2) + '\n');
 } finally {
   docker?.stop();
-  spawnSync('pkill', ['-f', `--root ${storeRoot}`]);
+  spawnSync('pkill', ['-f', '--', `--root ${storeRoot}`]);
   spawnSync('sleep', ['0.5']);
   // Whatever dockerd left mounted under the work dir goes before the dir does.
   const mounts = execFileSync('awk', ['{print $2}', '/proc/self/mounts'], { encoding: 'utf8' }).split('\n').filter((m) => m.startsWith(work));

@@ -16,21 +16,24 @@
 //    Files are created with O_CREAT|O_EXCL|O_NOFOLLOW after any earlier entry of that name is
 //    removed, so even a wrong tree could not make open() follow a link. Hard links must name a
 //    regular file created earlier in this layer (moby TestUntarInvalidHardlink,
-//    TestUntarHardlinkToSymlink). The final metadata pass (whiteouts, fifos, device nodes, xattrs,
-//    directory times) runs in strata-xattr, which opens every parent with
-//    RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS.
+//    TestUntarHardlinkToSymlink).
+//  - the writes themselves: one `strata-xattr unpack` process (unpack.ts) performs what this file
+//    decided, in order, and refuses on its own (in the kernel) any path that would leave the layer
+//    or pass through a symlink (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS for every parent) and
+//    any new entry over an existing one (O_EXCL and friends). The final metadata pass (whiteouts,
+//    fifos, device nodes, xattrs, directory times) ends the same stream.
 // On any error the partial destDir is left for the caller to delete: the caller extracts into a
 // directory under the store's tmp/ and renames it into place only on success.
-import { constants as C, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import { layerPath, whiteoutOf } from './entry-name';
-import { absPath, baseOf, quote, rootBytes } from './fspath';
+import { baseOf, quote, rootBytes } from './fspath';
 import { ByteReader, cancelled, openInput } from './input';
 import { badArchive, limitExceeded, resolveLimits, type ImportLimits } from './limits';
 import { TarReader, type TarEntry } from './tar-reader';
-import { WriteQueue } from './write-queue';
-import { OpBatch, OPAQUE_XATTR, xattrAllowed, type EntryKind } from './xattr';
+import { LayerWriter } from './unpack';
+import { OPAQUE_XATTR, xattrAllowed, type EntryKind } from './xattr';
 
 export interface ExtractResult {
   /** 'sha256:<hex>' of the uncompressed tar bytes exactly as streamed. */
@@ -65,7 +68,6 @@ type DirNode = Extract<Node, { kind: 'dir' }>;
 const PATH_MAX = 4096;
 const SMALL_FILE = 1 << 20;
 const XATTR_VALUE_MAX = 65536;
-const CREATE_FLAGS = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW; // libuv adds O_CLOEXEC
 
 function newDir(): DirNode {
   return { kind: 'dir', children: new Map(), opaque: false, mtime: null, xattrs: null };
@@ -84,23 +86,26 @@ const KIND_WORDS: Record<Node['kind'], string> = {
 const DEV_MAJOR_MAX = 0xfff;
 const DEV_MINOR_MAX = 0xfffff;
 
+// Owner ids an implicit parent keeps as made (root's, as tar and Docker make it).
+const AS_MADE = -1;
+
 class Extractor {
   readonly root: DirNode = newDir();
-  readonly queue = new WriteQueue();
-  private readonly rootBuf: Buffer;
+  private readonly rootLen: number;
   size = 0;
 
   constructor(
-    private readonly dest: string,
+    dest: string,
     private readonly limits: ImportLimits,
+    private readonly out: LayerWriter,
   ) {
-    this.rootBuf = rootBytes(dest);
+    this.rootLen = rootBytes(dest).length;
   }
 
-  abs(rel: string): Buffer {
-    const p = absPath(this.rootBuf, rel);
-    if (p.length >= PATH_MAX) throw limitExceeded(`entry ${quote(rel.slice(0, 80))}...: the full path is longer than PATH_MAX (${PATH_MAX})`);
-    return p;
+  /** rel, once its full path is known to fit PATH_MAX (rel is binary: one char per byte). */
+  private fits(rel: string): string {
+    if (this.rootLen + 1 + rel.length >= PATH_MAX) throw limitExceeded(`entry ${quote(rel.slice(0, 80))}...: the full path is longer than PATH_MAX (${PATH_MAX})`);
+    return rel;
   }
 
   /** The node at rel, or undefined; every parent on the way must be a directory. */
@@ -115,42 +120,37 @@ class Extractor {
   }
 
   /** The directory that will hold rel, creating missing parents (0755, root) as tar does. */
-  private async parentDir(rel: string, name: string): Promise<DirNode> {
+  private parentDir(rel: string, name: string): DirNode {
     let dir = this.root;
-    const parts = rel.split('/');
-    let path = '.';
-    for (let i = 0; i < parts.length - 1; i++) {
-      path = i === 0 ? parts[0] : `${path}/${parts[i]}`;
-      const next = dir.children.get(parts[i]);
+    let slash = rel.indexOf('/');
+    let start = 0;
+    while (slash >= 0) {
+      const part = rel.slice(start, slash);
+      const next = dir.children.get(part);
       if (next === undefined) {
-        await this.mkdirImplicit(path);
+        this.mkdirImplicit(rel.slice(0, slash));
         const made = newDir();
-        dir.children.set(parts[i], made);
+        dir.children.set(part, made);
         dir = made;
       } else if (next.kind === 'dir') {
         dir = next;
       } else {
         // The heart of the symlink defence: never create anything through a non-directory.
-        throw badArchive(`entry ${quote(name)}: its parent ${quote(path)} is ${KIND_WORDS[next.kind]} in this layer; refusing to write through it`);
+        throw badArchive(`entry ${quote(name)}: its parent ${quote(rel.slice(0, slash))} is ${KIND_WORDS[next.kind]} in this layer; refusing to write through it`);
       }
+      start = slash + 1;
+      slash = rel.indexOf('/', start);
     }
     return dir;
   }
 
   /** Removes whatever an earlier entry put at rel (later duplicates replace earlier ones). */
-  private async clear(dir: DirNode, rel: string): Promise<void> {
+  private clear(dir: DirNode, rel: string): void {
     const old = dir.children.get(baseOf(rel));
     if (old === undefined) return;
     dir.children.delete(baseOf(rel));
     // Whiteouts, fifos and device nodes are only made at the end, so there is nothing on disk yet.
-    // Background writes finish first: the one at this path, or all of them before a directory goes.
-    if (old.kind === 'dir') {
-      await this.queue.drain();
-      await fsp.rm(this.abs(rel), { recursive: true });
-    } else if (old.kind === 'file' || old.kind === 'symlink') {
-      await this.queue.settle(rel);
-      await fsp.unlink(this.abs(rel));
-    }
+    if (old.kind === 'dir' || old.kind === 'file' || old.kind === 'symlink') this.out.op('U', this.fits(rel));
   }
 
   async entry(e: TarEntry, reader: TarReader): Promise<void> {
@@ -163,16 +163,16 @@ class Extractor {
       if (whiteout.kind === 'opaque') {
         // Applies whatever its position in the tar: the directory keeps the mark even if its own
         // entry comes later (notes/layers.md).
-        const dir = whiteout.dir === '.' ? this.root : await this.ensureDir(whiteout.dir, e.name);
+        const dir = whiteout.dir === '.' ? this.root : this.ensureDir(whiteout.dir, e.name);
         dir.opaque = true;
       } else {
-        const parent = await this.parentDir(whiteout.target, e.name);
-        await this.clear(parent, whiteout.target);
+        const parent = this.parentDir(whiteout.target, e.name);
+        this.clear(parent, whiteout.target);
         parent.children.set(baseOf(whiteout.target), { kind: 'whiteout' });
       }
       return;
     }
-    const parent = await this.parentDir(rel, e.name);
+    const parent = this.parentDir(rel, e.name);
     const name = baseOf(rel);
     switch (e.type) {
       case 'dir': {
@@ -180,46 +180,39 @@ class Extractor {
         let node: DirNode;
         if (old?.kind === 'dir') {
           node = old; // a repeated directory keeps its contents; its metadata is replaced
+          this.out.op('M', this.fits(rel), e.mode & 0o7777, e.uid, e.gid);
         } else {
-          await this.clear(parent, rel);
-          await fsp.mkdir(this.abs(rel), { mode: 0o700 });
+          this.clear(parent, rel);
+          this.out.op('D', this.fits(rel), e.mode & 0o7777, e.uid, e.gid);
           node = newDir();
           parent.children.set(name, node);
         }
-        await fsp.lchown(this.abs(rel), e.uid, e.gid);
-        await fsp.chmod(this.abs(rel), e.mode & 0o7777);
         node.mtime = [e.mtimeSec, e.mtimeNsec];
         node.xattrs = this.xattrs(e, 'dir');
         return;
       }
-      case 'file':
-        await this.clear(parent, rel);
+      case 'file': {
+        const xattrs = this.xattrs(e, 'file');
+        this.clear(parent, rel);
         await this.writeFile(rel, e, reader);
-        parent.children.set(name, { kind: 'file', inode: { xattrs: this.xattrs(e, 'file') } });
+        parent.children.set(name, { kind: 'file', inode: { xattrs } });
         return;
+      }
       case 'link':
         return this.hardLink(parent, rel, e);
       case 'symlink': {
         if (e.linkname === '') throw badArchive(`entry ${quote(e.name)}: symlink with an empty target`);
         if (e.linkname.length > this.limits.maxPathBytes) throw limitExceeded(`entry ${quote(e.name)}: symlink target longer than ${this.limits.maxPathBytes} bytes`);
-        await this.clear(parent, rel);
-        const p = this.abs(rel);
-        parent.children.set(name, { kind: 'symlink' });
+        this.clear(parent, rel);
         // The target is stored, never resolved: what it points at only matters inside the container.
-        return this.queue.add(rel, 0, async () => {
-          try {
-            await fsp.symlink(Buffer.from(e.linkname, 'latin1'), p);
-            await fsp.lchown(p, e.uid, e.gid);
-            await fsp.lutimes(p, time(e), time(e));
-          } catch (err) {
-            throw fsError(e, err);
-          }
-        });
+        this.out.op('S', this.fits(rel), e.linkname, e.uid, e.gid, e.mtimeSec, e.mtimeNsec);
+        parent.children.set(name, { kind: 'symlink' });
+        return;
       }
       case 'fifo':
         // Policy: a fifo is kept. It is harmless (a rendezvous point with no access to anything)
-        // and some packages ship one. It is made in the final pass, by strata-xattr (Node has no mkfifo).
-        await this.clear(parent, rel);
+        // and some packages ship one. It is made in the final pass.
+        this.clear(parent, rel);
         parent.children.set(name, { kind: 'fifo', mode: e.mode, uid: e.uid, gid: e.gid, mtime: [e.mtimeSec, e.mtimeNsec] });
         return;
       case 'chardev':
@@ -233,14 +226,14 @@ class Extractor {
         // container's /dev is a fresh tmpfs that the runtime fills itself, over the layer's /dev;
         // and containers have no CAP_MKNOD, so they cannot make others. A raw 0/0 character device
         // is still refused: overlayfs would read it as a whiteout (whiteout spoofing); a tar must
-        // say .wh.name. Made in the final pass, by strata-xattr (Node has no mknod).
+        // say .wh.name. Made in the final pass (the tool refuses a 0/0 device op too).
         if (e.type === 'chardev' && e.devmajor === 0 && e.devminor === 0) {
           throw badArchive(`entry ${quote(e.name)}: a raw 0/0 character device (an overlayfs whiteout) is not allowed in a tar; layers mark deletions with .wh. entries`);
         }
         if (e.devmajor < 0 || e.devminor < 0 || e.devmajor > DEV_MAJOR_MAX || e.devminor > DEV_MINOR_MAX) {
           throw badArchive(`entry ${quote(e.name)}: device number ${e.devmajor}:${e.devminor} is out of range (major 0-${DEV_MAJOR_MAX}, minor 0-${DEV_MINOR_MAX})`);
         }
-        await this.clear(parent, rel);
+        this.clear(parent, rel);
         parent.children.set(name, {
           kind: 'device',
           type: e.type,
@@ -255,61 +248,55 @@ class Extractor {
     }
   }
 
-  private async ensureDir(rel: string, name: string): Promise<DirNode> {
-    const parent = await this.parentDir(rel, name);
+  private ensureDir(rel: string, name: string): DirNode {
+    const parent = this.parentDir(rel, name);
     const node = parent.children.get(baseOf(rel));
     if (node?.kind === 'dir') return node;
     if (node !== undefined) throw badArchive(`entry ${quote(name)}: ${quote(rel)} is ${KIND_WORDS[node.kind]}, not a directory`);
-    await this.mkdirImplicit(rel);
+    this.mkdirImplicit(rel);
     const made = newDir();
     parent.children.set(baseOf(rel), made);
     return made;
   }
 
   /** A parent the tar did not list: root-owned 0755 (whatever the umask), as tar and Docker make it. */
-  private async mkdirImplicit(rel: string): Promise<void> {
-    await fsp.mkdir(this.abs(rel));
-    await fsp.chmod(this.abs(rel), 0o755);
+  private mkdirImplicit(rel: string): void {
+    this.out.op('D', this.fits(rel), 0o755, AS_MADE, AS_MADE);
   }
 
-  private async rootEntry(e: TarEntry): Promise<void> {
+  private rootEntry(e: TarEntry): void {
     // umoci: "refusing to change type of root". A file or link named '.' or '/' would replace the
     // layer directory itself.
     if (e.type !== 'dir') throw badArchive(`entry ${quote(e.name)}: refusing to change the type of the layer root (a ${e.type} named '.')`);
-    await fsp.chown(this.rootBuf, e.uid, e.gid);
-    await fsp.chmod(this.rootBuf, e.mode & 0o7777);
+    this.out.op('M', '.', e.mode & 0o7777, e.uid, e.gid);
     this.root.mtime = [e.mtimeSec, e.mtimeNsec];
     this.root.xattrs = this.xattrs(e, 'dir');
   }
 
   private async writeFile(rel: string, e: TarEntry, reader: TarReader): Promise<void> {
-    const p = this.abs(rel);
     this.size += e.size;
+    this.out.op('F', this.fits(rel), e.mode & 0o7777, e.uid, e.gid, e.mtimeSec, e.mtimeNsec, e.size);
     if (e.size <= SMALL_FILE) {
-      const data = await reader.readBody();
-      return this.queue.add(rel, data.length, () => createFile(p, e, async (fh) => writeAll(fh, data)).catch((err) => Promise.reject(fsError(e, err))));
+      this.out.data(await reader.readBody());
+      return;
     }
-    // A big file is written in the foreground, each chunk while the next is read and hashed.
-    await createFile(p, e, async (fh) => {
-      let previous: Promise<void> = Promise.resolve();
-      for await (const chunk of reader.body()) {
-        await previous;
-        previous = writeAll(fh, chunk);
-      }
-      await previous;
-    });
+    // A big file streams through, each chunk written while the next is read and hashed.
+    for await (const chunk of reader.body()) {
+      this.out.data(chunk);
+      await this.out.pace();
+    }
   }
 
-  private async hardLink(parent: DirNode, rel: string, e: TarEntry): Promise<void> {
+  private hardLink(parent: DirNode, rel: string, e: TarEntry): void {
     const target = layerPath(e.linkname, this.limits, `hard link ${quote(e.name)} ->`);
     const node = target === '.' ? this.root : this.lookup(target);
     const what = `hard link ${quote(e.name)} -> ${quote(e.linkname)}`;
     if (node === undefined) throw badArchive(`${what}: the target is not a file extracted earlier in this layer`);
     if (node.kind !== 'file') throw badArchive(`${what}: the target is ${KIND_WORDS[node.kind]}; hard links may only name regular files`);
     if (target === rel || target.startsWith(`${rel}/`)) throw badArchive(`${what}: the target is the entry itself, or inside what it replaces`);
-    await this.queue.settle(target);
-    await this.clear(parent, rel);
-    await fsp.link(this.abs(target), this.abs(rel));
+    this.fits(target);
+    this.clear(parent, rel);
+    this.out.op('L', this.fits(rel), target);
     parent.children.set(baseOf(rel), { kind: 'file', inode: node.inode });
   }
 
@@ -318,63 +305,44 @@ class Extractor {
     for (const [name, value] of e.xattrs) {
       if (!xattrAllowed(name, kind)) continue; // trusted.overlay.*, security.selinux, ... dropped
       if (name.length > 255 || value.length > XATTR_VALUE_MAX) throw badArchive(`entry ${quote(e.name)}: xattr ${quote(name.slice(0, 60))} is too large`);
+      if (name.includes('\0')) throw badArchive(`entry ${quote(e.name)}: a NUL byte in the name of xattr ${quote(name.replace(/\0/g, '\\0').slice(0, 60))}`);
       (kept ??= new Map()).set(name, value);
     }
     return kept;
   }
 
-  /** The final pass, in one strata-xattr process: whiteouts, fifos and devices, xattrs, then directory times. */
-  finalOps(): OpBatch {
-    const batch = new OpBatch();
+  /** The final pass, at the end of the same stream: whiteouts, fifos and devices, xattrs, then directory times. */
+  finalOps(): void {
+    const out = this.out;
+    const setXattr = (rel: string, name: string, value: Buffer) => {
+      out.op('X', rel, name, value.length);
+      out.data(value);
+    };
     const times: [string, [number, number]][] = [];
     const seen = new Set<Inode>();
     const visit = (dir: DirNode, path: string) => {
       for (const [name, node] of dir.children) {
         const rel = path === '.' ? name : `${path}/${name}`;
-        if (node.kind === 'whiteout') batch.whiteout(rel);
+        if (node.kind === 'whiteout') out.op('W', rel);
         else if (node.kind === 'fifo') {
-          batch.fifo(rel, node.mode, node.uid, node.gid);
-          batch.times(rel, ...node.mtime);
+          out.op('P', rel, node.mode & 0o7777, node.uid, node.gid);
+          out.op('T', rel, ...node.mtime);
         } else if (node.kind === 'device') {
-          batch.device(rel, node.type, node.major, node.minor, node.mode, node.uid, node.gid);
-          batch.times(rel, ...node.mtime);
+          out.op('N', rel, node.type === 'chardev' ? 'c' : 'b', node.major, node.minor, node.mode & 0o7777, node.uid, node.gid);
+          out.op('T', rel, ...node.mtime);
         } else if (node.kind === 'file' && node.inode.xattrs && !seen.has(node.inode)) {
           seen.add(node.inode);
-          for (const [k, v] of node.inode.xattrs) batch.setXattr(rel, k, v);
+          for (const [k, v] of node.inode.xattrs) setXattr(rel, k, v);
         } else if (node.kind === 'dir') visit(node, rel);
       }
-      if (dir.opaque) batch.setXattr(path, OPAQUE_XATTR, Buffer.from('y'));
-      for (const [k, v] of dir.xattrs ?? []) batch.setXattr(path, k, v);
+      if (dir.opaque) setXattr(path, OPAQUE_XATTR, Buffer.from('y'));
+      for (const [k, v] of dir.xattrs ?? []) setXattr(path, k, v);
       // Last of all, so that nothing created afterwards moves a directory's mtime.
       if (dir.mtime) times.push([path, dir.mtime]);
     };
     visit(this.root, '.');
-    for (const [rel, t] of times) batch.times(rel, ...t);
-    return batch;
+    for (const [rel, t] of times) out.op('T', rel, ...t);
   }
-}
-
-/** Creates a regular file (never through a symlink, never over an existing entry) and sets its metadata. */
-async function createFile(path: Buffer, e: TarEntry, write: (fh: fsp.FileHandle) => Promise<void>): Promise<void> {
-  const fh = await fsp.open(path, CREATE_FLAGS, 0o600);
-  try {
-    await write(fh);
-    // chown before chmod: chown clears the setuid and setgid bits.
-    await fh.chown(e.uid, e.gid);
-    await fh.chmod(e.mode & 0o7777);
-    await fh.utimes(time(e), time(e));
-  } finally {
-    await fh.close();
-  }
-}
-
-function time(e: TarEntry): number {
-  return e.mtimeSec + e.mtimeNsec / 1e9;
-}
-
-async function writeAll(fh: fsp.FileHandle, buf: Buffer): Promise<void> {
-  let off = 0;
-  while (off < buf.length) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
 }
 
 /** destDir must be an empty directory; if it does not exist yet it is made (its parent must exist). */
@@ -406,29 +374,29 @@ export async function extractLayer(input: NodeJS.ReadableStream, destDir: string
   await checkEmptyDir(destDir);
   let bytes: ByteReader | null = null;
   let current: TarEntry | null = null;
-  let x: Extractor | null = null;
+  let out: LayerWriter | null = null;
   try {
     if (signal?.aborted) throw cancelled();
     bytes = new ByteReader(await openInput(input, opts.onProgress, signal), limits.maxTotalBytes, signal);
     const reader = new TarReader(bytes, limits);
-    x = new Extractor(destDir, limits);
+    out = new LayerWriter(destDir, undefined, signal);
+    const x = new Extractor(destDir, limits, out);
     while ((current = await reader.next())) {
       if (signal?.aborted) throw cancelled();
-      x.queue.check();
       await x.entry(current, reader);
+      await out.pace();
     }
     current = null;
     await bytes.drain(); // padding after the end blocks is part of the stream, and of its digest
-    await x.queue.drain();
-    await x.finalOps().run(destDir, signal);
+    x.finalOps();
+    await out.finish();
     return { diffId: bytes.digest(), size: x.size, entries: reader.count };
   } catch (err) {
     // Nothing may still be writing when the caller gets the error and removes destDir.
-    await x?.queue.quiesce();
+    const toolFailure = await out?.abort();
     bytes?.close();
     (input as { destroy?: () => void }).destroy?.();
     if (signal?.aborted) throw cancelled();
-    throw fsError(current, err);
+    throw toolFailure ?? fsError(current, err);
   }
 }
-

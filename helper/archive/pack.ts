@@ -23,7 +23,6 @@
 //  - sockets are left out (tar cannot hold one; Docker skips them too)
 //  - the two zero end blocks, and nothing after them
 import { createHash } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from './entry-name';
@@ -32,7 +31,7 @@ import { ByteReader } from './input';
 import { BLOCK, MAX_OCTAL_11, MAX_OCTAL_7, encodeHeader, padding, paxRecord } from './tar-format';
 import { catFiles, checkFaithful, OPAQUE_XATTR, walkTree, xattrAllowed, type WalkEntry } from './xattr';
 
-interface Item {
+export interface Item {
   /** Sort key: the tar name without a trailing '/' (an opaque marker: its dir + '\0'). */
   key: string;
   name: string;
@@ -53,12 +52,17 @@ function marker(key: string, name: string): Item {
   return { key, name, typeflag: '0', mode: 0, uid: 0, gid: 0, size: 0, mtime: 0, linkname: '', devmajor: 0, devminor: 0, source: null };
 }
 
+/** An entry's item (one object shape for all, built without spreads: commit runs this cold). */
+function itemOf(e: WalkEntry, name: string, typeflag: string, size = 0, linkname = '', devmajor = 0, devminor = 0): Item {
+  return { key: e.path, name, typeflag, mode: e.mode & 0o7777, uid: e.uid, gid: e.gid, size, mtime: e.mtimeSec, linkname, devmajor, devminor, source: e };
+}
+
 /** The layer's entries as canonical tar items, in tar order. */
 export function layerItems(entries: WalkEntry[]): Item[] {
   const items: Item[] = [];
   for (const e of entries) {
     checkFaithful(e);
-    const opaque = e.kind === 'dir' && e.xattrs.get(OPAQUE_XATTR)?.toString('latin1') === 'y';
+    const opaque = e.kind === 'dir' && e.xattrs.size > 0 && e.xattrs.get(OPAQUE_XATTR)?.toString('latin1') === 'y';
     if (e.path === '.') {
       if (opaque) items.push(marker('\0', OPAQUE_MARKER));
       continue;
@@ -68,7 +72,6 @@ export function layerItems(entries: WalkEntry[]): Item[] {
       // committed image delete files by creating ".wh.<name>"), so it cannot be stored.
       throw new StrataError(ErrorCode.BadArchive, `${quote(e.path)}: names starting with ${WHITEOUT_PREFIX} are reserved for whiteouts and cannot be stored in a layer`);
     }
-    const base = { mode: e.mode & 0o7777, uid: e.uid, gid: e.gid, size: 0, mtime: e.mtimeSec, linkname: '', devmajor: 0, devminor: 0, source: e };
     switch (e.kind) {
       case 'whiteout': {
         const name = joinRel(parentOf(e.path), WHITEOUT_PREFIX + baseOf(e.path));
@@ -76,21 +79,21 @@ export function layerItems(entries: WalkEntry[]): Item[] {
         break;
       }
       case 'dir':
-        items.push({ ...base, key: e.path, name: `${e.path}/`, typeflag: '5' });
+        items.push(itemOf(e, `${e.path}/`, '5'));
         if (opaque) items.push(marker(`${e.path}\0`, `${e.path}/${OPAQUE_MARKER}`));
         break;
       case 'file':
-        items.push({ ...base, key: e.path, name: e.path, typeflag: '0', size: e.size });
+        items.push(itemOf(e, e.path, '0', e.size));
         break;
       case 'symlink':
-        items.push({ ...base, key: e.path, name: e.path, typeflag: '2', linkname: e.linkTarget });
+        items.push(itemOf(e, e.path, '2', 0, e.linkTarget));
         break;
       case 'fifo':
-        items.push({ ...base, key: e.path, name: e.path, typeflag: '6' });
+        items.push(itemOf(e, e.path, '6'));
         break;
       case 'chardev':
       case 'blockdev':
-        items.push({ ...base, key: e.path, name: e.path, typeflag: e.kind === 'chardev' ? '3' : '4', devmajor: e.rdevMajor, devminor: e.rdevMinor });
+        items.push(itemOf(e, e.path, e.kind === 'chardev' ? '3' : '4', 0, '', e.rdevMajor, e.rdevMinor));
         break;
       case 'socket':
         break;
@@ -104,7 +107,11 @@ export function layerItems(entries: WalkEntry[]): Item[] {
     if (!e || e.kind !== 'file' || e.nlink < 2) continue;
     const first = firstName.get(e.ino);
     if (first === undefined) firstName.set(e.ino, item.name);
-    else Object.assign(item, { typeflag: '1', size: 0, linkname: first });
+    else {
+      item.typeflag = '1';
+      item.size = 0;
+      item.linkname = first;
+    }
   }
   return items;
 }
@@ -153,19 +160,23 @@ function headers(item: Item): Buffer[] {
   return out;
 }
 
-/** Writes to a stream with backpressure, hashing exactly what is written. */
+/** Writes to a stream with backpressure (or nowhere), hashing exactly what is written. */
 class HashingSink {
   private readonly hash = createHash('sha256');
   private pending: Buffer[] = [];
   private pendingLen = 0;
   private error: Error | null = null;
 
-  constructor(private readonly out: NodeJS.WritableStream) {
-    out.on('error', (err: Error) => (this.error ??= err));
+  constructor(private readonly out: NodeJS.WritableStream | null) {
+    out?.on('error', (err: Error) => (this.error ??= err));
   }
 
   async write(buf: Buffer): Promise<void> {
     if (buf.length === 0) return;
+    if (this.out === null) {
+      this.hash.update(buf);
+      return;
+    }
     this.pending.push(buf);
     this.pendingLen += buf.length;
     if (this.pendingLen >= 1 << 16) await this.flush();
@@ -173,7 +184,7 @@ class HashingSink {
 
   async flush(): Promise<void> {
     if (this.error) throw this.error;
-    if (this.pendingLen === 0) return;
+    if (this.pendingLen === 0 || this.out === null) return;
     const chunk = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingLen);
     this.pending = [];
     this.pendingLen = 0;
@@ -183,30 +194,66 @@ class HashingSink {
 
   async end(): Promise<string> {
     await this.flush();
-    this.out.end();
-    await this.settle('finish');
+    if (this.out) {
+      this.out.end();
+      await this.settle('finish');
+    }
     return `sha256:${this.hash.digest('hex')}`;
   }
 
   /** Waits for `event`, or fails if the stream errors or closes first. */
   private settle(event: string): Promise<void> {
+    const out = this.out!;
     if (this.error) return Promise.reject(this.error);
     return new Promise((resolve, reject) => {
       const done = (err?: Error) => {
-        this.out.off(event, ok);
-        this.out.off('error', fail);
-        this.out.off('close', closed);
+        out.off(event, ok);
+        out.off('error', fail);
+        out.off('close', closed);
         if (err) reject(err);
         else resolve();
       };
       const ok = () => done();
       const fail = (err: Error) => done(err);
       const closed = () => done(event === 'finish' ? undefined : new Error('the output stream closed'));
-      this.out.once(event, ok);
-      this.out.once('error', fail);
-      this.out.once('close', closed);
+      out.once(event, ok);
+      out.once('error', fail);
+      out.once('close', closed);
     });
   }
+}
+
+const ZERO_BLOCKS = Buffer.alloc(2 * BLOCK);
+const PADDING = Buffer.alloc(BLOCK);
+
+/**
+ * The canonical tar of `items` (from layerItems) into `sink`, the data of each regular file read
+ * in turn from `data` (the files' contents back to back, in tar order). Returns the bytes of
+ * regular-file data (the layer's size). The one writer of canonical tars: packLayer and copyLayer
+ * (copy.ts) both go through it, so a layer's diff_id is the same whichever made it.
+ */
+async function writeItems(items: Item[], sink: HashingSink, data: ByteReader | null): Promise<number> {
+  let size = 0;
+  for (const item of items) {
+    for (const h of headers(item)) await sink.write(h);
+    if (item.typeflag !== '0' || item.size === 0) continue;
+    size += item.size;
+    for (let left = item.size; left > 0; ) {
+      const chunk = await data!.readSome(Math.min(left, 1 << 20));
+      await sink.write(chunk);
+      left -= chunk.length;
+    }
+    await sink.write(PADDING.subarray(0, padding(item.size)));
+  }
+  await sink.write(ZERO_BLOCKS);
+  return size;
+}
+
+/** The sha256 (diff_id) and data size of the canonical tar of `items`, file data read from `data`. */
+export async function digestItems(items: Item[], data: ByteReader | null): Promise<{ diffId: string; size: number }> {
+  const sink = new HashingSink(null);
+  const size = await writeItems(items, sink, data);
+  return { diffId: await sink.end(), size };
 }
 
 /** Writes the canonical tar of `layerDir` to `out` (and ends it); diffId is the sha256 of those bytes. */
@@ -217,20 +264,8 @@ export async function packLayer(layerDir: string, out: NodeJS.WritableStream): P
   // All file contents come from one strata-xattr process, in tar order.
   const cat = withData.length ? catFiles(layerDir, withData.map((it) => ({ path: it.source!.path, size: it.size }))) : null;
   const data = cat ? new ByteReader(cat.chunks, Number.MAX_SAFE_INTEGER, undefined, false) : null;
-  let size = 0;
   try {
-    for (const item of items) {
-      for (const h of headers(item)) await sink.write(h);
-      if (item.typeflag !== '0' || item.size === 0) continue;
-      size += item.size;
-      for (let left = item.size; left > 0; ) {
-        const chunk = await data!.readSome(Math.min(left, 1 << 20));
-        await sink.write(chunk);
-        left -= chunk.length;
-      }
-      await sink.write(Buffer.alloc(padding(item.size)));
-    }
-    await sink.write(Buffer.alloc(2 * BLOCK));
+    const size = await writeItems(items, sink, data);
     await cat?.done;
     return { diffId: await sink.end(), size };
   } catch (err) {
@@ -242,6 +277,16 @@ export async function packLayer(layerDir: string, out: NodeJS.WritableStream): P
 
 /** The canonical diff_id and size of a layer directory, without keeping the tar. */
 export async function digestLayer(layerDir: string): Promise<{ diffId: string; size: number }> {
-  const discard = new Writable({ write: (_chunk, _enc, cb) => cb() });
-  return packLayer(layerDir, discard);
+  const items = layerItems(await walkTree(layerDir));
+  const withData = items.filter((it) => it.typeflag === '0' && it.size > 0);
+  const cat = withData.length ? catFiles(layerDir, withData.map((it) => ({ path: it.source!.path, size: it.size }))) : null;
+  const data = cat ? new ByteReader(cat.chunks, Number.MAX_SAFE_INTEGER, undefined, false) : null;
+  try {
+    const result = await digestItems(items, data);
+    await cat?.done;
+    return result;
+  } catch (err) {
+    cat?.stop();
+    throw (cat && (await cat.done.then(() => null, (e: unknown) => e))) ?? err;
+  }
 }

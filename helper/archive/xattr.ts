@@ -127,7 +127,7 @@ export async function statPaths(dir: string, paths: string[], signal?: AbortSign
   return found;
 }
 
-function parseWalk(out: Buffer, allowMissing = false): (WalkEntry | { path: string; kind: null })[] {
+export function parseWalk(out: Buffer, allowMissing = false): (WalkEntry | { path: string; kind: null })[] {
   const entries: (WalkEntry | { path: string; kind: null })[] = [];
   let pos = 0;
   const field = (): string => {

@@ -3,7 +3,7 @@
 // dir is copied, so the layer is one consistent moment of it, as Docker pauses during commit.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { copyTree, digestLayer } from '../archive';
+import { copyLayer } from '../archive';
 import { withContext } from '../errors';
 import type { ImageConfig } from '../protocol/types';
 import { freeze, thaw } from '../runtime';
@@ -37,15 +37,16 @@ export async function commitContainer(ctx: EngineContext, containerRef: string, 
     const frozen = running && opts.pause !== false;
     progress(frozen ? 'freezing the container and copying its changes' : 'copying the container changes');
     if (frozen) await freeze(rec.id);
+    let copied: { diffId: string; size: number };
     try {
-      await copyTree(ctx.store.paths.containerUpper(rec.id), join(stage, 'layer'));
+      // One pass (archive/copy.ts): the copy, and the diff_id of its canonical tar as it is made.
+      copied = await copyLayer(ctx.store.paths.containerUpper(rec.id), join(stage, 'layer'));
     } catch (err) {
       throw withContext(`commit ${rec.name}: copy the changes`, err);
     } finally {
       if (frozen) await thaw(rec.id);
     }
-    progress('computing the layer digest');
-    const { diffId, size } = await digestLayer(join(stage, 'layer'));
+    const { diffId, size } = copied;
     const created = now();
     const createdBy = rec.command.join(' ');
     const comment = opts.message ?? '';

@@ -70,6 +70,14 @@ test('row 10: too deep and too long paths are refused (default limits)', async (
   });
 });
 
+test('row 10: a name the file system cannot hold (a 300-byte component) is refused by the writing tool as a limit, naming it', async () => {
+  await withArena(async ({ dest }) => {
+    const long = 'n'.repeat(300);
+    const tar = await buildTar([{ name: 'ok', data: 'fine' }, { name: `dir/${long}`, data: 'x' }, { name: 'after', data: 'y' }]);
+    await refused(tar, dest, new RegExp(`strata-xattr: create dir/${long}: File name too long`), ErrorCode.LimitExceeded);
+  });
+});
+
 test('row 10: total bytes are capped, padding and junk after the end blocks included (a gzip bomb stops)', async () => {
   await withArena(async ({ dest }) => {
     await refused(await buildTar([{ name: 'big', data: Buffer.alloc(2 * 1024 * 1024) }]), dest, /larger than the limit of 1\.0 MiB uncompressed/, ErrorCode.LimitExceeded, { maxTotalBytes: 1024 * 1024 });

@@ -1,11 +1,15 @@
-// copyTree: the snapshot commit takes of a frozen container's upper dir. Exact (to the nanosecond),
-// minus what a layer may not carry, and fast.
+// copyTree and copyLayer: the snapshot commit takes of a frozen container's upper dir. Exact (to the
+// nanosecond), minus what a layer may not carry, and fast; copyLayer's diff_id, computed in the same
+// pass as the copy, is exactly digestLayer's of the copy (pack.ts stays the one definition).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { copyTree, digestLayer } from '../../helper/archive';
-import { describeTree, makeFifo, makeTmp, makeWhiteouts, removeTmp, setXattrs } from '../support/archive-fs';
+import { copyLayer, copyTree, digestLayer, packLayer } from '../../helper/archive';
+import { walkTree } from '../../helper/archive/xattr';
+import { collect, describeTree, makeDevices, makeFifo, makeTmp, makeWhiteouts, removeTmp, setXattrs } from '../support/archive-fs';
+import { PassThrough } from 'node:stream';
 import { makeFixture } from '../support/archive-fixture';
 
 test('copyTree copies an upper dir exactly: types, modes, owners, ns mtimes, hard links, whiteouts, opaque, allowed xattrs', async () => {
@@ -74,6 +78,67 @@ test('commit-sized work: copyTree and digestLayer of 1000 new small files (figur
     }
     const fmt = (a: number[]) => a.map((x) => x.toFixed(0)).join('/');
     t.diagnostic(`1000 files: copyTree ${fmt(copies)} ms, digestLayer ${fmt(digests)} ms (3 rounds)`);
+  } finally {
+    removeTmp(tmp);
+  }
+});
+
+test('copyLayer: the diff_id of the copy, made in the same pass, equals digestLayer and packLayer of both trees', async () => {
+  const tmp = makeTmp();
+  try {
+    const src = join(tmp, 'upper');
+    await makeFixture(src);
+    await fsp.mkdir(join(src, 'var/lib'), { recursive: true });
+    await fsp.mkdir(join(src, 'dev'));
+    await makeWhiteouts(src, ['var/lib/dpkg', 'etc/gone']);
+    await fsp.link(join(src, 'var/lib/dpkg'), join(src, 'var/lib/apt')); // shared whiteout inode
+    await makeDevices(src, [['dev/null', 'chardev', 1, 3, 0o666], ['dev/sda', 'blockdev', 8, 0, 0o660]]);
+    await fsp.writeFile(join(src, 'etc/a-big-one'), Buffer.alloc(5 * 1024 * 1024 + 3, 7));
+    await setXattrs(src, [
+      ['.', 'trusted.overlay.opaque', 'y'],
+      ['var', 'trusted.overlay.opaque', 'y'],
+      ['etc', 'trusted.overlay.opaque', 'x'], // not the mark: dropped
+      ['var/lib', 'trusted.overlay.origin', Buffer.from([0, 0xfb, 0x21])],
+      ['etc/motd', 'security.selinux', 'system_u:object_r:etc_t:s0'],
+    ]);
+    const dest = join(tmp, 'layer');
+    const copied = await copyLayer(src, dest);
+    assert.deepEqual(copied, await digestLayer(dest), 'the same as digestLayer of the copy');
+    assert.deepEqual(copied, await digestLayer(src), 'and of the source (what a layer may not carry is not in its tar)');
+    const out = new PassThrough();
+    const [tar, packed] = await Promise.all([collect(out), packLayer(dest, out)]);
+    assert.deepEqual(packed, copied);
+    assert.ok(tar.length > 5 * 1024 * 1024);
+    const xattrs = Object.fromEntries((await walkTree(dest)).map((e) => [e.path, [...e.xattrs.keys()].sort().join(',')]));
+    assert.equal(xattrs['.'], 'trusted.overlay.opaque');
+    assert.equal(xattrs.var, 'trusted.overlay.opaque');
+    assert.equal(xattrs.etc, '');
+    assert.equal(xattrs['var/lib'], '');
+    assert.equal(xattrs['etc/motd'], 'user.origin');
+    assert.equal(xattrs.ping, 'security.capability');
+  } finally {
+    removeTmp(tmp);
+  }
+});
+
+test('copyLayer leaves sockets out (a tar cannot hold one), and refuses a file whose name a tar would read as a whiteout', async () => {
+  const tmp = makeTmp();
+  try {
+    const src = join(tmp, 'upper');
+    await fsp.mkdir(join(src, 'run'), { recursive: true });
+    await fsp.writeFile(join(src, 'run/pid'), '1\n');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(join(src, 'run/sock'), resolve));
+    try {
+      const copied = await copyLayer(src, join(tmp, 'layer'));
+      assert.deepEqual(await fsp.readdir(join(tmp, 'layer/run')), ['pid']);
+      assert.deepEqual(copied, await digestLayer(src));
+    } finally {
+      server.close();
+    }
+    await fsp.writeFile(join(src, 'run/.wh.pid'), '');
+    await assert.rejects(copyLayer(src, join(tmp, 'again')), /"run\/\.wh\.pid": names starting with \.wh\. are reserved for whiteouts/);
+    assert.deepEqual(await fsp.readdir(join(tmp, 'again')), [], 'nothing was copied');
   } finally {
     removeTmp(tmp);
   }

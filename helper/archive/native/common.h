@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <linux/openat2.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,12 +26,33 @@ long long number(const char *s, const char *path);
 
 // The root every path is resolved beneath (opened by the command), and the resolver.
 extern int root_fd;
+// A tree paths are resolved beneath: its root fd, and the last parent opened in it.
+struct tree {
+  int *root;
+  int parent_fd;
+  char *parent_path;
+};
+int tree_parent(struct tree *t, const char *path, const char **leaf);
+void tree_forget(struct tree *t);
 int try_open_parent(const char *path, const char **leaf);
 int open_parent(const char *path, const char **leaf);
+void forget_parent(void);
+
+// The operations apply and unpack share (apply.c); each dies naming `path` on failure.
+void op_setxattr(int pfd, const char *leaf, const char *path, const char *name, const void *value, size_t n);
+void op_whiteout(int pfd, const char *leaf, const char *path);
+void op_fifo(int pfd, const char *leaf, const char *path, long long mode, long long uid, long long gid);
+void op_device(int pfd, const char *leaf, const char *path, const char *type, long long maj, long long min, long long mode,
+               long long uid, long long gid);
+void op_times(int pfd, const char *leaf, const char *path, long long sec, long long nsec);
 
 int cmd_walk(const char *root);
 int cmd_stat(const char *root);
 int cmd_cat(const char *root);
 int cmd_apply(const char *root);
+int cmd_unpack(const char *root);
+int cmd_copy(const char *src, const char *dest);
+// Walk records (walk.c) of the tree under fd into a memory stream (for copy).
+void walk_to(FILE *out, const char *root);
 
 #endif

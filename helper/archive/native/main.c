@@ -23,6 +23,40 @@
 //                                                     character device is refused (that is a
 //                                                     whiteout, made only by w)
 //                              t path sec nsec        set atime and mtime, not following a symlink
+//   strata-xattr unpack DIR  writes a layer: reads a stream of operations from stdin, each an op
+//                            letter and NUL-terminated fields (numbers in decimal), F and X followed
+//                            by exactly `size` raw bytes, and performs them in order:
+//                              D path mode uid gid    mkdir (made 0700, then owner and mode; uid/gid
+//                                                     -1 keep the id it was made with)
+//                              M path mode uid gid    owner and mode of an existing directory (. = DIR)
+//                              F path mode uid gid sec nsec size <size bytes>
+//                                                     a new regular file (O_CREAT|O_EXCL|O_NOFOLLOW),
+//                                                     its data, owner, mode, times
+//                              S path target uid gid sec nsec
+//                                                     a symlink (target stored as is), owner, times
+//                              L path target          a hard link to target, a regular file beneath DIR
+//                              U path                 remove what is at path (a directory with its
+//                                                     contents), never following a symlink
+//                              W path                 a whiteout (0/0 character device)
+//                              P path mode uid gid    a fifo
+//                              N path type major minor mode uid gid
+//                                                     a device node, as apply's d (0/0 'c' refused)
+//                              X path name size <size bytes>
+//                                                     lsetxattr with a raw value
+//                              T path sec nsec        set atime and mtime, not following a symlink
+//                            A new entry never replaces an existing one (EEXIST): the caller removes
+//                            it first with U. Stops at the first failure, naming the path.
+//   strata-xattr copy SRC DEST
+//                            prints the walk records of SRC (as walk does), preceded by their length
+//                            in bytes (15 decimal digits and a newline); then performs unpack's
+//                            operations from stdin in DEST, plus
+//                              C path mode uid gid sec nsec size
+//                                                     copy the regular file path of SRC (which must
+//                                                     still be a regular file of that size) to a new
+//                                                     file path in DEST with that metadata, its bytes
+//                                                     also written to stdout
+//                            (what commit does: the caller hashes the layer's canonical tar from the
+//                            walk and those bytes, in the same pass as the copy)
 //
 // Paths are relative to DIR and are raw bytes. Every parent directory is opened with openat2
 // RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, so the kernel refuses any path that would leave DIR or pass
@@ -48,6 +82,8 @@ int main(int argc, char **argv) {
     return cmd_cat(argv[2]);
   }
   if (argc == 3 && strcmp(argv[1], "apply") == 0) return cmd_apply(argv[2]);
-  fprintf(stderr, "usage: strata-xattr walk DIR | stat DIR < paths | cat DIR < path-size records | apply DIR < operations\n");
+  if (argc == 3 && strcmp(argv[1], "unpack") == 0) return cmd_unpack(argv[2]);
+  if (argc == 4 && strcmp(argv[1], "copy") == 0) return cmd_copy(argv[2], argv[3]);
+  fprintf(stderr, "usage: strata-xattr walk DIR | stat DIR < paths | cat DIR < path-size records | apply DIR < operations | unpack DIR < operations | copy SRC DEST < operations\n");
   return 2;
 }

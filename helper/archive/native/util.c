@@ -51,12 +51,12 @@ long long number(const char *s, const char *path) {
 }
 
 int root_fd = -1;
-static int parent_fd = -1;
-static char *parent_path;
+static struct tree dest_tree = {.root = &root_fd, .parent_fd = -1, .parent_path = NULL};
 
-// Opens the parent of `path` beneath the root (refusing symlinks and escapes in the kernel) and
-// returns its fd, or -1 with errno set; *leaf gets the last component. The root itself is ".".
-int try_open_parent(const char *path, const char **leaf) {
+// Opens the parent of `path` beneath the tree's root (refusing symlinks and escapes in the kernel)
+// and returns its fd, or -1 with errno set; *leaf gets the last component. The root itself is ".".
+// The last parent opened stays open: operations come grouped by directory.
+int tree_parent(struct tree *t, const char *path, const char **leaf) {
   if (path[0] == '\0' || path[0] == '/') {
     errno = EINVAL;
     return -1;
@@ -75,18 +75,34 @@ int try_open_parent(const char *path, const char **leaf) {
     errno = EINVAL;
     return -1;
   }
-  if (parent_fd >= 0 && parent_path != NULL && strlen(parent_path) == plen && memcmp(parent_path, parent, plen) == 0) return parent_fd;
-  if (parent_fd >= 0) close(parent_fd);
-  parent_path = xrealloc(parent_path, plen + 1);
-  memcpy(parent_path, parent, plen);
-  parent_path[plen] = '\0';
+  if (t->parent_fd >= 0 && t->parent_path != NULL && strlen(t->parent_path) == plen && memcmp(t->parent_path, parent, plen) == 0)
+    return t->parent_fd;
+  if (t->parent_fd >= 0) close(t->parent_fd);
+  t->parent_path = xrealloc(t->parent_path, plen + 1);
+  memcpy(t->parent_path, parent, plen);
+  t->parent_path[plen] = '\0';
   struct open_how how = {
       .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
   };
-  parent_fd = (int)syscall(SYS_openat2, root_fd, parent_path, &how, sizeof how);
-  if (parent_fd < 0) parent_path[0] = '\0';
-  return parent_fd;
+  t->parent_fd = (int)syscall(SYS_openat2, *t->root, t->parent_path, &how, sizeof how);
+  if (t->parent_fd < 0) t->parent_path[0] = '\0';
+  return t->parent_fd;
+}
+
+// Drops the cached parent (after a removal, which may have taken it away).
+void tree_forget(struct tree *t) {
+  if (t->parent_fd >= 0) close(t->parent_fd);
+  t->parent_fd = -1;
+  if (t->parent_path != NULL) t->parent_path[0] = '\0';
+}
+
+int try_open_parent(const char *path, const char **leaf) {
+  return tree_parent(&dest_tree, path, leaf);
+}
+
+void forget_parent(void) {
+  tree_forget(&dest_tree);
 }
 
 int open_parent(const char *path, const char **leaf) {

@@ -3,19 +3,21 @@
 
 static char *list_buf, *value_buf;
 static size_t list_cap, value_cap;
+// Where walk and stat records go: stdout, or copy's memory stream.
+static FILE *wout;
 
 static void put_field(const char *s, size_t n) {
-  fwrite(s, 1, n, stdout);
-  putchar('\0');
+  fwrite(s, 1, n, wout);
+  putc('\0', wout);
 }
 
 static void put_hex(const unsigned char *v, size_t n) {
   static const char digits[] = "0123456789abcdef";
   for (size_t i = 0; i < n; i++) {
-    putchar(digits[v[i] >> 4]);
-    putchar(digits[v[i] & 15]);
+    putc(digits[v[i] >> 4], wout);
+    putc(digits[v[i] & 15], wout);
   }
-  putchar('\0');
+  putc('\0', wout);
 }
 
 // Lists the xattr names of `proc` (a /proc/self/fd/N/leaf path) into list_buf; returns its length.
@@ -51,10 +53,10 @@ static void emit(int dirfd, const char *leaf, const char *path, size_t plen, con
   int count = 0;
   for (ssize_t i = 0; i < listed; i += (ssize_t)strlen(list_buf + i) + 1) count++;
   put_field(path, plen);
-  printf("%u %u %u %lld %lld %ld %lu %lu %u %u %d", (unsigned)st->st_mode, (unsigned)st->st_uid,
+  fprintf(wout, "%u %u %u %lld %lld %ld %lu %lu %u %u %d", (unsigned)st->st_mode, (unsigned)st->st_uid,
          (unsigned)st->st_gid, (long long)st->st_size, (long long)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec,
          (unsigned long)st->st_nlink, (unsigned long)st->st_ino, major(st->st_rdev), minor(st->st_rdev), count);
-  putchar('\0');
+  putc('\0', wout);
   if (S_ISLNK(st->st_mode)) {
     char target[PATH_MAX];
     ssize_t n = readlinkat(dirfd, leaf, target, sizeof target);
@@ -108,7 +110,8 @@ static void walk_dir(int fd, char **path, size_t *cap, size_t plen) {
   closedir(d);
 }
 
-int cmd_walk(const char *root) {
+void walk_to(FILE *out, const char *root) {
+  wout = out;
   list_cap = value_cap = 4096;
   list_buf = xrealloc(NULL, list_cap);
   value_buf = xrealloc(NULL, value_cap);
@@ -122,6 +125,10 @@ int cmd_walk(const char *root) {
   path[0] = '\0';
   walk_dir(fd, &path, &cap, 0);
   free(path);
+}
+
+int cmd_walk(const char *root) {
+  walk_to(stdout, root);
   if (fflush(stdout) != 0) die("write", "stdout");
   return 0;
 }
@@ -129,6 +136,7 @@ int cmd_walk(const char *root) {
 // Like walk, for just the paths read from stdin (NUL-terminated, relative to DIR); a path that does
 // not exist there, or whose parent is missing, not a directory or a symlink, prints "path \0 - \0".
 int cmd_stat(const char *root) {
+  wout = stdout;
   root_fd = open(root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (root_fd < 0) die("open", root);
   list_cap = value_cap = 4096;
