@@ -7,22 +7,20 @@ import type { Helper } from '../client/helper';
 import type { ChangesCache } from '../diff/changes';
 import { ContainerNode } from './container-node';
 import type { TreeNode } from './node';
+import { RowsProvider } from './rows-provider';
+import type { ContainerSummary } from '../../helper/protocol';
 
 export const POLL_MS = 1500;
 
-export class ContainersProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<TreeNode | undefined>();
-  readonly onDidChangeTreeData = this.emitter.event;
-  private readonly nodes = new Map<string, ContainerNode>();
+export class ContainersProvider extends RowsProvider<ContainerNode, ContainerSummary> {
   private readonly expanded = new Set<string>();
-  private roots: Promise<ContainerNode[]> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private visible = false;
   private polling = false;
   private readonly subs: vscode.Disposable[] = [];
-  onError: (err: unknown) => void = () => undefined;
 
   constructor(private readonly helper: Helper, private readonly changes: ChangesCache) {
+    super();
     this.subs.push(changes.onDidChangeContainer((e) => {
       const node = this.nodes.get(e.id);
       if (node) this.emitter.fire(node);
@@ -39,59 +37,25 @@ export class ContainersProvider implements vscode.TreeDataProvider<TreeNode>, vs
     );
   }
 
-  getTreeItem(node: TreeNode): vscode.TreeItem {
-    return node.treeItem();
+  protected async list(): Promise<ContainerSummary[] | undefined> {
+    const client = await this.helper.clientForView();
+    return client ? client.request('containers.list', { all: true }) : undefined;
   }
 
-  getChildren(node?: TreeNode): TreeNode[] | Promise<TreeNode[]> {
-    return node ? node.children() : this.containers();
+  protected makeRow(summary: ContainerSummary): ContainerNode {
+    return new ContainerNode(summary, this.helper, this.changes);
   }
 
-  getParent(node: TreeNode): TreeNode | undefined {
-    return node.parent;
-  }
-
-  async resolveTreeItem(item: vscode.TreeItem, node: TreeNode): Promise<vscode.TreeItem> {
-    return node.resolve ? node.resolve(item).catch(() => item) : item;
+  protected override loaded(_rows: ContainerNode[], gone: string[]): void {
+    for (const id of gone) {
+      this.expanded.delete(id);
+      this.changes.forgetContainer(id);
+    }
+    this.schedule();
   }
 
   containers(): Promise<ContainerNode[]> {
-    this.roots ??= this.load();
-    return this.roots;
-  }
-
-  private async load(): Promise<ContainerNode[]> {
-    const client = await this.helper.clientForView();
-    if (!client) return [];
-    try {
-      const list = await client.request('containers.list', { all: true });
-      list.sort((a, b) => b.created.localeCompare(a.created));
-      const seen = new Set<string>();
-      const rows = list.map((s) => {
-        seen.add(s.id);
-        let node = this.nodes.get(s.id);
-        if (node) node.summary = s;
-        else this.nodes.set(s.id, (node = new ContainerNode(s, this.helper, this.changes)));
-        return node;
-      });
-      for (const id of [...this.nodes.keys()]) {
-        if (seen.has(id)) continue;
-        this.nodes.delete(id);
-        this.expanded.delete(id);
-        this.changes.forgetContainer(id);
-      }
-      this.schedule();
-      return rows;
-    } catch (err) {
-      this.roots = undefined;
-      this.onError(err);
-      return [];
-    }
-  }
-
-  refresh(): void {
-    this.roots = undefined;
-    this.emitter.fire(undefined);
+    return this.rows();
   }
 
   async findContainer(id: string): Promise<ContainerNode | undefined> {
@@ -117,9 +81,9 @@ export class ContainersProvider implements vscode.TreeDataProvider<TreeNode>, vs
     }
   }
 
-  dispose(): void {
+  override dispose(): void {
     if (this.timer) clearTimeout(this.timer);
     for (const s of this.subs) s.dispose();
-    this.emitter.dispose();
+    super.dispose();
   }
 }

@@ -6,74 +6,30 @@ import type { Helper } from '../client/helper';
 import type { ChangesCache } from '../diff/changes';
 import { ImageNode } from './image-node';
 import type { LayerNode } from './layer-node';
-import type { TreeNode } from './node';
+import { RowsProvider } from './rows-provider';
+import type { ImageSummary } from '../../helper/protocol';
 
-export class ImagesProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<TreeNode | undefined>();
-  readonly onDidChangeTreeData = this.emitter.event;
-  private readonly nodes = new Map<string, ImageNode>();
-  private roots: Promise<ImageNode[]> | undefined;
-  /** Errors while listing, for the caller to report (a view cannot show them itself). */
-  onError: (err: unknown) => void = () => undefined;
-
-  constructor(private readonly helper: Helper, private readonly changes: ChangesCache) {}
-
-  getTreeItem(node: TreeNode): vscode.TreeItem {
-    return node.treeItem();
+export class ImagesProvider extends RowsProvider<ImageNode, ImageSummary> {
+  constructor(private readonly helper: Helper, private readonly changes: ChangesCache) {
+    super();
   }
 
-  getChildren(node?: TreeNode): TreeNode[] | Promise<TreeNode[]> {
-    return node ? node.children() : this.images();
+  protected async list(): Promise<ImageSummary[] | undefined> {
+    const client = await this.helper.clientForView();
+    return client ? client.request('images.list', {}) : undefined;
   }
 
-  getParent(node: TreeNode): TreeNode | undefined {
-    return node.parent;
+  protected makeRow(summary: ImageSummary): ImageNode {
+    return new ImageNode(summary, this.helper, this.changes);
   }
 
-  async resolveTreeItem(item: vscode.TreeItem, node: TreeNode): Promise<vscode.TreeItem> {
-    return node.resolve ? node.resolve(item).catch(() => item) : item;
+  protected override loaded(rows: ImageNode[]): void {
+    void vscode.commands.executeCommand('setContext', 'strata.noImages', rows.length === 0);
   }
 
   /** The image rows, listed once per refresh. */
   images(): Promise<ImageNode[]> {
-    this.roots ??= this.load();
-    return this.roots;
-  }
-
-  private async load(): Promise<ImageNode[]> {
-    const client = await this.helper.clientForView();
-    if (!client) {
-      void vscode.commands.executeCommand('setContext', 'strata.noImages', true);
-      return [];
-    }
-    try {
-      const list = await client.request('images.list', {});
-      list.sort((a, b) => b.created.localeCompare(a.created));
-      const seen = new Set<string>();
-      const rows = list.map((s) => {
-        seen.add(s.id);
-        const node = this.nodes.get(s.id);
-        if (node) {
-          node.summary = s;
-          return node;
-        }
-        const fresh = new ImageNode(s, this.helper, this.changes);
-        this.nodes.set(s.id, fresh);
-        return fresh;
-      });
-      for (const id of [...this.nodes.keys()]) if (!seen.has(id)) this.nodes.delete(id);
-      void vscode.commands.executeCommand('setContext', 'strata.noImages', rows.length === 0);
-      return rows;
-    } catch (err) {
-      this.roots = undefined;
-      this.onError(err);
-      return [];
-    }
-  }
-
-  refresh(): void {
-    this.roots = undefined;
-    this.emitter.fire(undefined);
+    return this.rows();
   }
 
   /** The image row, after a fresh listing (for reveal after import or commit). */
@@ -84,9 +40,5 @@ export class ImagesProvider implements vscode.TreeDataProvider<TreeNode>, vscode
 
   async findLayer(imageId: string, layerId: string): Promise<LayerNode | undefined> {
     return (await this.findImage(imageId))?.findLayer(layerId);
-  }
-
-  dispose(): void {
-    this.emitter.dispose();
   }
 }
