@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream';
 import { checkOverlaySupport } from './union';
 import { Store } from './store';
-import { type EngineContext, Mutex } from './engine/context';
+import { type EngineContext, KeyedMutex, Mutex } from './engine/context';
 import { EngineEmitter, type Progress } from './engine/events';
 import { Sessions, type SessionListener } from './engine/sessions';
 import { Uploads } from './engine/uploads';
@@ -23,7 +23,7 @@ export class Engine {
   private readonly ctx: EngineContext;
 
   private constructor(readonly store: Store) {
-    this.ctx = { store, events: this.events, sessions: new Sessions(), mutex: new Mutex() };
+    this.ctx = { store, events: this.events, sessions: new Sessions(), mutex: new Mutex(), containerLocks: new KeyedMutex() };
   }
 
   /** Opens (and claims) the store at `root`, repairs it, and checks the kernel can do the work. */

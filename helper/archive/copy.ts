@@ -99,6 +99,31 @@ function sendCopyOps(out: LayerWriter, root: WalkEntry, items: Item[]): void {
   for (const e of dirTimes) out.op('T', e.path, e.mtimeSec, e.mtimeNsec);
 }
 
+/** Runs the tool on src (copy to dest, or with dest null read only), sending the ops `send` makes. */
+async function walkAndDigest(src: string, dest: string | null, send: (out: LayerWriter, root: WalkEntry, items: Item[]) => void): Promise<{ diffId: string; size: number }> {
+  const out = new LayerWriter(dest, src);
+  const bytes = new ByteReader(out.stdout![Symbol.asyncIterator]() as AsyncIterator<Buffer>, Number.MAX_SAFE_INTEGER, undefined, false);
+  try {
+    const head = await bytes.readExact(16);
+    const walked = head && /^\d{15}\n$/.test(head.toString('latin1')) ? await bytes.readExact(Number(head.toString('latin1', 0, 15))) : null;
+    if (walked === null) throw new StrataError(ErrorCode.Internal, `copy: strata-xattr printed no walk of ${src}`);
+    const entries = parseWalk(walked) as WalkEntry[];
+    const root = entries.find((e) => e.path === '.');
+    if (!root) throw new StrataError(ErrorCode.Internal, `copy: the walk of ${src} has no root entry`);
+    const items = layerItems(entries); // refuses an upper dir that is not a faithful diff
+    send(out, root, items);
+    out.end();
+    const result = await digestItems(items, bytes);
+    await bytes.drain(); // to the end of its output, which is also where the tool exits
+    await out.finish();
+    return result;
+  } catch (err) {
+    // Nothing may still be writing when the caller gets the error and removes dest. A short read
+    // usually means the tool stopped: its own message names the file.
+    throw (await out.abort()) ?? err;
+  }
+}
+
 /**
  * Copies src to dest (which must not exist, or be an empty directory) and returns the copy's
  * canonical diff_id and size, exactly what digestLayer(dest) gives.
@@ -112,27 +137,20 @@ export async function copyLayer(src: string, dest: string): Promise<{ diffId: st
   });
   if (existing !== null && existing.length > 0) throw new StrataError(ErrorCode.InvalidParams, `copy: ${dest} is not empty`);
   if (existing === null) await fsp.mkdir(dest, { mode: 0o700 });
-  const out = new LayerWriter(dest, src);
-  const bytes = new ByteReader(out.stdout![Symbol.asyncIterator]() as AsyncIterator<Buffer>, Number.MAX_SAFE_INTEGER, undefined, false);
-  try {
-    const head = await bytes.readExact(16);
-    const walked = head && /^\d{15}\n$/.test(head.toString('latin1')) ? await bytes.readExact(Number(head.toString('latin1', 0, 15))) : null;
-    if (walked === null) throw new StrataError(ErrorCode.Internal, `copy: strata-xattr printed no walk of ${src}`);
-    const entries = parseWalk(walked) as WalkEntry[];
-    const root = entries.find((e) => e.path === '.');
-    if (!root) throw new StrataError(ErrorCode.Internal, `copy: the walk of ${src} has no root entry`);
-    const items = layerItems(entries); // refuses an upper dir that is not a faithful diff
-    sendCopyOps(out, root, items);
-    out.end();
-    const result = await digestItems(items, bytes);
-    await bytes.drain(); // to the end of its output, which is also where the tool exits
-    await out.finish();
-    return result;
-  } catch (err) {
-    // Nothing may still be writing when the caller gets the error and removes dest. A short read
-    // usually means the tool stopped: its own message names the file.
-    throw (await out.abort()) ?? err;
-  }
+  return walkAndDigest(src, dest, sendCopyOps);
+}
+
+/**
+ * The diff_id and size that copyLayer(dir, ...) would give, read in place: one walk and one read
+ * of each file with data, in one process (commit by move hashes the upper dir so, and keeps it).
+ * Refuses, like copyLayer, a dir that is not a faithful diff or that changes while it is read.
+ */
+export async function digestInPlace(dir: string): Promise<{ diffId: string; size: number }> {
+  const st = await fsp.lstat(dir);
+  if (!st.isDirectory()) throw new StrataError(ErrorCode.InvalidParams, `digest: ${dir} is not a directory`);
+  return walkAndDigest(dir, null, (out, _root, items) => {
+    for (const item of items) if (item.typeflag === '0' && item.size > 0) out.op('R', item.source!.path, item.size);
+  });
 }
 
 /** Copies src to dest (which must not exist, or be an empty directory). */

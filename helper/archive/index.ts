@@ -5,4 +5,4 @@ export { DEFAULT_LIMITS, type ImportLimits } from './limits';
 export { extractLayer, type ExtractOptions, type ExtractResult } from './extract';
 export { layerChanges, type Change } from './changes';
 export { digestLayer, packLayer } from './pack';
-export { copyLayer, copyTree } from './copy';
+export { copyLayer, copyTree, digestInPlace } from './copy';

@@ -46,14 +46,15 @@ export class LayerWriter {
 
   /**
    * `strata-xattr unpack DIR`, or with `copyFrom`, `strata-xattr copy SRC DIR` (its stdout
-   * readable). An abort of `signal` ends any wait for the tool (the caller then aborts it).
+   * readable), or with `copyFrom` and a null `dir`, `strata-xattr read SRC` (R operations only:
+   * nothing is written). An abort of `signal` ends any wait for the tool (the caller then aborts it).
    */
   constructor(
-    private readonly dir: string,
+    private readonly dir: string | null,
     copyFrom?: string,
     private readonly signal?: AbortSignal,
   ) {
-    const args = copyFrom === undefined ? ['unpack', dir] : ['copy', copyFrom, dir];
+    const args = copyFrom === undefined ? ['unpack', dir!] : dir === null ? ['read', copyFrom] : ['copy', copyFrom, dir];
     this.proc = spawn(nativeTool('strata-xattr'), args, { stdio: ['pipe', copyFrom === undefined ? 'ignore' : 'pipe', 'pipe'] });
     this.stdout = this.proc.stdout;
     this.stdin = this.proc.stdin! as unknown as NodeJS.WritableStream & { writableLength: number };
@@ -176,7 +177,7 @@ export class LayerWriter {
   async failure(): Promise<StrataError> {
     await this.exited;
     const detail = Buffer.concat(this.stderr).toString('utf8').trim();
-    const msg = detail || `strata-xattr stopped (exit ${this.exitCode}) writing ${this.dir}`;
+    const msg = detail || `strata-xattr stopped (exit ${this.exitCode}) ${this.dir === null ? 'reading' : 'writing'} ${this.dir ?? 'a layer'}`;
     const what = this.stdout ? 'copy' : 'extract';
     // As node:fs reported it before: a name the file system cannot hold is a limit, not a bug.
     if (/File name too long/.test(msg)) return new StrataError(ErrorCode.LimitExceeded, `${what}: ${msg}`);

@@ -1,10 +1,13 @@
 // Commit: the container's changes become a new layer holding only the difference, on top of its
 // image's layers, and a new image. A running container is frozen (cgroup freezer) while its upper
-// dir is copied, so the layer is one consistent moment of it, as Docker pauses during commit.
+// dir is copied, so the layer is one consistent moment of it, as Docker pauses during commit. A
+// stopped container's upper dir is hashed in place and then moved into the graph whole, not copied
+// (engine/upper.ts: the container reads its changes from the layer until it runs again).
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { copyLayer } from '../archive';
-import { withContext } from '../errors';
+import { copyLayer, digestInPlace } from '../archive';
+import { StrataError, withContext } from '../errors';
+import { ErrorCode } from '../protocol/errors';
 import type { ImageConfig } from '../protocol/types';
 import { freeze, thaw } from '../runtime';
 import type { LayerRecord } from '../store';
@@ -14,6 +17,7 @@ import { applyChanges } from '../sources/changes';
 import { type EngineContext, now } from './context';
 import { imageLayers } from './images';
 import { type Progress, noProgress } from './events';
+import { moveUpperIntoLayer, upperOf } from './upper';
 
 export interface CommitOptions {
   ref?: string;
@@ -25,49 +29,76 @@ export interface CommitOptions {
 }
 
 export async function commitContainer(ctx: EngineContext, containerRef: string, opts: CommitOptions): Promise<{ id: string; layer: string; diffId: string }> {
-  const progress = opts.progress ?? noProgress;
-  const rec = ctx.store.containers.resolve(containerRef);
+  const found = ctx.store.containers.resolve(containerRef);
   if (opts.ref) parseReference(opts.ref);
-  const base = ctx.store.images.get(rec.imageId)!;
+  return ctx.containerLocks.run(found.id, () => commitLocked(ctx, found.id, opts));
+}
+
+async function commitLocked(ctx: EngineContext, containerId: string, opts: CommitOptions): Promise<{ id: string; layer: string; diffId: string }> {
+  const progress = opts.progress ?? noProgress;
+  const rec = ctx.store.containers.get(containerId);
+  if (!rec) throw new StrataError(ErrorCode.NotFound, `No such container: ${containerId}`);
+  const base = ctx.store.images.get(rec.imageId);
+  if (!base) throw new StrataError(ErrorCode.NotFound, `the image of container ${rec.name} (${rec.imageId}) is gone`);
   const parents = imageLayers(ctx, base);
   const parent = parents.length ? parents[parents.length - 1].id : null;
-  const stage = await ctx.store.stage();
-  try {
-    const running = ctx.sessions.find(rec.id)?.process;
-    const frozen = running && opts.pause !== false;
+  const created = now();
+  const createdBy = rec.command.join(' ');
+  const comment = opts.message ?? '';
+  const layerOf = (diffId: string, size: number): LayerRecord => ({ id: chainId(parent, diffId), parent, diff_id: diffId, size, created, created_by: createdBy, comment });
+
+  const running = ctx.sessions.find(rec.id)?.process;
+  let made: { layer: LayerRecord; stage?: string; move?: boolean };
+  if (running) {
+    // A running container writes on: its changes are copied in one frozen moment.
+    const stage = await ctx.store.stage();
+    const frozen = opts.pause !== false;
     progress(frozen ? 'freezing the container and copying its changes' : 'copying the container changes');
     if (frozen) await freeze(rec.id);
-    let copied: { diffId: string; size: number };
     try {
       // One pass (archive/copy.ts): the copy, and the diff_id of its canonical tar as it is made.
-      copied = await copyLayer(ctx.store.paths.containerUpper(rec.id), join(stage, 'layer'));
+      const { diffId, size } = await copyLayer(upperOf(ctx, rec), join(stage, 'layer'));
+      made = { layer: layerOf(diffId, size), stage };
     } catch (err) {
+      await fs.rm(stage, { recursive: true, force: true });
       throw withContext(`commit ${rec.name}: copy the changes`, err);
     } finally {
       if (frozen) await thaw(rec.id);
     }
-    const { diffId, size } = copied;
-    const created = now();
-    const createdBy = rec.command.join(' ');
-    const comment = opts.message ?? '';
-    const layer: LayerRecord = { id: chainId(parent, diffId), parent, diff_id: diffId, size, created, created_by: createdBy, comment };
+  } else {
+    // Stopped (the container's lock keeps it so): hashed in place, then moved, not copied.
+    progress('reading the container changes');
+    try {
+      const { diffId, size } = await digestInPlace(upperOf(ctx, rec));
+      made = { layer: layerOf(diffId, size), move: true };
+    } catch (err) {
+      throw withContext(`commit ${rec.name}: read the changes`, err);
+    }
+  }
+
+  const { layer } = made;
+  try {
     return await ctx.mutex.run(async () => {
       progress('saving the layer');
-      await ctx.store.layers.adopt(stage, layer);
+      if (made.stage) await ctx.store.layers.adopt(made.stage, layer);
+      // The same change on the same parent is the same layer: an existing one is used as it is
+      // (and a container whose changes already live in their layer commits without moving them).
+      else if (!ctx.store.layers.get(layer.id)) await moveUpperIntoLayer(ctx, ctx.store.containers.get(rec.id) ?? rec, layer);
       const userCmd = rec.options.cmd && rec.options.cmd.length ? rec.options.cmd : base.config.Cmd ?? null;
       const config: ImageConfig = {
         ...base, created, ...(opts.author ? { author: opts.author } : {}),
         config: applyChanges({ ...base.config, Env: rec.options.env, Cmd: userCmd }, opts.changes ?? []),
-        rootfs: { type: 'layers', diff_ids: [...base.rootfs.diff_ids, diffId] },
+        rootfs: { type: 'layers', diff_ids: [...base.rootfs.diff_ids, layer.diff_id] },
         history: [...base.history, { created, created_by: createdBy, ...(opts.author ? { author: opts.author } : {}), ...(comment ? { comment } : {}) }],
       };
       if (!opts.author) delete config.author;
       const id = await ctx.store.images.add(config);
       if (opts.ref) await ctx.store.images.tag(opts.ref, id);
       ctx.events.emit('changed', { what: 'images', id });
-      return { id, layer: layer.id, diffId };
+      if (made.move) ctx.events.emit('changed', { what: 'containers', id: rec.id });
+      return { id, layer: layer.id, diffId: layer.diff_id };
     });
   } finally {
-    await fs.rm(stage, { recursive: true, force: true });
+    if (made.stage) await fs.rm(made.stage, { recursive: true, force: true });
   }
 }

@@ -14,6 +14,7 @@ import { type EngineContext, now } from './context';
 import { imageLayers } from './images';
 import { generateName } from './names';
 import { Session } from './sessions';
+import { takeUpperBack, upperOf } from './upper';
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -33,7 +34,7 @@ export function inspectContainer(ctx: EngineContext, ref: string): ContainerDeta
   const rec = ctx.store.containers.resolve(ref);
   const config = ctx.store.images.get(rec.imageId);
   return {
-    ...summary(rec), options: rec.options, upperDir: ctx.store.paths.containerUpper(rec.id),
+    ...summary(rec), options: rec.options, upperDir: upperOf(ctx, rec),
     layers: config ? imageLayers(ctx, config).map((l) => l.id) : [],
   };
 }
@@ -82,29 +83,40 @@ export function mainSession(ctx: EngineContext, rec: ContainerRecord): Session {
 }
 
 export async function startContainer(ctx: EngineContext, ref: string, size?: { cols: number; rows: number }): Promise<{ id: string }> {
-  const rec = ctx.store.containers.resolve(ref);
+  const found = ctx.store.containers.resolve(ref);
+  try {
+    return await ctx.containerLocks.run(found.id, () => startLocked(ctx, found.id, size));
+  } catch (err) {
+    // docker run --rm with a command that cannot start leaves no container behind either (removed
+    // once the container's lock is free again: rm takes it too).
+    if (found.options.autoRemove && ctx.store.containers.get(found.id)?.status !== 'running') await removeContainer(ctx, found.id, true).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startLocked(ctx: EngineContext, id: string, size?: { cols: number; rows: number }): Promise<{ id: string }> {
+  let rec = ctx.store.containers.get(id);
+  if (!rec) throw new StrataError(ErrorCode.NotFound, `No such container: ${id}`);
   if (rec.status === 'running') return { id: rec.id };
   const session = mainSession(ctx, rec);
   const config = ctx.store.images.get(rec.imageId);
   if (!config) throw new StrataError(ErrorCode.NotFound, `the image of container ${rec.name} (${rec.imageId}) is gone`);
+  // Its changes may live in a layer since a commit (engine/upper.ts): it writes to its own copy.
+  if (rec.upperLayer) rec = await ctx.mutex.run(() => takeUpperBack(ctx, ctx.store.containers.get(id) ?? rec!));
   const o = rec.options;
   const proc = await launch({
     id: rec.id, storeRoot: ctx.store.paths.root, containerDir: ctx.store.paths.container(rec.id),
     layerDirs: imageLayers(ctx, config).map((l) => ctx.store.paths.layerFiles(l.id)),
     cmd: rec.command, env: o.env, cwd: o.workdir ?? '/', user: o.user ?? 'root', hostname: rec.hostname,
     tty: o.tty, openStdin: o.openStdin, network: o.network, memoryBytes: o.memory, pidsLimit: o.pidsLimit, size,
-  }).catch(async (err: unknown) => {
-    // docker run --rm with a command that cannot start leaves no container behind either.
-    if (o.autoRemove) await removeContainer(ctx, rec.id, true).catch(() => undefined);
-    throw err;
   });
   session.bind(proc);
   await ctx.store.containers.save({ ...rec, status: 'running', pid: proc.pid, startedAt: now(), finishedAt: null, exitCode: null });
   ctx.events.emit('changed', { what: 'containers', id: rec.id });
   session.exitHandled = proc.exited
-    .then((code) => onExit(ctx, rec.id, code))
+    .then((code) => onExit(ctx, rec!.id, code))
     .catch((err: unknown) => {
-      ctx.events.emit('log', `container ${rec.id.slice(0, 12)}: recording its exit failed: ${String(err)}`);
+      ctx.events.emit('log', `container ${rec!.id.slice(0, 12)}: recording its exit failed: ${String(err)}`);
     });
   return { id: rec.id };
 }
@@ -115,7 +127,7 @@ async function onExit(ctx: EngineContext, id: string, exitCode: number): Promise
   const rec = ctx.store.containers.get(id);
   if (rec) await ctx.store.containers.save({ ...rec, status: 'exited', pid: null, exitCode, finishedAt: now() });
   await ctx.sessions.find(id)?.finish(exitCode);
-  if (rec?.options.autoRemove) await removeContainer(ctx, id, true).catch(() => undefined);
+  if (rec?.options.autoRemove) await removeLocked(ctx, id, true).catch(() => undefined);
   ctx.events.emit('changed', { what: 'containers', id });
 }
 
@@ -151,7 +163,15 @@ export async function stopContainer(ctx: EngineContext, ref: string, timeoutSeco
 }
 
 export async function removeContainer(ctx: EngineContext, ref: string, force: boolean): Promise<{ id: string }> {
-  const rec = ctx.store.containers.resolve(ref);
+  const found = ctx.store.containers.resolve(ref);
+  return ctx.containerLocks.run(found.id, () => removeLocked(ctx, found.id, force));
+}
+
+/** rm with the container's lock held, or from its exit (--rm), which must not wait for that lock:
+ *  a forced rm holding it waits for the exit to be handled. */
+async function removeLocked(ctx: EngineContext, id: string, force: boolean): Promise<{ id: string }> {
+  const rec = ctx.store.containers.get(id);
+  if (!rec) return { id }; // removed meanwhile (--rm)
   const session = ctx.sessions.find(rec.id);
   if (session?.process) {
     if (!force) throw new StrataError(ErrorCode.InUse, `You cannot remove a running container ${rec.id}. Stop the container before attempting removal or force remove`);
@@ -172,7 +192,7 @@ export async function containerChanges(ctx: EngineContext, ref: string): Promise
   const rec = ctx.store.containers.resolve(ref);
   const config = ctx.store.images.get(rec.imageId);
   const lowers = config ? imageLayers(ctx, config).reverse().map((l) => ctx.store.paths.layerFiles(l.id)) : [];
-  const upper = ctx.store.paths.containerUpper(rec.id);
+  const upper = upperOf(ctx, rec);
   await fs.access(upper).catch(() => { throw new StrataError(ErrorCode.NotFound, `container ${rec.name} has no file system (yet)`); });
   return layerChanges(upper, lowers);
 }

@@ -13,11 +13,27 @@ export class Mutex {
   }
 }
 
+/** One Mutex per key, made on demand and dropped when idle: orders the operations on one container. */
+export class KeyedMutex {
+  private readonly tails = new Map<string, Promise<unknown>>();
+  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const tail = this.tails.get(key) ?? Promise.resolve();
+    const result = tail.then(fn, fn);
+    const settled = result.catch(() => undefined);
+    this.tails.set(key, settled);
+    void settled.then(() => { if (this.tails.get(key) === settled) this.tails.delete(key); });
+    return result;
+  }
+}
+
 export interface EngineContext {
   store: Store;
   events: EngineEmitter;
   sessions: Sessions;
+  /** Orders the operations that change the store's indexes. */
   mutex: Mutex;
+  /** Orders start, commit and rm of one container (taken before `mutex`, never inside it). */
+  containerLocks: KeyedMutex;
 }
 
 export function now(): string {

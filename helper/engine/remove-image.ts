@@ -5,6 +5,7 @@ import { ErrorCode } from '../protocol/errors';
 import { chainIds, shortId } from '../store/ids';
 import { formatReference, parseReference } from '../store/reference';
 import type { EngineContext } from './context';
+import { giveUppersBack } from './upper';
 
 function isTagRef(ref: string): string | undefined {
   try {
@@ -56,6 +57,8 @@ export async function removeImage(ctx: EngineContext, ref: string, force: boolea
     const stillUsed = new Set(images.ids().flatMap((other) => chainIds(images.get(other)!.rootfs.diff_ids)));
     for (const layerId of [...mine].reverse()) {
       if (stillUsed.has(layerId) || !layers.get(layerId) || layers.children(layerId).length > 0) continue;
+      // A container committed by move keeps its changes in this layer's folder: they go back to it.
+      await giveUppersBack(ctx, layerId);
       await layers.remove(layerId);
       deleted.push(layerId);
     }

@@ -22,6 +22,11 @@ export interface ContainerRecord {
   pid: number | null;
   startedAt: string | null;
   finishedAt: string | null;
+  /**
+   * Set while the container's changes live in this layer's folder instead of its own upper dir:
+   * commit of a stopped container moved them there (engine/upper.ts). Absent or null: upper/.
+   */
+  upperLayer?: string | null;
 }
 
 export class Containers {

@@ -27,4 +27,8 @@ export class StorePaths {
   container(id: string) { return join(this.containers, checked(id, CONTAINER_ID)); }
   containerConfig(id: string) { return join(this.container(id), 'config.json'); }
   containerUpper(id: string) { return join(this.container(id), 'upper'); }
+  /** Where commit by move stages a layer made of the container's upper dir (engine/upper.ts). */
+  containerCommitStage(id: string) { return join(this.container(id), 'commit'); }
+  /** Where a container's own copy of its changes is made before it starts again (engine/upper.ts). */
+  containerUpperCopy(id: string) { return join(this.container(id), 'upper.copy'); }
 }

@@ -61,8 +61,12 @@ test('kill -9 in the middle of an import', async () => {
   await assertConsistent([sha256sum(tar)]);
 });
 
-test('kill -9 in the middle of a commit', async () => {
-  await store.ok(['run', '--name', 'writer', 'base', 'sh', '-c', 'mkdir /many && cd /many && for i in $(seq 4000); do echo $i > f$i; done']);
+test('kill -9 in the middle of a commit of a running container (a copy)', async () => {
+  // Running: its changes are copied into tmp/ while it is frozen (a stopped one's are moved:
+  // test/integration/commit-move.test.ts makes every state of that by hand).
+  await store.ok(['run', '-d', '--name', 'writer', 'base', 'sh', '-c', 'mkdir /many && cd /many && for i in $(seq 4000); do echo $i > f$i; done; touch /done; sleep 600']);
+  const upper = JSON.parse(await store.ok(['inspect', 'writer']))[0].upperDir as string;
+  await until('the container to write its files', () => existsSync(join(upper, 'done')), 120_000);
   const child = spawn(process.execPath, [CLI, '--root', store.root, 'commit', 'writer', 'snapshot'], { stdio: 'ignore' });
   const exited = new Promise<number>((r) => child.on('exit', (c) => r(c ?? -1)));
   await until('the commit to start copying', stagingInUse);
@@ -71,7 +75,9 @@ test('kill -9 in the middle of a commit', async () => {
   await store.ok(['ps', '-a']);
   assert.doesNotMatch(await store.ok(['images']), /^snapshot\s/m);
   await assertConsistent([sha256sum(tar)]);
-  // And the same commit, done again, works.
+  // The container died with its helper (its shim kills it); the same commit, done again (by move
+  // now: it is stopped), works.
+  assert.match(await store.ok(['ps', '-a']), /Exited \(137\).*writer$/m);
   await store.ok(['commit', 'writer', 'snapshot']);
   assert.match(await store.ok(['run', '--rm', 'snapshot', 'cat', '/many/f4000']), /^4000\n$/);
   await assertConsistent([sha256sum(tar)]);

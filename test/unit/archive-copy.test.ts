@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { copyLayer, copyTree, digestLayer, packLayer } from '../../helper/archive';
+import { copyLayer, copyTree, digestInPlace, digestLayer, packLayer } from '../../helper/archive';
 import { walkTree } from '../../helper/archive/xattr';
 import { collect, describeTree, makeDevices, makeFifo, makeTmp, makeWhiteouts, removeTmp, setXattrs } from '../support/archive-fs';
 import { PassThrough } from 'node:stream';
@@ -67,6 +67,7 @@ test('commit-sized work: copyTree and digestLayer of 1000 new small files (figur
     for (let i = 0; i < 1000; i++) await fsp.writeFile(join(src, 'app/data', `f${i}`), `file ${i}\n`.repeat(20));
     const copies: number[] = [];
     const digests: number[] = [];
+    const inPlace: number[] = [];
     for (let round = 0; round < 3; round++) {
       let start = performance.now();
       await copyTree(src, join(tmp, `layer${round}`));
@@ -74,10 +75,13 @@ test('commit-sized work: copyTree and digestLayer of 1000 new small files (figur
       start = performance.now();
       const d = await digestLayer(join(tmp, `layer${round}`));
       digests.push(performance.now() - start);
+      start = performance.now();
+      assert.deepEqual(await digestInPlace(src), d);
+      inPlace.push(performance.now() - start);
       assert.deepEqual(d, await digestLayer(src));
     }
     const fmt = (a: number[]) => a.map((x) => x.toFixed(0)).join('/');
-    t.diagnostic(`1000 files: copyTree ${fmt(copies)} ms, digestLayer ${fmt(digests)} ms (3 rounds)`);
+    t.diagnostic(`1000 files: copyTree ${fmt(copies)} ms, digestLayer ${fmt(digests)} ms, digestInPlace ${fmt(inPlace)} ms (3 rounds)`);
   } finally {
     removeTmp(tmp);
   }
@@ -105,6 +109,7 @@ test('copyLayer: the diff_id of the copy, made in the same pass, equals digestLa
     const copied = await copyLayer(src, dest);
     assert.deepEqual(copied, await digestLayer(dest), 'the same as digestLayer of the copy');
     assert.deepEqual(copied, await digestLayer(src), 'and of the source (what a layer may not carry is not in its tar)');
+    assert.deepEqual(await digestInPlace(src), copied, 'digestInPlace (commit by move) reads the same tar in place');
     const out = new PassThrough();
     const [tar, packed] = await Promise.all([collect(out), packLayer(dest, out)]);
     assert.deepEqual(packed, copied);
@@ -133,11 +138,13 @@ test('copyLayer leaves sockets out (a tar cannot hold one), and refuses a file w
       const copied = await copyLayer(src, join(tmp, 'layer'));
       assert.deepEqual(await fsp.readdir(join(tmp, 'layer/run')), ['pid']);
       assert.deepEqual(copied, await digestLayer(src));
+      assert.deepEqual(await digestInPlace(src), copied);
     } finally {
       server.close();
     }
     await fsp.writeFile(join(src, 'run/.wh.pid'), '');
     await assert.rejects(copyLayer(src, join(tmp, 'again')), /"run\/\.wh\.pid": names starting with \.wh\. are reserved for whiteouts/);
+    await assert.rejects(digestInPlace(src), /"run\/\.wh\.pid": names starting with \.wh\. are reserved for whiteouts/);
     assert.deepEqual(await fsp.readdir(join(tmp, 'again')), [], 'nothing was copied');
   } finally {
     removeTmp(tmp);

@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { catFiles, OpBatch, statPaths, walkTree } from '../../helper/archive/xattr';
+import { nativeTool } from '../../helper/native';
 import { makeTmp, removeTmp } from '../support/archive-fs';
 
 test('apply refuses a path through a symlink or out of its root, and changes nothing there', async () => {
@@ -60,6 +62,30 @@ test('cat streams files back to back and fails, naming the file, if one changed 
     assert.equal(Buffer.concat(chunks).toString(), 'aaabb');
     const bad = catFiles(tmp, [{ path: 'a', size: 4 }]);
     await assert.rejects(bad.done, /a: changed while the layer was being read/);
+  } finally {
+    removeTmp(tmp);
+  }
+});
+
+test('read (commit by move) writes nothing: it refuses every operation but R, and a file that changed size', async () => {
+  const tmp = makeTmp();
+  try {
+    await fsp.mkdir(join(tmp, 'upper'));
+    await fsp.writeFile(join(tmp, 'upper/a'), 'abc');
+    const read = (ops: string) => spawnSync(nativeTool('strata-xattr'), ['read', join(tmp, 'upper')], { input: Buffer.from(ops, 'latin1') });
+    const ok = read('R\0a\x003\0');
+    assert.equal(ok.status, 0, ok.stderr.toString());
+    assert.match(ok.stdout.toString('latin1'), /abc$/, 'the walk, then the bytes');
+    for (const op of ['F\0b\0' + '420\x000\x000\x000\x000\x001\0x', 'W\0b\0', 'D\0b\x00493\x000\x000\0', 'U\0a\0', 'C\0a\x00420\x000\x000\x000\x000\x003\0']) {
+      const r = read(op);
+      assert.notEqual(r.status, 0, `op ${op[0]} is refused`);
+      assert.match(r.stderr.toString(), /bad operation \(read only\)/);
+    }
+    assert.deepEqual((await fsp.readdir(join(tmp, 'upper'))).sort(), ['a'], 'nothing was written');
+    assert.equal(await fsp.readFile(join(tmp, 'upper/a'), 'utf8'), 'abc');
+    const changed = read('R\0a\x004\0');
+    assert.notEqual(changed.status, 0);
+    assert.match(changed.stderr.toString(), /strata-xattr: a: changed while the layer was being read/);
   } finally {
     removeTmp(tmp);
   }

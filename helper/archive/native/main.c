@@ -55,8 +55,12 @@
 //                                                     still be a regular file of that size) to a new
 //                                                     file path in DEST with that metadata, its bytes
 //                                                     also written to stdout
+//                              R path size        write the regular file path of SRC (still a regular
+//                                                 file of that size) to stdout only
 //                            (what commit does: the caller hashes the layer's canonical tar from the
 //                            walk and those bytes, in the same pass as the copy)
+//   strata-xattr read SRC    the walk records of SRC as copy prints them, then only R operations from
+//                            stdin: what commit by move hashes, reading the upper dir in place
 //
 // Paths are relative to DIR and are raw bytes. Every parent directory is opened with openat2
 // RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, so the kernel refuses any path that would leave DIR or pass
@@ -84,6 +88,7 @@ int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "apply") == 0) return cmd_apply(argv[2]);
   if (argc == 3 && strcmp(argv[1], "unpack") == 0) return cmd_unpack(argv[2]);
   if (argc == 4 && strcmp(argv[1], "copy") == 0) return cmd_copy(argv[2], argv[3]);
-  fprintf(stderr, "usage: strata-xattr walk DIR | stat DIR < paths | cat DIR < path-size records | apply DIR < operations | unpack DIR < operations | copy SRC DEST < operations\n");
+  if (argc == 3 && strcmp(argv[1], "read") == 0) return cmd_read(argv[2]);
+  fprintf(stderr, "usage: strata-xattr walk DIR | stat DIR < paths | cat DIR < path-size records | apply DIR < operations | unpack DIR < operations | copy SRC DEST < operations | read SRC < operations\n");
   return 2;
 }

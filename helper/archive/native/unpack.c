@@ -268,8 +268,36 @@ static void op_copy(const char *path) {
   if (close(fd) != 0) die("close", path);
 }
 
-// Runs the operations on stdin until its end (C only when copying).
-static void run_ops(int copying) {
+// R path size (copy and read): the regular file at path under SRC, which must still be a regular
+// file of that size, written to stdout only: what commit by move hashes, the upper dir staying put.
+static void op_read(const char *path) {
+  long long size = in_size(2, path);
+  const char *sleaf;
+  int spfd = tree_parent(&src_tree, path, &sleaf);
+  if (spfd < 0) die("open parent of (source)", path);
+  int sfd = openat(spfd, sleaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (sfd < 0) die("open (source)", path);
+  struct stat st;
+  if (fstat(sfd, &st) != 0) die("stat (source)", path);
+  if (!S_ISREG(st.st_mode) || st.st_size != size) fail("changed while the layer was being read", path);
+  static unsigned char buf[1 << 17];
+  while (size > 0) {
+    ssize_t n = read(sfd, buf, size < (long long)sizeof buf ? (size_t)size : sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) die("read (source)", path);
+    if (n == 0) fail("changed while the layer was being read", path);
+    if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n) die("write", "stdout");
+    size -= n;
+  }
+  close(sfd);
+}
+
+enum ops_mode { OPS_UNPACK, OPS_COPY, OPS_READ };
+
+// Runs the operations on stdin until its end: C only when copying; when reading, R only (nothing
+// is written anywhere but stdout).
+static void run_ops(enum ops_mode mode) {
+  int copying = mode == OPS_COPY;
   for (;;) {
     current = "stdin";
     if (!in_more()) break;
@@ -281,7 +309,18 @@ static void run_ops(int copying) {
     const char *path = in_field(1), *leaf;
     current = path;
     int pfd;
+    if (mode == OPS_READ && op[0] != 'R') {
+      errno = EINVAL;
+      die("bad operation (read only) in", "stdin");
+    }
     switch (op[0]) {
+      case 'R':
+        if (mode == OPS_UNPACK) {
+          errno = EINVAL;
+          die("bad operation in", "stdin");
+        }
+        op_read(path);
+        break;
       case 'D':
         op_mkdir(path);
         break;
@@ -369,15 +408,14 @@ static void start(const char *dest) {
 
 int cmd_unpack(const char *root) {
   start(root);
-  run_ops(0);
+  run_ops(OPS_UNPACK);
   return 0;
 }
 
 // strata-xattr copy SRC DEST: first the walk records of SRC (as walk prints them), preceded by
 // their length (15 decimal digits and a newline); then the operations read from stdin are
 // performed in DEST, C among them, whose file data is echoed to stdout.
-int cmd_copy(const char *src, const char *dest) {
-  start(dest);
+static int walk_then_ops(const char *src, enum ops_mode mode) {
   src_fd = open(src, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (src_fd < 0) die("open", src);
   char *walked = NULL;
@@ -391,7 +429,20 @@ int cmd_copy(const char *src, const char *dest) {
   printf("%015zu\n", walked_len);
   if (fwrite(walked, 1, walked_len, stdout) != walked_len || fflush(stdout) != 0) die("write", "stdout");
   free(walked);
-  run_ops(1);
+  run_ops(mode);
   if (fflush(stdout) != 0) die("write", "stdout");
   return 0;
+}
+
+int cmd_copy(const char *src, const char *dest) {
+  start(dest);
+  return walk_then_ops(src, OPS_COPY);
+}
+
+// strata-xattr read SRC: the walk records of SRC as copy prints them, then only R operations: the
+// bytes a layer's canonical tar needs, read in place (commit by move hashes the upper dir so).
+int cmd_read(const char *src) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  fcntl(0, F_SETPIPE_SZ, 1 << 20);
+  return walk_then_ops(src, OPS_READ);
 }
