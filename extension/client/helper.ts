@@ -49,6 +49,11 @@ export class Helper implements vscode.Disposable {
     return this.connecting;
   }
 
+  /** Opens a raw upload channel when connected through a socket; undefined: upload as base64. */
+  rawChannelOpener(): Transport['openRawChannel'] {
+    return this.transport?.openRawChannel;
+  }
+
   /** For views: the client, unless the last attempt failed (then a view shows its welcome, not a retry loop). */
   async clientForView(): Promise<StrataClient | undefined> {
     if (this.state === 'failed') return undefined;

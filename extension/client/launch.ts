@@ -20,6 +20,11 @@ export interface Transport {
   readonly writer: NodeJS.WritableStream;
   /** Resolves with a reason once the process or socket has ended. */
   readonly ended: Promise<string>;
+  /**
+   * Socket only: a new connection to the same socket, for an upload's raw bytes. The relays
+   * (direct, sudo, pkexec) carry one byte stream: their uploads go as base64 in JSON-RPC.
+   */
+  readonly openRawChannel?: () => Promise<net.Socket>;
   close(): void;
 }
 
@@ -112,7 +117,12 @@ export function socketTransport(path: string): Promise<Transport> {
       sock.removeAllListeners('error');
       sock.on('error', () => undefined);
       const ended = new Promise<string>((r) => sock.once('close', () => r(`the helper socket ${path} closed`)));
-      resolve({ mode: 'socket', describe: `socket ${path}`, reader: sock, writer: sock, ended, close: () => sock.end() });
+      const openRawChannel = () => new Promise<net.Socket>((ok, fail) => {
+        const raw = net.connect(path);
+        raw.once('connect', () => { raw.removeAllListeners('error'); ok(raw); });
+        raw.once('error', (err) => fail(new Error(`cannot open an upload connection to ${path}: ${err.message}`)));
+      });
+      resolve({ mode: 'socket', describe: `socket ${path}`, reader: sock, writer: sock, ended, openRawChannel, close: () => sock.end() });
     });
   });
 }

@@ -62,7 +62,8 @@ export async function importTarball(s: Services, uriArg?: unknown, nameArg?: unk
       const onCancel = cancel.onCancellationRequested(() => void client.request('upload.abort', { token }).catch(() => undefined));
       try {
         const importing = client.request('image.import', { token, name: name || undefined, message: `Imported from ${fileName}` });
-        const uploading = client.upload(token, bytesOf(uri));
+        // Raw bytes on a second socket connection when the helper is reached through one.
+        const uploading = client.upload(token, bytesOf(uri), { openRawChannel: s.helper.rawChannelOpener() });
         // The import's own error says what was wrong with the tar; the upload's only that it stopped.
         const [imported, uploaded] = await Promise.allSettled([importing, uploading]);
         if (imported.status === 'rejected') throw imported.reason;

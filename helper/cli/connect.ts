@@ -57,6 +57,19 @@ export async function connect(root: string): Promise<StrataClient> {
   return new StrataClient(conn);
 }
 
+/**
+ * Opens further connections to the helper serving `root` (one is already open, so it runs): a
+ * raw upload's bytes travel on one of these, not as base64 in JSON-RPC (protocol/raw-upload.ts).
+ */
+export function rawChannelOpener(root: string): () => Promise<net.Socket> {
+  const path = new StorePaths(root).socket;
+  return async () => {
+    const res = await tryConnect(path);
+    if (res instanceof net.Socket) return res;
+    throw new ConnectError(`cannot open an upload connection to ${path}: ${res.message}`);
+  };
+}
+
 /** A socket to the helper serving `root`, started in the background if none runs. */
 export async function openHelperSocket(root: string): Promise<net.Socket> {
   const paths = new StorePaths(root);

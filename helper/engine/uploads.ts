@@ -1,6 +1,7 @@
 // Bytes from outside the store reach the helper as a stream from the client, never as a path for
 // root to open (a root helper that opened a client's path would read any file on the machine).
-// A client opens an upload, writes chunks, ends it; the engine consumes it as a Readable.
+// A client opens an upload, sends its bytes (base64 in upload.write, or raw on a second socket
+// connection: rpc/raw-upload.ts), ends it; the engine consumes it as a Readable.
 import { PassThrough } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { StrataError } from '../errors';
@@ -10,6 +11,9 @@ export class Upload {
   readonly stream = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
   received = 0;
   ended = false;
+  private abortedWhy: string | undefined;
+  /** Set once a raw stream feeds this upload: settles when it has delivered all it sent. */
+  private rawDelivery: Promise<void> | undefined;
 
   constructor(readonly token: string, readonly owner: object) {
     // An upload aborted before anyone consumes it must not become an uncaught 'error' that ends
@@ -17,9 +21,18 @@ export class Upload {
     this.stream.on('error', () => {});
   }
 
+  /** Why the upload was aborted, if it was. */
+  get abortReason(): string | undefined {
+    return this.abortedWhy;
+  }
+
+  get fedRaw(): boolean {
+    return this.rawDelivery !== undefined;
+  }
+
   /** Resolves when the consumer has room for more: flow control back to the client. */
   async write(data: Buffer): Promise<void> {
-    if (this.ended) throw new StrataError(ErrorCode.BadRequest, 'upload already ended');
+    if (this.ended) throw new StrataError(ErrorCode.BadRequest, this.abortedWhy ? `upload aborted: ${this.abortedWhy}` : 'upload already ended');
     this.received += data.length;
     if (!this.stream.write(data)) {
       await new Promise<void>((resolve, reject) => {
@@ -32,14 +45,49 @@ export class Upload {
     }
   }
 
+  /**
+   * Hands the upload to one raw stream, whose `feed` writes into it. A second stream, or one
+   * after the end, is refused: two writers would interleave their bytes into one tar.
+   */
+  feedRaw(feed: () => Promise<void>): Promise<void> {
+    if (this.ended) throw new StrataError(ErrorCode.BadRequest, 'upload already ended');
+    if (this.rawDelivery) throw new StrataError(ErrorCode.InUse, 'upload already fed by another raw stream');
+    const delivery = feed();
+    this.rawDelivery = delivery;
+    delivery.catch(() => undefined);
+    return delivery;
+  }
+
+  /**
+   * upload.end. A raw stream may still be delivering (its socket and the JSON-RPC connection are
+   * not ordered): wait for it. Then `size`, the byte count the client sent, must be what arrived:
+   * a raw socket ends the same way whether its client finished or was killed mid-stream, so
+   * without this check a truncated tar could be imported as if whole.
+   */
+  async finish(size?: number): Promise<number> {
+    if (this.rawDelivery) await this.rawDelivery;
+    if (this.abortedWhy) throw new StrataError(ErrorCode.Cancelled, `upload aborted: ${this.abortedWhy}`);
+    if (size !== undefined && size !== this.received) {
+      const why = size > this.received
+        ? `upload truncated: received ${this.received} of ${size} bytes`
+        : `upload longer than announced: received ${this.received} bytes, ${size} announced`;
+      this.abort(why, ErrorCode.BadRequest);
+      throw new StrataError(ErrorCode.BadRequest, why);
+    }
+    this.end();
+    return this.received;
+  }
+
   end(): void {
+    if (this.ended) return;
     this.ended = true;
     this.stream.end();
   }
 
-  abort(reason: string): void {
+  abort(reason: string, code: ErrorCode = ErrorCode.Cancelled): void {
     this.ended = true;
-    this.stream.destroy(new StrataError(ErrorCode.Cancelled, reason));
+    this.abortedWhy ??= reason;
+    this.stream.destroy(new StrataError(code, reason));
   }
 }
 

@@ -5,6 +5,7 @@
 import { ResponseError, type MessageConnection } from 'vscode-jsonrpc';
 import { errorCodeName } from './errors';
 import type { MethodName, NotificationName, Notifications, ParamsOf, ResultOf } from './methods';
+import { rawUploadHeader } from './raw-upload';
 
 export class StrataRequestError extends Error {
   constructor(readonly method: string, readonly code: number, message: string, readonly data?: { exitCode?: number }) {
@@ -16,17 +17,29 @@ export class StrataRequestError extends Error {
   }
 }
 
-// 1 MiB of data is 1,398,104 base64 characters: the most methods.ts lets one upload.write carry
-// (1,400,000), well under MAX_MESSAGE_BYTES. Fewer, bigger messages: importing the 204 MB debootstrap
-// tar through the CLI took ~10% less than with 512 KiB (4.3 s against 4.8 s, medians of 5 in one
-// run; a window of 4 did as well as 8). What the upload costs is otherwise per byte, and on the
-// helper's one thread, ahead of the import itself (CPU profile, per 204 MB): the base64 pattern
-// check of methods.ts ~1.2 s (an anchored /^[A-Za-z0-9+/]*={0,2}$/ over each 1.4 MB string;
-// `!/[^A-Za-z0-9+/=]/.test(s)` plus a look at the last 3 characters takes a fifth of that),
-// JSON.parse ~0.45 s, the UTF-8 decoding of each message ~0.25 s, base64 decoding and GC; the CLI
-// spends ~1 s encoding. So an import through the CLI takes ~4 s where extractLayer alone takes ~1 s.
+// The base64 path (the fallback: stdio and the --connect relay carry one byte stream). 1 MiB of
+// data is 1,398,104 base64 characters: the most methods.ts lets one upload.write carry (1,400,000),
+// well under MAX_MESSAGE_BYTES. Fewer, bigger messages: importing the 204 MB debootstrap tar took
+// ~10% less than with 512 KiB (a window of 4 did as well as 8). It costs per byte, on the helper's
+// one thread ahead of the import (CPU profile, per 204 MB): the base64 check ~0.3 s (~1.2 s with
+// the anchored pattern it replaced, see methods.ts), JSON.parse ~0.45 s, UTF-8 decoding ~0.25 s,
+// base64 decoding and GC; the client ~1 s encoding. Hence the raw channel (protocol/raw-upload.ts)
+// whenever the client can open a second connection: the helper's thread then mostly waits for the
+// layer writer. On a fresh ext4, helper running, medians: base64 2.5 s, raw 1.05 s (extractLayer
+// fed from the file: 0.6 s).
 export const UPLOAD_CHUNK_BYTES = 1024 * 1024;
 const UPLOAD_WINDOW = 8;
+
+/** A second connection to the helper's socket (a net.Socket): all a raw upload needs of it. */
+export type RawChannel = NodeJS.WritableStream & { resume(): unknown; destroy(error?: Error): unknown };
+
+export interface UploadOptions {
+  /**
+   * Opens a new connection to the helper's socket, for the bytes to travel raw. Given by the
+   * caller (the CLI, the extension), so this module needs no node:net.
+   */
+  openRawChannel?: () => Promise<RawChannel>;
+}
 
 export class ConnectionLostError extends Error {
   constructor() {
@@ -60,8 +73,24 @@ export class StrataClient {
     return this.connection.onNotification(name, handler as (p: unknown) => void);
   }
 
-  /** Sends a byte source into an upload; resolves with the byte count once the helper has it all. */
-  async upload(token: string, source: AsyncIterable<Uint8Array>): Promise<number> {
+  /**
+   * Sends a byte source into an upload; resolves with the byte count once the helper has it all.
+   * With `openRawChannel` the bytes travel raw on a second connection; without (stdio, the
+   * --connect relay), base64 in upload.write. Either way upload.end carries the count, so the
+   * helper refuses an upload that lost bytes on the way.
+   */
+  async upload(token: string, source: AsyncIterable<Uint8Array>, opts: UploadOptions = {}): Promise<number> {
+    try {
+      const size = opts.openRawChannel ? await sendRaw(token, source, opts.openRawChannel) : await this.sendBase64(token, source);
+      await this.request('upload.end', { token, size });
+      return size;
+    } catch (err) {
+      await this.request('upload.abort', { token }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async sendBase64(token: string, source: AsyncIterable<Uint8Array>): Promise<number> {
     const inFlight = new Set<Promise<unknown>>();
     let pending: Uint8Array[] = [];
     let pendingBytes = 0;
@@ -72,30 +101,56 @@ export class StrataClient {
       p.finally(() => inFlight.delete(p)).catch(() => undefined);
       if (inFlight.size >= UPLOAD_WINDOW) await Promise.race(inFlight);
     };
-    try {
-      for await (const chunk of source) {
-        pending.push(chunk);
-        pendingBytes += chunk.byteLength;
-        total += chunk.byteLength;
-        while (pendingBytes >= UPLOAD_CHUNK_BYTES) {
-          const joined = Buffer.concat(pending);
-          await send(joined.subarray(0, UPLOAD_CHUNK_BYTES));
-          pending = [joined.subarray(UPLOAD_CHUNK_BYTES)];
-          pendingBytes = pending[0].byteLength;
-        }
+    for await (const chunk of source) {
+      pending.push(chunk);
+      pendingBytes += chunk.byteLength;
+      total += chunk.byteLength;
+      while (pendingBytes >= UPLOAD_CHUNK_BYTES) {
+        const joined = Buffer.concat(pending);
+        await send(joined.subarray(0, UPLOAD_CHUNK_BYTES));
+        pending = [joined.subarray(UPLOAD_CHUNK_BYTES)];
+        pendingBytes = pending[0].byteLength;
       }
-      if (pendingBytes > 0) await send(Buffer.concat(pending));
-      await Promise.all(inFlight);
-      await this.request('upload.end', { token });
-      return total;
-    } catch (err) {
-      await this.request('upload.abort', { token }).catch(() => undefined);
-      throw err;
     }
+    if (pendingBytes > 0) await send(Buffer.concat(pending));
+    await Promise.all(inFlight);
+    return total;
   }
 
   dispose(): void {
     this.closedByUs = true;
     this.connection.dispose();
+  }
+}
+
+/**
+ * The raw path: the header line, the bytes with backpressure, the half-close; resolves with the
+ * count once the helper has closed its side too, which it does after it has taken every byte.
+ */
+async function sendRaw(token: string, source: AsyncIterable<Uint8Array>, open: () => Promise<RawChannel>): Promise<number> {
+  const channel = await open();
+  let failure: Error | undefined;
+  let closed = false;
+  channel.on('error', (err: Error) => { failure ??= err; });
+  // The helper sends nothing back, but its end must be read for 'close' to come.
+  channel.resume();
+  const whenClosed = new Promise<void>((resolve) => channel.once('close', () => { closed = true; resolve(); }));
+  // Closed before we ended it: the helper refused the stream (its log says why) or went away.
+  const broken = () => new Error(`the helper closed the raw upload stream${failure ? ` (${failure.message})` : ''}; see its log`);
+  let total = 0;
+  try {
+    channel.write(rawUploadHeader(token));
+    for await (const chunk of source) {
+      if (closed) throw broken();
+      total += chunk.byteLength;
+      if (!channel.write(chunk)) await Promise.race([new Promise((r) => channel.once('drain', r)), whenClosed]);
+    }
+    if (closed) throw broken();
+    channel.end();
+    await whenClosed;
+    if (failure) throw broken();
+    return total;
+  } finally {
+    channel.destroy();
   }
 }

@@ -1,5 +1,7 @@
 // Method -> engine call, per connection. Parameters arrive here already validated.
 import type { Engine } from '../engine';
+import { StrataError } from '../errors';
+import { ErrorCode } from '../protocol/errors';
 import type { MethodName, Notifications, ParamsOf, ResultOf } from '../protocol/methods';
 import { PROTOCOL_VERSION } from '../protocol/methods';
 
@@ -49,14 +51,12 @@ export const handlers: HandlerTable = {
   'upload.begin': (_p, state) => ({ token: state.engine.uploads.open(state.owner).token }),
   'upload.write': async (p, state) => {
     const upload = state.engine.uploads.get(p.token, state.owner);
+    // Chunks from here would interleave with the raw stream's at arbitrary points.
+    if (upload.fedRaw) throw new StrataError(ErrorCode.InUse, 'upload is fed by a raw stream: upload.write is refused');
     await upload.write(Buffer.from(p.data, 'base64'));
     return { received: upload.received };
   },
-  'upload.end': (p, state) => {
-    const upload = state.engine.uploads.get(p.token, state.owner);
-    upload.end();
-    return { received: upload.received };
-  },
+  'upload.end': async (p, state) => ({ received: await state.engine.uploads.get(p.token, state.owner).finish(p.size) }),
   'upload.abort': (p, state) => {
     state.engine.uploads.get(p.token, state.owner).abort('cancelled by the client');
     return empty;

@@ -1,14 +1,42 @@
 // The helper as a service: JSON-RPC on a unix socket (mode 0660, so a group can be given access;
 // whoever can talk to it is root-equivalent, like Docker's socket). Only one helper serves a
 // store (the store lock), so a socket file left by a dead helper can be replaced safely.
+// A connection that starts with "STRATA-UPLOAD " is a raw upload instead (rpc/raw-upload.ts).
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import type { Engine } from '../engine';
+import { sniffConnection } from '../protocol/raw-upload';
 import { serveConnection, type Logger } from './connection';
+import { serveRawUpload } from './raw-upload';
 
 export interface SocketServer {
   connections(): number;
   close(): Promise<void>;
+}
+
+/**
+ * Reads a new connection's first bytes until they tell a raw upload from JSON-RPC: a JSON-RPC
+ * client ("Content-Length: ...") is told apart at its first byte, so it waits for nothing more.
+ * The socket is then paused, and given on with those bytes.
+ */
+function sniff(sock: net.Socket, decided: (kind: 'raw' | 'rpc', head: Buffer) => void, log: Logger): void {
+  let head: Buffer = Buffer.alloc(0);
+  const onData = (chunk: Buffer) => {
+    head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+    const kind = sniffConnection(head);
+    if (kind === 'undecided') return;
+    sock.off('data', onData);
+    sock.off('end', onEnd);
+    sock.pause();
+    decided(kind, head);
+  };
+  // Ended while its bytes were still a piece of "STRATA-UPLOAD ": neither a message nor an upload.
+  const onEnd = () => {
+    if (head.length > 0) log(`closing a connection: it ended after ${head.length} bytes that are neither JSON-RPC nor a raw upload`);
+    sock.destroy();
+  };
+  sock.on('data', onData);
+  sock.on('end', onEnd);
 }
 
 export async function listenOnSocket(engine: Engine, path: string, log: Logger): Promise<SocketServer> {
@@ -16,7 +44,15 @@ export async function listenOnSocket(engine: Engine, path: string, log: Logger):
   let open = 0;
   const server = net.createServer((sock) => {
     open++;
-    serveConnection(engine, sock, sock, log, () => { open--; });
+    sock.once('close', () => { open--; });
+    // A reset from a client must not become an uncaught 'error' in the helper.
+    sock.on('error', () => undefined);
+    sniff(sock, (kind, head) => {
+      if (kind === 'raw') return serveRawUpload(engine, sock, head, log);
+      // Put the sniffed bytes back: the JSON-RPC reader sees the stream from its first byte.
+      sock.unshift(head);
+      serveConnection(engine, sock, sock, log);
+    }, log);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -3,6 +3,7 @@
 import { createReadStream } from 'node:fs';
 import { helpFlag } from '../args';
 import { type Command, list, str } from '../command';
+import { rawChannelOpener } from '../connect';
 
 export const importCmd: Command = {
   spec: {
@@ -18,13 +19,17 @@ export const importCmd: Command = {
   },
   async run(ctx) {
     const [file, name] = ctx.args;
-    const source = file === '-' ? process.stdin : createReadStream(file);
+    // 1 MiB reads: fewer, bigger socket writes (this process shares the CPUs with the helper and
+    // the layer writer; with 64 KiB reads the import took ~0.3 s longer).
+    const source = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 1024 * 1024 });
     // Open the file before talking to the helper, so a typo fails fast with the OS's words.
     if (file !== '-') await new Promise<void>((resolve, reject) => { source.once('open', () => resolve()); source.once('error', reject); });
     const client = await ctx.client();
     const { token } = await client.request('upload.begin', {});
     const result = client.request('image.import', { token, name, message: str(ctx, 'message'), changes: list(ctx, 'change') });
-    const sent = client.upload(token, source as AsyncIterable<Uint8Array>);
+    // The bytes travel raw on a second connection to the helper's socket (as base64 in JSON-RPC
+    // they cost ~3 s per 200 MB to encode, check, parse and decode).
+    const sent = client.upload(token, source as AsyncIterable<Uint8Array>, { openRawChannel: rawChannelOpener(ctx.root) });
     const [r] = await Promise.all([result, sent.catch(async (err) => { await result.catch(() => undefined); throw err; })]);
     ctx.out(`${r.id}\n`);
     return 0;
