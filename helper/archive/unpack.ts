@@ -20,6 +20,7 @@
 // CPUs being shared. Through the CLI, the upload costs more than all of this: see client.ts.
 // File bodies go straight from the tar reader into the pipe, with backpressure from the pipe.
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import { nativeTool } from '../native';
@@ -35,7 +36,7 @@ export class LayerWriter {
   private readonly proc: ChildProcess;
   /** The tool's stdout (copy: the walk of SRC, then the copied files' data). */
   readonly stdout: NodeJS.ReadableStream | null;
-  private readonly stdin: NodeJS.WritableStream & { writableLength: number };
+  private readonly stdin: Writable;
   private parts: Buffer[] = [];
   private partsLen = 0;
   private readonly stderr: Buffer[] = [];
@@ -57,7 +58,7 @@ export class LayerWriter {
     const args = copyFrom === undefined ? ['unpack', dir!] : dir === null ? ['read', copyFrom] : ['copy', copyFrom, dir];
     this.proc = spawn(nativeTool('strata-xattr'), args, { stdio: ['pipe', copyFrom === undefined ? 'ignore' : 'pipe', 'pipe'] });
     this.stdout = this.proc.stdout;
-    this.stdin = this.proc.stdin! as unknown as NodeJS.WritableStream & { writableLength: number };
+    this.stdin = this.proc.stdin!;
     // EPIPE once the tool has stopped: its exit status and stderr say why.
     this.stdin.on('error', () => {
       this.broken = true;
@@ -111,10 +112,13 @@ export class LayerWriter {
 
   private write(): void {
     if (this.partsLen === 0 || this.broken) return;
-    const chunk = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.partsLen);
+    // Corked: the parts leave in one writev(2), without first being copied into one buffer (that
+    // copy was ~65 ms of the helper's CPU per 200 MB imported).
+    this.stdin.cork();
+    for (const part of this.parts) this.stdin.write(part);
+    this.stdin.uncork();
     this.parts = [];
     this.partsLen = 0;
-    this.stdin.write(chunk);
   }
 
   private async drain(): Promise<void> {

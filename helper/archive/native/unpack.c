@@ -130,6 +130,9 @@ static void op_dirmeta(const char *path) {
 }
 
 // F path mode uid gid sec nsec size <size bytes>: a new regular file with its data and metadata.
+// Files this big or bigger are sent to the disk as soon as they are written (see op_file).
+#define WRITEBACK_EARLY_BYTES (64 * 1024)
+
 static void op_file(const char *path) {
   long long mode = in_number(2, path), uid = in_number(3, path), gid = in_number(4, path);
   long long sec = in_number(5, path), nsec = in_number(6, path), size = in_size(7, path);
@@ -142,6 +145,9 @@ static void op_file(const char *path) {
   int fd = openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) die("create", path);
   in_copy(fd, size, path);
+  // Start this file's writeback now (asynchronously): the layer is flushed (syncfs) before it
+  // joins the graph, and data already on its way by then makes that wait short.
+  if (size >= WRITEBACK_EARLY_BYTES) sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
   owner_and_mode(fd, mode, uid, gid, path);
   struct timespec ts[2];
   ts[0].tv_sec = ts[1].tv_sec = (time_t)sec;
