@@ -29,7 +29,11 @@ function helperScript(): string {
 function startHelper(root: string, paths: StorePaths): { exited: () => boolean } {
   mkdirSync(root, { recursive: true, mode: 0o700 });
   const log = openSync(paths.log, 'a', 0o600);
+  // bin/strata set NODE_EXTRA_CA_CERTS aside to start faster; the helper gets it back.
+  const { STRATA_NODE_EXTRA_CA_CERTS: extraCerts, ...env } = process.env;
+  if (extraCerts !== undefined) env.NODE_EXTRA_CA_CERTS = extraCerts;
   const child = spawn(process.execPath, [helperScript(), '--root', root, '--idle-timeout', process.env.STRATA_IDLE_TIMEOUT ?? '600'], {
+    env,
     detached: true,
     stdio: ['ignore', log, log],
   });
