@@ -17,7 +17,8 @@ const argv = process.argv.slice(2);
 const runs = Number(argv[argv.indexOf('--runs') + 1]) || 15;
 const useDocker = !argv.includes('--no-docker') && existsSync('/usr/sbin/dockerd');
 const work = mkdtempSync(join(tmpdir(), 'strata-bench-'));
-const cli = join(root, 'dist/cli.js');
+// The command as a user runs it (bin/strata: node with dist/cli.js, as `npm install -g` links it).
+const cli = join(root, 'bin/strata');
 const storeRoot = join(work, 'strata');
 const results = {};
 
@@ -35,13 +36,13 @@ function repeat(label, n, fn) {
     for (let i = 0; i < n; i++) times.push(fn(i));
   } catch (err) {
     results[label] = { error: String(err.message ?? err).split('\n')[0] };
-    console.log(`${label.padEnd(48)} failed: ${results[label].error}`);
+    console.log(`${label.padEnd(50)} failed: ${results[label].error}`);
     return;
   }
   results[label] = { median_ms: Math.round(median(times) * 10) / 10, runs: n };
-  console.log(`${label.padEnd(48)} ${results[label].median_ms.toFixed(1).padStart(9)} ms  (median of ${n})`);
+  console.log(`${label.padEnd(50)} ${results[label].median_ms.toFixed(1).padStart(9)} ms  (median of ${n})`);
 }
-const strata = (...args) => [cli, '--root', storeRoot, ...args];
+const strata = (...args) => ['--root', storeRoot, ...args];
 
 // The busybox root fs, its tar, and a large root fs tar (debootstrap minbase when it can be had).
 const { build } = await import('esbuild');
@@ -91,8 +92,8 @@ function startDocker() {
 let docker;
 try {
   console.log(`Strata bench: ${runs} runs each; ${new Date().toISOString()}\n`);
-  execFileSync(process.execPath, strata('import', bbTar, 'bb'), { stdio: 'ignore' });
-  time(process.execPath, strata('run', '--rm', 'bb', '/bin/true')); // warm the helper
+  execFileSync(cli, strata('import', bbTar, 'bb'), { stdio: 'ignore' });
+  time(cli, strata('run', '--rm', 'bb', '/bin/true')); // warm the helper
   if (useDocker) {
     docker = startDocker();
     execFileSync('docker', docker.docker('import', bbTar, 'bb'), { stdio: 'ignore' });
@@ -100,48 +101,69 @@ try {
   } else console.log('(Docker not installed: apt-get install docker.io to compare against it)');
 
   // 1. run --rm /bin/true, interleaved so that machine noise hits all alike
-  const floorLower = execFileSync(process.execPath, strata('inspect', '--type', 'image', 'bb'), { encoding: 'utf8' });
+  const floorLower = execFileSync(cli, strata('inspect', '--type', 'image', 'bb'), { encoding: 'utf8' });
   const lower = JSON.parse(floorLower)[0].layers[0].path;
   repeat('kernel floor: unshare+overlay+pivot_root (sh)', runs, () => time(join(root, 'test/bench/floor.sh'), [lower]));
-  repeat('strata run --rm bb /bin/true', runs, () => time(process.execPath, strata('run', '--rm', 'bb', '/bin/true')));
+  repeat('strata run --rm bb /bin/true', runs, () => time(cli, strata('run', '--rm', 'bb', '/bin/true')));
   if (docker) repeat('docker run --rm --network none bb /bin/true', runs, () => time('docker', docker.docker('run', '--rm', '--network', 'none', 'bb', '/bin/true')));
 
-  // 2. commit of a container that wrote 1000 files
+  // 2. commit of a container that wrote 1000 files: stopped (Strata moves its upper dir into the
+  //    graph) and running (Strata copies it, frozen, as Docker does both).
   const writer = 'mkdir /many && cd /many && for i in $(seq 1000); do echo $i > f$i; done';
   const commitRuns = Math.max(3, Math.floor(runs / 2));
-  repeat('strata commit (1000 new files)', commitRuns, (i) => {
-    execFileSync(process.execPath, strata('run', '--name', `w${i}`, 'bb', 'sh', '-c', writer), { stdio: 'ignore' });
-    return time(process.execPath, strata('commit', `w${i}`, `c${i}`));
-  });
-  repeat('strata diff (1000 new files)', commitRuns, () => time(process.execPath, strata('diff', 'w0')));
-  if (docker) {
-    repeat('docker commit (1000 new files)', commitRuns, (i) => {
+  const waitForFile = (cmd, args) => { for (let i = 0; i < 400 && spawnSync(cmd, args).status !== 0; i++) spawnSync('sleep', ['0.025']); };
+  const series = {};
+  const sample = (label, ms) => (series[label] ??= []).push(ms);
+  for (let i = 0; i < commitRuns; i++) {
+    execFileSync(cli, strata('run', '--name', `w${i}`, 'bb', 'sh', '-c', writer), { stdio: 'ignore' });
+    sample('strata commit, stopped (1000 new files)', time(cli, strata('commit', `w${i}`, `c${i}`)));
+    execFileSync(cli, strata('run', '-d', '--name', `r${i}`, 'bb', 'sh', '-c', `${writer}; touch /done; sleep 600`), { stdio: 'ignore' });
+    waitForFile(cli, strata('exec', `r${i}`, 'test', '-e', '/done'));
+    sample('strata commit, running (1000 new files)', time(cli, strata('commit', `r${i}`, `rc${i}`)));
+    execFileSync(cli, strata('rm', '-f', `r${i}`), { stdio: 'ignore' });
+    if (docker) {
       execFileSync('docker', docker.docker('run', '--network', 'none', '--name', `w${i}`, 'bb', 'sh', '-c', writer), { stdio: 'ignore' });
-      return time('docker', docker.docker('commit', `w${i}`, `c${i}`));
-    });
-    repeat('docker diff (1000 new files)', commitRuns, () => time('docker', docker.docker('diff', 'w0')));
+      sample('docker commit, stopped (1000 new files)', time('docker', docker.docker('commit', `w${i}`, `c${i}`)));
+      execFileSync('docker', docker.docker('run', '-d', '--network', 'none', '--name', `r${i}`, 'bb', 'sh', '-c', `${writer}; touch /done; sleep 600`), { stdio: 'ignore' });
+      waitForFile('docker', docker.docker('exec', `r${i}`, 'test', '-e', '/done'));
+      sample('docker commit, running (1000 new files)', time('docker', docker.docker('commit', `r${i}`, `rc${i}`)));
+      execFileSync('docker', docker.docker('rm', '-f', `r${i}`), { stdio: 'ignore' });
+    }
   }
+  for (const [label, xs] of Object.entries(series)) repeat(label, xs.length, (i) => xs[i]);
+  repeat('strata diff (1000 new files)', commitRuns, () => time(cli, strata('diff', 'w0')));
+  if (docker) repeat('docker diff (1000 new files)', commitRuns, () => time('docker', docker.docker('diff', 'w0')));
 
-  // 3. import of a large root fs tar against tar -x of it
+  // 3. import of a large root fs tar against tar -x of it (and tar -x then sync -f: an import is
+  //    on disk when it returns, as a store must be), interleaved: on this ext4 the time to create
+  //    files swings several-fold with what was deleted just before, so every tool takes its turn
+  //    in the same conditions, each after the same deletion.
   const big = bigRootfsTar();
   console.log(`\nlarge tar: ${big} (${(statSync(big).size / 1e6).toFixed(0)} MB)`);
-  const importRuns = Math.max(3, Math.floor(runs / 5));
-  repeat('tar -x of the large tar', importRuns, () => {
+  const importRuns = Math.max(3, Math.floor(runs / 3));
+  const imports = {};
+  const add = (label, ms) => (imports[label] ??= []).push(ms);
+  for (let i = 0; i < importRuns; i++) {
     const dest = mkdtempSync(join(work, 'x-'));
-    const ms = time('tar', ['-C', dest, '-xf', big]);
+    spawnSync('sync');
+    const t0 = process.hrtime.bigint();
+    execFileSync('tar', ['-C', dest, '-xf', big]);
+    const t1 = process.hrtime.bigint();
+    execFileSync('sync', ['-f', dest]);
+    const t2 = process.hrtime.bigint();
+    add('tar -x of the large tar', Number(t1 - t0) / 1e6);
+    add('tar -x of the large tar, then sync -f', Number(t2 - t0) / 1e6);
     rmSync(dest, { recursive: true, force: true });
-    return ms;
-  });
-  repeat('strata import of the large tar', importRuns, (i) => {
-    const ms = time(process.execPath, strata('import', big, `big${i}`));
-    execFileSync(process.execPath, strata('rmi', `big${i}`), { stdio: 'ignore' });
-    return ms;
-  });
-  if (docker) repeat('docker import of the large tar', importRuns, (i) => {
-    const ms = time('docker', docker.docker('import', big, `big${i}`));
-    spawnSync('docker', docker.docker('rmi', `big${i}`), { stdio: 'ignore' });
-    return ms;
-  });
+    spawnSync('sync');
+    add('strata import of the large tar', time(cli, strata('import', big, `big${i}`)));
+    execFileSync(cli, strata('rmi', `big${i}`), { stdio: 'ignore' });
+    if (docker) {
+      spawnSync('sync');
+      add('docker import of the large tar', time('docker', docker.docker('import', big, `big${i}`)));
+      spawnSync('docker', docker.docker('rmi', `big${i}`), { stdio: 'ignore' });
+    }
+  }
+  for (const [label, xs] of Object.entries(imports)) repeat(label, xs.length, (i) => xs[i]);
   docker?.stop();
   docker = undefined;
 
@@ -150,11 +172,14 @@ try {
     'run: strata / docker (target <= 0.5)': r('strata run --rm bb /bin/true', 'docker run --rm --network none bb /bin/true'),
     'run: strata / kernel floor': r('strata run --rm bb /bin/true', 'kernel floor: unshare+overlay+pivot_root (sh)'),
     'import: strata / tar -x (target <= 1.2)': r('strata import of the large tar', 'tar -x of the large tar'),
-    'commit: strata / docker (target < 0.25)': r('strata commit (1000 new files)', 'docker commit (1000 new files)'),
+    'import: strata / (tar -x, then sync -f)': r('strata import of the large tar', 'tar -x of the large tar, then sync -f'),
+    'import: strata / docker': r('strata import of the large tar', 'docker import of the large tar'),
+    'commit, stopped: strata / docker (target < 0.25)': r('strata commit, stopped (1000 new files)', 'docker commit, stopped (1000 new files)'),
+    'commit, running: strata / docker': r('strata commit, running (1000 new files)', 'docker commit, running (1000 new files)'),
     'diff: strata / docker': r('strata diff (1000 new files)', 'docker diff (1000 new files)'),
   };
   console.log('\nratios:');
-  for (const [k, v] of Object.entries(results.ratios)) console.log(`  ${k.padEnd(44)} ${v ?? 'n/a'}`);
+  for (const [k, v] of Object.entries(results.ratios)) console.log(`  ${k.padEnd(50)} ${v ?? 'n/a'}`);
   mkdirSync(join(root, 'test-output'), { recursive: true });
   writeFileSync(join(root, 'test-output/bench.json'), JSON.stringify(results, null, 2) + '\n');
 } finally {
