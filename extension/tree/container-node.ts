@@ -59,12 +59,11 @@ export class ContainerNode implements TreeNode {
     return md;
   }
 
-  /** On hover: where its changes live on disk, asked once. */
+  /** On hover: where its changes live on disk, asked each time (a commit of the stopped container
+   *  moves them into the new layer's folder). */
   async resolve(item: vscode.TreeItem): Promise<vscode.TreeItem> {
-    if (!this.upperDir) {
-      const client = await this.helper.client();
-      this.upperDir = (await client.request('container.inspect', { id: this.summary.id })).upperDir;
-    }
+    const client = await this.helper.client();
+    this.upperDir = (await client.request('container.inspect', { id: this.summary.id })).upperDir;
     item.tooltip = this.tooltip();
     return item;
   }

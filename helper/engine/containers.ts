@@ -14,7 +14,7 @@ import { type EngineContext, now } from './context';
 import { imageLayers } from './images';
 import { generateName } from './names';
 import { Session } from './sessions';
-import { takeUpperBack, upperOf } from './upper';
+import { readUpper, takeUpperBack, upperOf } from './upper';
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -192,9 +192,10 @@ export async function containerChanges(ctx: EngineContext, ref: string): Promise
   const rec = ctx.store.containers.resolve(ref);
   const config = ctx.store.images.get(rec.imageId);
   const lowers = config ? imageLayers(ctx, config).reverse().map((l) => ctx.store.paths.layerFiles(l.id)) : [];
-  const upper = upperOf(ctx, rec);
-  await fs.access(upper).catch(() => { throw new StrataError(ErrorCode.NotFound, `container ${rec.name} has no file system (yet)`); });
-  return layerChanges(upper, lowers);
+  return readUpper(ctx, rec.id, async (upper) => {
+    await fs.access(upper).catch(() => { throw new StrataError(ErrorCode.NotFound, `container ${rec.name} has no file system (yet)`); });
+    return layerChanges(upper, lowers);
+  });
 }
 
 /** Containers the previous helper left running died with it (their shims kill them): record that. */

@@ -4,7 +4,7 @@ import { readMergedFile } from '../archive/read-file';
 import type { FileContent } from '../protocol/types';
 import type { EngineContext } from './context';
 import { imageLayers } from './images';
-import { upperOf } from './upper';
+import { readUpper } from './upper';
 
 /** Files larger than this come back cut (truncated: true): a diff editor cannot show more anyway. */
 export const MAX_FILE_BYTES = 16 * 1024 * 1024;
@@ -25,6 +25,6 @@ export async function readContainerFile(ctx: EngineContext, ref: string, path: s
   const rec = ctx.store.containers.resolve(ref);
   const config = ctx.store.images.get(rec.imageId);
   const imageDirs = config ? imageLayers(ctx, config).reverse().map((l) => ctx.store.paths.layerFiles(l.id)) : [];
-  const dirs = side === 'container' ? [upperOf(ctx, rec)] : imageDirs;
-  return toContent(await readMergedFile(dirs, path, MAX_FILE_BYTES));
+  if (side === 'image') return toContent(await readMergedFile(imageDirs, path, MAX_FILE_BYTES));
+  return toContent(await readUpper(ctx, rec.id, (upper) => readMergedFile([upper], path, MAX_FILE_BYTES)));
 }

@@ -18,11 +18,30 @@ import { dirname } from 'node:path';
 import { copyTree } from '../archive';
 import type { ContainerRecord, LayerRecord } from '../store';
 import { fsyncPath } from '../store/atomic';
+import { StrataError } from '../errors';
+import { ErrorCode } from '../protocol/errors';
 import type { EngineContext } from './context';
 
 /** The folder that holds the container's changes right now (its upper dir, or a layer's folder). */
 export function upperOf(ctx: EngineContext, rec: ContainerRecord): string {
   return rec.upperLayer ? ctx.store.paths.layerFiles(rec.upperLayer) : ctx.store.paths.containerUpper(rec.id);
+}
+
+/**
+ * Runs `read` on the folder that holds the container's changes. A commit, start or rmi may move
+ * that folder between the look-up and the read (they do not wait for readers): then the record
+ * names the new place, and the read is done once more there.
+ */
+export async function readUpper<T>(ctx: EngineContext, id: string, read: (dir: string) => Promise<T>): Promise<T> {
+  const first = ctx.store.containers.get(id);
+  if (!first) throw new StrataError(ErrorCode.NotFound, `No such container: ${id}`);
+  try {
+    return await read(upperOf(ctx, first));
+  } catch (err) {
+    const now = ctx.store.containers.get(id);
+    if (!now || upperOf(ctx, now) === upperOf(ctx, first)) throw err;
+    return read(upperOf(ctx, now));
+  }
 }
 
 /**
