@@ -25,6 +25,14 @@
 // inodes costs ~50 ms on a quiet disk and up to ~0.5 s while other jobs create and delete many files
 // (ext4 without a journal then rescans its recently deleted inodes on every creation), for cp -a,
 // tar -x and dockerd alike.
+//
+// So a STOPPED container's commit creates no file at all: digestInPlace reads its upper dir where
+// it is (strata-xattr read: the walk, then each file's bytes; ~25-30 ms warm for 1000 files, about
+// half of it this side's JavaScript) and engine/upper.ts renames the dir into the graph. End to end,
+// same run, medians: strata commit of a stopped container 101-106 ms against docker commit 188-272
+// ms (of Strata's, ~45 ms is the CLI's start-up, `strata --version` alone, and ~15 ms the syncfs
+// that puts the container's unsynced files on disk before a layer claims them). A running
+// container is still copied here: 133-149 ms against docker's 197-211 ms.
 import { promises as fsp } from 'node:fs';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
