@@ -277,7 +277,7 @@ class Extractor {
     this.size += e.size;
     this.out.op('F', this.fits(rel), e.mode & 0o7777, e.uid, e.gid, e.mtimeSec, e.mtimeNsec, e.size);
     if (e.size <= SMALL_FILE) {
-      this.out.data(await reader.readBody());
+      for (const part of await reader.readBody()) this.out.data(part);
       return;
     }
     // A big file streams through, each chunk written while the next is read and hashed.

@@ -198,19 +198,24 @@ export class TarReader {
     this.pad = 0;
   }
 
-  /** The whole data of the entry last returned (for small files). */
-  async readBody(): Promise<Buffer> {
-    let data: Buffer | null;
+  /**
+   * The whole data of the entry last returned (for small files), as the pieces it arrived in: no
+   * copy into one buffer (a file across two 64 KiB socket reads would otherwise be copied whole).
+   */
+  async readBody(): Promise<Buffer[]> {
+    const parts: Buffer[] = [];
     try {
-      data = await this.bytes.readExact(this.remaining);
+      while (this.remaining > 0) {
+        const chunk = await this.bytes.readSome(this.remaining);
+        this.remaining -= chunk.length;
+        parts.push(chunk);
+      }
     } catch (err) {
       throw withEntry(this.current, err);
     }
-    if (data === null || data.length < this.remaining) throw badArchive(`${quote(this.current)}: truncated: the data ends inside the file`);
-    this.remaining = 0;
     await this.bytes.skip(this.pad);
     this.pad = 0;
-    return data;
+    return parts;
   }
 }
 
