@@ -3,11 +3,29 @@
 // and the VS Code suite, test/vscode/*.test.ts, into out/test/vscode for scripts/vscode-run.mjs)
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync, chmodSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, statSync, chmodSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
+
+/** A hash of the engine's sources (helper/, TypeScript and C) and the package version: two builds
+ *  that could behave differently get different ids (helper/protocol/methods.ts BUILD_ID). */
+function buildId() {
+  const hash = createHash('sha256').update(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
+  const walk = (dir) => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (/\.(ts|c|h)$/.test(name)) hash.update(relative(root, p)).update('\0').update(readFileSync(p)).update('\0');
+    }
+  };
+  walk(join(root, 'helper'));
+  return hash.digest('hex').slice(0, 16);
+}
+
 const common = {
+  define: { STRATA_BUILD_ID: JSON.stringify(buildId()) },
   bundle: true,
   platform: 'node',
   target: 'node20',

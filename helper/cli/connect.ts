@@ -7,6 +7,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { StrataClient } from '../protocol/client';
+import { BUILD_ID } from '../protocol/methods';
 import { StorePaths } from '../store/paths';
 
 export class ConnectError extends Error {}
@@ -54,11 +55,50 @@ function lastLogLine(paths: StorePaths): string {
   }
 }
 
-export async function connect(root: string): Promise<StrataClient> {
-  const sock = await openHelperSocket(root);
+function clientOn(sock: net.Socket): StrataClient {
   const conn = createMessageConnection(new StreamMessageReader(sock), new StreamMessageWriter(sock));
   conn.listen();
   return new StrataClient(conn);
+}
+
+/**
+ * A client of the helper serving `root`. A helper started from another build of Strata (an
+ * upgrade while it ran) may not speak this build's protocol: it is replaced when no container of
+ * it runs (they live in it), and otherwise kept, with a warning that says what to do.
+ */
+export async function connect(root: string, warn: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<StrataClient> {
+  const first = await openHelper(root);
+  const client = clientOn(first.sock);
+  if (first.started) return client;
+  const info = await client.request('store.info', {});
+  if (info.build === BUILD_ID) return client;
+  const running = (await client.request('containers.list', { all: false })).length;
+  if (running > 0) {
+    warn(`strata: the helper serving ${root} (pid ${info.helperPid}) was started from another build of Strata; it keeps serving while its ${running} running container(s) live in it. Stop them (strata ps) and the next command starts this build's helper.`);
+    return client;
+  }
+  client.dispose();
+  first.sock.destroy();
+  await stopHelper(info.helperPid);
+  return clientOn((await openHelper(root)).sock);
+}
+
+/** SIGTERM (the helper's orderly stop), then waits up to 10 s for the process to be gone. */
+async function stopHelper(pid: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return; // gone already
+  }
+  for (let i = 0; i < 400; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new ConnectError(`the helper (pid ${pid}) from another build of Strata did not stop within 10 s`);
 }
 
 /**
@@ -76,11 +116,15 @@ export function rawChannelOpener(root: string): () => Promise<net.Socket> {
 
 /** A socket to the helper serving `root`, started in the background if none runs. */
 export async function openHelperSocket(root: string): Promise<net.Socket> {
+  return (await openHelper(root)).sock;
+}
+
+async function openHelper(root: string): Promise<{ sock: net.Socket; started: boolean }> {
   const paths = new StorePaths(root);
   let started: { exited: () => boolean } | undefined;
   for (let attempt = 0; attempt < 100; attempt++) {
     const res = await tryConnect(paths.socket);
-    if (res instanceof net.Socket) return res;
+    if (res instanceof net.Socket) return { sock: res, started: started !== undefined };
     if (res.code === 'EACCES' || res.code === 'EPERM') {
       throw new ConnectError(`permission denied on ${paths.socket}: the Strata store ${root} belongs to root; run strata with sudo`);
     }

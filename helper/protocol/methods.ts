@@ -69,7 +69,8 @@ export const containerOptions = s.object({
 const none = s.object({});
 
 export const methods = {
-  'store.info': { params: none, result: {} as { root: string; helperPid: number; version: string } },
+  /** build: BUILD_ID of the helper (absent from helpers built before it existed). */
+  'store.info': { params: none, result: {} as { root: string; helperPid: number; version: string; build?: string } },
   'images.list': { params: none, result: [] as ImageSummary[] },
   'image.inspect': { params: s.object({ ref: imageRef }), result: {} as ImageDetail },
   'image.history': { params: s.object({ ref: imageRef }), result: [] as HistoryEntry[] },
@@ -160,3 +161,8 @@ export type NotificationName = keyof Notifications;
 
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 export const PROTOCOL_VERSION = '1';
+
+// Set by scripts/build.mjs (esbuild define) to a hash of the helper's sources, the same in every
+// bundle of one build: a client can tell that the helper it reached was started from another build.
+declare const STRATA_BUILD_ID: string | undefined;
+export const BUILD_ID: string = typeof STRATA_BUILD_ID === 'string' ? STRATA_BUILD_ID : 'unbundled';

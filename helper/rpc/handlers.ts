@@ -3,7 +3,7 @@ import type { Engine } from '../engine';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import type { MethodName, Notifications, ParamsOf, ResultOf } from '../protocol/methods';
-import { PROTOCOL_VERSION } from '../protocol/methods';
+import { BUILD_ID, PROTOCOL_VERSION } from '../protocol/methods';
 
 export interface ConnectionState {
   engine: Engine;
@@ -31,7 +31,7 @@ function attachListener(state: ConnectionState, session: string) {
 const empty = {} as Record<string, never>;
 
 export const handlers: HandlerTable = {
-  'store.info': (_p, { engine }) => ({ root: engine.root, helperPid: process.pid, version: PROTOCOL_VERSION }),
+  'store.info': (_p, { engine }) => ({ root: engine.root, helperPid: process.pid, version: PROTOCOL_VERSION, build: BUILD_ID }),
   'images.list': (_p, { engine }) => engine.listImages(),
   'image.inspect': (p, { engine }) => engine.inspectImage(p.ref),
   'image.history': (p, { engine }) => engine.history(p.ref),

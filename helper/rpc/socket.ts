@@ -41,10 +41,10 @@ function sniff(sock: net.Socket, decided: (kind: 'raw' | 'rpc', head: Buffer) =>
 
 export async function listenOnSocket(engine: Engine, path: string, log: Logger): Promise<SocketServer> {
   await fs.rm(path, { force: true });
-  let open = 0;
+  const open = new Set<net.Socket>();
   const server = net.createServer((sock) => {
-    open++;
-    sock.once('close', () => { open--; });
+    open.add(sock);
+    sock.once('close', () => { open.delete(sock); });
     // A reset from a client must not become an uncaught 'error' in the helper.
     sock.on('error', () => undefined);
     sniff(sock, (kind, head) => {
@@ -60,7 +60,11 @@ export async function listenOnSocket(engine: Engine, path: string, log: Logger):
   });
   await fs.chmod(path, 0o660);
   return {
-    connections: () => open,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    connections: () => open.size,
+    // server.close() alone waits for every client to hang up: a stopping helper hangs up on them.
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const sock of open) sock.destroy();
+    }),
   };
 }
