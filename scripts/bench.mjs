@@ -141,29 +141,34 @@ try {
   const big = bigRootfsTar();
   console.log(`\nlarge tar: ${big} (${(statSync(big).size / 1e6).toFixed(0)} MB)`);
   const importRuns = Math.max(3, Math.floor(runs / 3));
-  const imports = {};
-  const add = (label, ms) => (imports[label] ??= []).push(ms);
-  for (let i = 0; i < importRuns; i++) {
-    const dest = mkdtempSync(join(work, 'x-'));
-    spawnSync('sync');
-    const t0 = process.hrtime.bigint();
-    execFileSync('tar', ['-C', dest, '-xf', big]);
-    const t1 = process.hrtime.bigint();
-    execFileSync('sync', ['-f', dest]);
-    const t2 = process.hrtime.bigint();
-    add('tar -x of the large tar', Number(t1 - t0) / 1e6);
-    add('tar -x of the large tar, then sync -f', Number(t2 - t0) / 1e6);
-    rmSync(dest, { recursive: true, force: true });
-    spawnSync('sync');
-    add('strata import of the large tar', time(cli, strata('import', big, `big${i}`)));
-    execFileSync(cli, strata('rmi', `big${i}`), { stdio: 'ignore' });
-    if (docker) {
+  /** Interleaved rounds in `dir`: tar -x (then sync -f), strata import into the store of `args`,
+   *  and docker import when given; labels start with `prefix`. */
+  const importRounds = (dir, prefix, args, withDocker) => {
+    const samples = {};
+    const add = (label, ms) => (samples[prefix + label] ??= []).push(ms);
+    for (let i = 0; i < importRuns; i++) {
+      const dest = mkdtempSync(join(dir, 'x-'));
       spawnSync('sync');
-      add('docker import of the large tar', time('docker', docker.docker('import', big, `big${i}`)));
-      spawnSync('docker', docker.docker('rmi', `big${i}`), { stdio: 'ignore' });
+      const t0 = process.hrtime.bigint();
+      execFileSync('tar', ['-C', dest, '-xf', big]);
+      const t1 = process.hrtime.bigint();
+      execFileSync('sync', ['-f', dest]);
+      const t2 = process.hrtime.bigint();
+      add('tar -x of the large tar', Number(t1 - t0) / 1e6);
+      add('tar -x of the large tar, then sync -f', Number(t2 - t0) / 1e6);
+      rmSync(dest, { recursive: true, force: true });
+      spawnSync('sync');
+      add('strata import of the large tar', time(cli, args('import', big, `big${i}`)));
+      execFileSync(cli, args('rmi', `big${i}`), { stdio: 'ignore' });
+      if (withDocker) {
+        spawnSync('sync');
+        add('docker import of the large tar', time('docker', docker.docker('import', big, `big${i}`)));
+        spawnSync('docker', docker.docker('rmi', `big${i}`), { stdio: 'ignore' });
+      }
     }
-  }
-  for (const [label, xs] of Object.entries(imports)) repeat(label, xs.length, (i) => xs[i]);
+    for (const [label, xs] of Object.entries(samples)) repeat(label, xs.length, (i) => xs[i]);
+  };
+  importRounds(work, '', strata, !!docker);
 
   // 4. The same import on a fresh ext4 (a loop-mounted file): no recently deleted inodes to rescan,
   //    so file creation is as cheap as this kernel makes it and what Strata adds to tar -x shows
@@ -175,27 +180,9 @@ try {
   execFileSync('mkfs.ext4', ['-q', '-F', img]);
   execFileSync('mount', ['-o', 'loop', img, quiet]);
   try {
-    const quietRoot = join(quiet, 'strata');
-    const q = (...args) => ['--root', quietRoot, ...args];
+    const q = (...args) => ['--root', join(quiet, 'strata'), ...args];
     execFileSync(cli, q('images'), { stdio: 'ignore' }); // start its helper outside the timings
-    const quietRuns = {};
-    const addQ = (label, ms) => (quietRuns[label] ??= []).push(ms);
-    for (let i = 0; i < importRuns; i++) {
-      const dest = mkdtempSync(join(quiet, 'x-'));
-      spawnSync('sync');
-      const t0 = process.hrtime.bigint();
-      execFileSync('tar', ['-C', dest, '-xf', big]);
-      const t1 = process.hrtime.bigint();
-      execFileSync('sync', ['-f', dest]);
-      const t2 = process.hrtime.bigint();
-      addQ('fresh ext4: tar -x of the large tar', Number(t1 - t0) / 1e6);
-      addQ('fresh ext4: tar -x, then sync -f', Number(t2 - t0) / 1e6);
-      rmSync(dest, { recursive: true, force: true });
-      spawnSync('sync');
-      addQ('fresh ext4: strata import of the large tar', time(cli, q('import', big, `big${i}`)));
-      execFileSync(cli, q('rmi', `big${i}`), { stdio: 'ignore' });
-    }
-    for (const [label, xs] of Object.entries(quietRuns)) repeat(label, xs.length, (i) => xs[i]);
+    importRounds(quiet, 'fresh ext4: ', q, false);
   } finally {
     spawnSync('pkill', ['-f', '--', `--root ${join(quiet, 'strata')}`]);
     spawnSync('sleep', ['0.5']);
@@ -212,7 +199,7 @@ try {
     'import: strata / (tar -x, then sync -f)': r('strata import of the large tar', 'tar -x of the large tar, then sync -f'),
     'import: strata / docker': r('strata import of the large tar', 'docker import of the large tar'),
     'import on a fresh ext4: strata / tar -x': r('fresh ext4: strata import of the large tar', 'fresh ext4: tar -x of the large tar'),
-    'import on a fresh ext4: strata / (tar -x, sync -f)': r('fresh ext4: strata import of the large tar', 'fresh ext4: tar -x, then sync -f'),
+    'import on a fresh ext4: strata / (tar -x, sync -f)': r('fresh ext4: strata import of the large tar', 'fresh ext4: tar -x of the large tar, then sync -f'),
     'commit, stopped: strata / docker (target < 0.25)': r('strata commit, stopped (1000 new files)', 'docker commit, stopped (1000 new files)'),
     'commit, running: strata / docker': r('strata commit, running (1000 new files)', 'docker commit, running (1000 new files)'),
     'diff: strata / docker': r('strata diff (1000 new files)', 'docker diff (1000 new files)'),

@@ -10,24 +10,12 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
-import { TestStore, busyboxTarball } from '../support/strata';
+import { TestStore, busyboxTarball, treeSnapshot } from '../support/strata';
 import { appendToTar, buildTar as makeTar, deviceHeader } from '../support/archive-tar';
 
 let store: TestStore;
 let victim: string;
 
-function snapshot(dir: string, base = dir): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    const rel = p.slice(base.length + 1);
-    if (/^helper\.(pid|sock|log)$/.test(rel)) continue;
-    const st = lstatSync(p);
-    out.push(`${rel} ${st.mode.toString(8)} ${st.isFile() ? readFileSync(p).toString('base64').slice(0, 64) : ''}`);
-    if (st.isDirectory()) out.push(...snapshot(p, base));
-  }
-  return out;
-}
 
 before(async () => {
   store = TestStore.create('hostile-import');
@@ -40,14 +28,14 @@ before(async () => {
 after(async () => { await store.close(); });
 
 async function refused(tarBytes: Buffer, expected: RegExp) {
-  const before = snapshot(store.root);
-  const victimBefore = snapshot(victim);
+  const before = treeSnapshot(store.root);
+  const victimBefore = treeSnapshot(victim);
   const r = await store.cli(['import', '-', 'bad'], { input: tarBytes });
   assert.notEqual(r.code, 0, `import should fail; stdout: ${r.stdout}`);
   assert.match(r.stderr, expected);
-  assert.deepEqual(snapshot(store.root), before, 'the store is exactly as before');
+  assert.deepEqual(treeSnapshot(store.root), before, 'the store is exactly as before');
   assert.deepEqual(readdirSync(join(store.root, 'tmp')), [], 'nothing left in tmp/');
-  assert.deepEqual(snapshot(victim), victimBefore, 'nothing written outside the store');
+  assert.deepEqual(treeSnapshot(victim), victimBefore, 'nothing written outside the store');
   assert.deepEqual(readdirSync(dirname(store.root)).sort(), ['root', 'victim']);
 }
 

@@ -5,14 +5,14 @@
 // client whose first bytes arrive in pieces is still served.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createReadStream, mkdtempSync, readdirSync, readFileSync, lstatSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { rawUploadHeader, StrataClient, StrataRequestError } from '../../helper/protocol';
-import { TestStore, busyboxTarball, sha256sum } from '../support/strata';
+import { TestStore, busyboxTarball, sha256sum, treeSnapshot } from '../support/strata';
 
 let store: TestStore;
 let tar: string;
@@ -20,20 +20,6 @@ let tarBytes: Buffer;
 
 const socketPath = () => join(store.root, 'helper.sock');
 const helperLog = () => readFileSync(join(store.root, 'helper.log'), 'utf8');
-
-/** What the store holds: every path under it with its mode (the helper's own files left out). */
-function snapshot(dir = store.root, base = store.root): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    const rel = p.slice(base.length + 1);
-    if (/^helper\.(pid|sock|log)$/.test(rel)) continue;
-    const st = lstatSync(p);
-    out.push(`${rel} ${st.mode.toString(8)} ${st.size}`);
-    if (st.isDirectory()) out.push(...snapshot(p, base));
-  }
-  return out;
-}
 
 async function rawSocket(): Promise<net.Socket> {
   const sock = net.connect(socketPath());
@@ -110,7 +96,7 @@ test('a raw header that arrives in pieces (split inside the prefix) still lands 
 });
 
 test('a raw stream shorter than the size given to upload.end is refused; the store is unchanged', async () => {
-  const unchanged = snapshot();
+  const unchanged = treeSnapshot(store.root);
   const c = await store.client();
   const { token } = await c.request('upload.begin', {});
   const importing = c.request('image.import', { token, name: 'truncated' });
@@ -127,13 +113,13 @@ test('a raw stream shorter than the size given to upload.end is refused; the sto
   });
   await assert.rejects(importing, /upload truncated/);
   c.dispose();
-  assert.deepEqual(snapshot(), unchanged);
+  assert.deepEqual(treeSnapshot(store.root), unchanged);
   assert.deepEqual(readdirSync(join(store.root, 'tmp')), []);
   assert.ok(!(await store.ok(['images'])).includes('truncated'));
 });
 
 test('an unknown token, a garbage header, a second stream for one upload: closed, nothing changes', async () => {
-  const unchanged = snapshot();
+  const unchanged = treeSnapshot(store.root);
   // A token in the right form that no upload has.
   const unknown = await rawSocket();
   const unknownClosed = closedBy(unknown);
@@ -189,7 +175,7 @@ test('an unknown token, a garbage header, a second stream for one upload: closed
   await waitForLog(new RegExp(`raw upload refused: upload ${ended.token.slice(0, 8)}…: upload already ended`));
   d.dispose();
 
-  assert.deepEqual(snapshot(), unchanged);
+  assert.deepEqual(treeSnapshot(store.root), unchanged);
   assert.deepEqual(readdirSync(join(store.root, 'tmp')), []);
   // The helper still serves everyone.
   const e = await store.client();

@@ -1,7 +1,7 @@
 // Runs the real `strata` command (dist/cli.js) against a store of the test's own, and cleans up:
 // the helper that the CLI starts in the background is stopped, the store removed.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, promises as fs } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
@@ -95,4 +95,21 @@ export function busyboxTarball(dir: string): { rootfs: string; tar: string } {
 
 export function sha256sum(file: string): string {
   return 'sha256:' + execFileSync('sha256sum', [file], { encoding: 'utf8' }).split(' ')[0];
+}
+
+/**
+ * What a folder holds: every path under it with its mode and the start of a file's bytes (a
+ * store's helper.pid, .sock and .log left out), to show that a refused operation changed nothing.
+ */
+export function treeSnapshot(dir: string, base = dir): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    const rel = p.slice(base.length + 1);
+    if (/^helper\.(pid|sock|log)$/.test(rel)) continue;
+    const st = lstatSync(p);
+    out.push(`${rel} ${st.mode.toString(8)} ${st.isFile() ? readFileSync(p).toString('base64').slice(0, 64) : ''}`);
+    if (st.isDirectory()) out.push(...treeSnapshot(p, base));
+  }
+  return out;
 }

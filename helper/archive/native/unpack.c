@@ -233,17 +233,9 @@ static void op_remove(const char *path) {
 static int src_fd = -1;
 static struct tree src_tree = {.root = &src_fd, .parent_fd = -1, .parent_path = NULL};
 
-// C path mode uid gid sec nsec size (copy only): the regular file at path under SRC, which must
-// still be a regular file of that size, becomes a new file at path under DEST with that metadata;
-// its bytes are also written to stdout, for the caller to hash the layer's tar in the same pass.
-static void op_copy(const char *path) {
-  long long mode = in_number(2, path), uid = in_number(3, path), gid = in_number(4, path);
-  long long sec = in_number(5, path), nsec = in_number(6, path), size = in_size(7, path);
-  if (nsec < 0 || nsec > 999999999) {
-    errno = EINVAL;
-    die("bad time for", path);
-  }
-  const char *sleaf, *leaf;
+// The regular file at path under SRC, opened: it must still be a regular file of `size` bytes.
+static int open_source(const char *path, long long size) {
+  const char *sleaf;
   int spfd = tree_parent(&src_tree, path, &sleaf);
   if (spfd < 0) die("open parent of (source)", path);
   // O_NONBLOCK: should a fifo have taken the file's place, opening it must not wait for a writer.
@@ -252,20 +244,41 @@ static void op_copy(const char *path) {
   struct stat st;
   if (fstat(sfd, &st) != 0) die("stat (source)", path);
   if (!S_ISREG(st.st_mode) || st.st_size != size) fail("changed while the layer was being read", path);
-  int pfd = open_parent(path, &leaf);
-  int fd = openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) die("create", path);
+  return sfd;
+}
+
+// Its `size` bytes to stdout (the caller hashes the layer's tar from them) and, when fd >= 0,
+// into fd; then closes it.
+static void echo_source(int sfd, long long size, int fd, const char *path) {
   static unsigned char buf[1 << 17];
   while (size > 0) {
     ssize_t n = read(sfd, buf, size < (long long)sizeof buf ? (size_t)size : sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) die("read (source)", path);
     if (n == 0) fail("changed while the layer was being read", path);
-    write_all(fd, buf, (size_t)n, path);
+    if (fd >= 0) write_all(fd, buf, (size_t)n, path);
     if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n) die("write", "stdout");
     size -= n;
   }
   close(sfd);
+}
+
+// C path mode uid gid sec nsec size (copy only): the regular file at path under SRC becomes a new
+// file at path under DEST with that metadata; its bytes are also written to stdout, for the
+// caller to hash the layer's tar in the same pass. The source is checked before anything is made.
+static void op_copy(const char *path) {
+  long long mode = in_number(2, path), uid = in_number(3, path), gid = in_number(4, path);
+  long long sec = in_number(5, path), nsec = in_number(6, path), size = in_size(7, path);
+  if (nsec < 0 || nsec > 999999999) {
+    errno = EINVAL;
+    die("bad time for", path);
+  }
+  int sfd = open_source(path, size);
+  const char *leaf;
+  int pfd = open_parent(path, &leaf);
+  int fd = openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) die("create", path);
+  echo_source(sfd, size, fd, path);
   owner_and_mode(fd, mode, uid, gid, path);
   struct timespec ts[2];
   ts[0].tv_sec = ts[1].tv_sec = (time_t)sec;
@@ -274,28 +287,11 @@ static void op_copy(const char *path) {
   if (close(fd) != 0) die("close", path);
 }
 
-// R path size (copy and read): the regular file at path under SRC, which must still be a regular
-// file of that size, written to stdout only: what commit by move hashes, the upper dir staying put.
+// R path size (copy and read): the regular file at path under SRC, written to stdout only: what
+// commit by move hashes, the upper dir staying put.
 static void op_read(const char *path) {
   long long size = in_size(2, path);
-  const char *sleaf;
-  int spfd = tree_parent(&src_tree, path, &sleaf);
-  if (spfd < 0) die("open parent of (source)", path);
-  int sfd = openat(spfd, sleaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (sfd < 0) die("open (source)", path);
-  struct stat st;
-  if (fstat(sfd, &st) != 0) die("stat (source)", path);
-  if (!S_ISREG(st.st_mode) || st.st_size != size) fail("changed while the layer was being read", path);
-  static unsigned char buf[1 << 17];
-  while (size > 0) {
-    ssize_t n = read(sfd, buf, size < (long long)sizeof buf ? (size_t)size : sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) die("read (source)", path);
-    if (n == 0) fail("changed while the layer was being read", path);
-    if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n) die("write", "stdout");
-    size -= n;
-  }
-  close(sfd);
+  echo_source(open_source(path, size), size, -1, path);
 }
 
 enum ops_mode { OPS_UNPACK, OPS_COPY, OPS_READ };
