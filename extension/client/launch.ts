@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import net from 'node:net';
 import { delimiter, join } from 'node:path';
+import { Writable } from 'node:stream';
 
 export type LaunchMode = 'direct' | 'sudo' | 'pkexec' | 'socket';
 
@@ -85,17 +86,26 @@ export function spawnTransport(mode: Exclude<LaunchMode, 'socket'>, argv: string
       resolve(said ?? `${argv[0]} exited with ${signal ?? `code ${code}`}`);
     });
   });
-  // A write after the relay ended must not become an uncaught error in the extension host.
-  child.stdin!.on('error', () => undefined);
+  // A write after the relay ended must not become an uncaught error in the extension host, nor a
+  // rejected write that vscode-jsonrpc hands back to nobody (seen after a refused sudo): once
+  // stdin is closed, writes go nowhere, and the connection learns of the end from `ended`.
+  const stdin = child.stdin!;
+  stdin.on('error', () => undefined);
+  const writer = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      if (stdin.writableEnded || stdin.destroyed) return done();
+      stdin.write(chunk, () => done());
+    },
+  });
   const names = { direct: 'root (VS Code runs as root)', sudo: 'sudo -n', pkexec: 'pkexec' } as const;
   return {
     mode,
     describe: names[mode],
     reader: child.stdout!,
-    writer: child.stdin!,
+    writer,
     ended,
     close: () => {
-      child.stdin!.end();
+      stdin.end();
       // The relay exits when its stdin ends; a stuck one is stopped (the helper daemon stays).
       setTimeout(() => { if (child.exitCode === null) child.kill(); }, 2000).unref();
     },
