@@ -99,6 +99,12 @@ test('errors a user can act on, with docker\'s exit codes', async () => {
   assert.equal(notACommand.code, 1);
   assert.match(notACommand.stderr, /'frobnicate' is not a strata command/);
   assert.match(await store.ok(['run', '--help']), /--network mode\s+none \(the default/);
+  const noFile = await store.cli(['import', '/no/such.tar']);
+  assert.equal(noFile.code, 1);
+  assert.equal(noFile.stderr, 'Error: open /no/such.tar: no such file or directory\n');
+  const aDir = await store.cli(['import', tmpdir(), 'x']);
+  assert.equal(aDir.code, 1);
+  assert.match(aDir.stderr, /^Error: \S+ is a directory: import takes a tar file \(make one with: tar -C \S+ -c \. \| strata import - NAME\)\n$/);
 });
 
 test('tag and rmi: untag one name, refuse while a container uses the image, force', async () => {

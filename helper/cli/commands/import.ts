@@ -1,9 +1,16 @@
 // `strata import FILE|- [NAME[:TAG]]`: the client reads the tar (as the user who ran it) and
 // streams it to the helper, which never opens a path it was given.
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { helpFlag } from '../args';
 import { type Command, list, str } from '../command';
 import { rawChannelOpener } from '../connect';
+
+/** An OS error as the OS says it ("no such file or directory"), without Node's prefix. */
+function osWords(err: NodeJS.ErrnoException): string {
+  const m = /^[A-Z]+: ([^,]+)/.exec(err.message);
+  return m ? m[1] : err.message;
+}
 
 export const importCmd: Command = {
   spec: {
@@ -22,15 +29,25 @@ export const importCmd: Command = {
     // 1 MiB reads: fewer, bigger socket writes (this process shares the CPUs with the helper and
     // the layer writer; with 64 KiB reads the import took ~0.3 s longer).
     const source = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 1024 * 1024 });
-    // Open the file before talking to the helper, so a typo fails fast with the OS's words.
-    if (file !== '-') await new Promise<void>((resolve, reject) => { source.once('open', () => resolve()); source.once('error', reject); });
+    // Open the file before talking to the helper, so a typo fails fast with the OS's words (as
+    // docker's "open FILE: no such file or directory").
+    if (file !== '-') {
+      await new Promise<void>((resolve, reject) => { source.once('open', () => resolve()); source.once('error', reject); }).catch((err: NodeJS.ErrnoException) => {
+        throw new Error(`open ${file}: ${osWords(err)}`);
+      });
+      if ((await stat(file)).isDirectory()) throw new Error(`${file} is a directory: import takes a tar file (make one with: tar -C ${file} -c . | strata import - NAME)`);
+    }
     const client = await ctx.client();
     const { token } = await client.request('upload.begin', {});
     const result = client.request('image.import', { token, name, message: str(ctx, 'message'), changes: list(ctx, 'change') });
     // The bytes travel raw on a second connection to the helper's socket (as base64 in JSON-RPC
     // they cost ~3 s per 200 MB to encode, check, parse and decode).
     const sent = client.upload(token, source as AsyncIterable<Uint8Array>, { openRawChannel: rawChannelOpener(ctx.root) });
-    const [r] = await Promise.all([result, sent.catch(async (err) => { await result.catch(() => undefined); throw err; })]);
+    // If reading the tar fails, that is the error to show (the helper only saw its upload cut).
+    const [r] = await Promise.all([
+      result.catch(async (err) => { await sent; throw err; }),
+      sent.catch(async (err: NodeJS.ErrnoException) => { await result.catch(() => undefined); throw new Error(`read ${file}: ${osWords(err)}`); }),
+    ]);
     ctx.out(`${r.id}\n`);
     return 0;
   },
