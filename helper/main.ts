@@ -7,7 +7,7 @@ import { serveConnection } from './rpc/connection';
 import { listenOnSocket } from './rpc/socket';
 import { DEFAULT_ROOT, StorePaths } from './store';
 import { StrataError } from './errors';
-import { openHelperSocket } from './cli/connect';
+import { connect, openHelperSocket } from './cli/connect';
 
 interface HelperArgs { root: string; socket?: string; stdio: boolean; connect: boolean; idleTimeout: number; logFile?: string }
 
@@ -39,6 +39,9 @@ function parseArgs(argv: string[]): HelperArgs {
 
 /** --connect: a byte relay between this process's stdio and the store's helper socket. */
 async function relay(root: string): Promise<void> {
+  // A helper from another build of Strata is replaced first when nothing runs in it, as for the
+  // CLI (cli/connect.ts); what the check says goes to stderr, which the extension logs.
+  (await connect(root, (line) => process.stderr.write(`${line}\n`))).dispose();
   const sock = await openHelperSocket(root);
   process.stdin.pipe(sock);
   sock.pipe(process.stdout);

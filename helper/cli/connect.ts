@@ -57,6 +57,7 @@ function lastLogLine(paths: StorePaths): string {
 
 function clientOn(sock: net.Socket): StrataClient {
   const conn = createMessageConnection(new StreamMessageReader(sock), new StreamMessageWriter(sock));
+  conn.onDispose(() => sock.destroy()); // the helper counts open connections before it idles out
   conn.listen();
   return new StrataClient(conn);
 }
@@ -78,7 +79,6 @@ export async function connect(root: string, warn: (line: string) => void = (l) =
     return client;
   }
   client.dispose();
-  first.sock.destroy();
   await stopHelper(info.helperPid);
   return clientOn((await openHelper(root)).sock);
 }

@@ -7,6 +7,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { StrataClient } from '../../helper/protocol';
 import { BUILD_ID } from '../../helper/protocol/methods';
 import { HELPER, TestStore, busyboxTarball, repoRoot } from '../support/strata';
 
@@ -71,4 +73,21 @@ test('a helper from another build with a running container is kept, and each com
   const after = await store.cli(['ps', '-a']);
   assert.equal(after.stderr, '', 'with nothing running, the next command replaced it');
   assert.notEqual(store.helperPid(), old);
+});
+
+test('the --connect relay (how the extension reaches a helper through sudo or pkexec) replaces it too', async () => {
+  const old = await startOldHelper();
+  const relay = spawn(process.execPath, [HELPER, '--root', store.root, '--connect'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const conn = createMessageConnection(new StreamMessageReader(relay.stdout!), new StreamMessageWriter(relay.stdin!));
+  conn.listen();
+  const client = new StrataClient(conn);
+  try {
+    const info = await client.request('store.info', {});
+    assert.equal(info.build, BUILD_ID, 'the relay reached a helper of its own build');
+    assert.notEqual(info.helperPid, old);
+    assert.equal(alive(old), false);
+  } finally {
+    client.dispose();
+    relay.kill();
+  }
 });
