@@ -2,7 +2,8 @@
 // attach, containers that outlive their client, tags and removal with its refusals.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, TestStore, busyboxTarball } from '../support/strata';
@@ -105,6 +106,13 @@ test('errors a user can act on, with docker\'s exit codes', async () => {
   const aDir = await store.cli(['import', tmpdir(), 'x']);
   assert.equal(aDir.code, 1);
   assert.match(aDir.stderr, /^Error: \S+ is a directory: import takes a tar file \(make one with: tar -C \S+ -c \. \| strata import - NAME\)\n$/);
+  // Refused at its first block while 64 MB are still on their way: the helper's reason, not the
+  // broken pipe the CLI then meets.
+  const junk = join(mkdtempSync(join(tmpdir(), 'strata-junk-')), 'junk.tar');
+  writeFileSync(junk, randomBytes(64 * 1024 * 1024));
+  const bad = await store.cli(['import', junk, 'junk']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^Error response from daemon: import: not a tar archive: .*\n$/);
 });
 
 test('tag and rmi: untag one name, refuse while a container uses the image, force', async () => {

@@ -12,6 +12,17 @@ function osWords(err: NodeJS.ErrnoException): string {
   return m ? m[1] : err.message;
 }
 
+/** Reading the tar failed (not the helper, nor the way to it). */
+class SourceError extends Error {}
+
+async function* readOrSay(source: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of source) yield chunk;
+  } catch (err) {
+    throw new SourceError(`read ${file}: ${osWords(err as NodeJS.ErrnoException)}`);
+  }
+}
+
 export const importCmd: Command = {
   spec: {
     name: 'import', usage: '[OPTIONS] FILE|- [REPOSITORY[:TAG]]',
@@ -42,12 +53,14 @@ export const importCmd: Command = {
     const result = client.request('image.import', { token, name, message: str(ctx, 'message'), changes: list(ctx, 'change') });
     // The bytes travel raw on a second connection to the helper's socket (as base64 in JSON-RPC
     // they cost ~3 s per 200 MB to encode, check, parse and decode).
-    const sent = client.upload(token, source as AsyncIterable<Uint8Array>, { openRawChannel: rawChannelOpener(ctx.root) });
-    // If reading the tar fails, that is the error to show (the helper only saw its upload cut).
-    const [r] = await Promise.all([
-      result.catch(async (err) => { await sent; throw err; }),
-      sent.catch(async (err: NodeJS.ErrnoException) => { await result.catch(() => undefined); throw new Error(`read ${file}: ${osWords(err)}`); }),
-    ]);
+    const sent = client.upload(token, readOrSay(source as AsyncIterable<Uint8Array>, file), { openRawChannel: rawChannelOpener(ctx.root) });
+    const [imported, uploaded] = await Promise.allSettled([result, sent]);
+    // A failure to read the tar here is the error to show (the helper only saw its upload cut
+    // short); otherwise the import's own (a failed import also ends the upload, which then fails).
+    if (uploaded.status === 'rejected' && uploaded.reason instanceof SourceError) throw uploaded.reason;
+    if (imported.status === 'rejected') throw imported.reason;
+    if (uploaded.status === 'rejected') throw uploaded.reason;
+    const r = imported.value;
     ctx.out(`${r.id}\n`);
     return 0;
   },
