@@ -55,10 +55,21 @@ export async function moveUpperIntoLayer(ctx: EngineContext, rec: ContainerRecor
   await fs.rm(stage, { recursive: true, force: true });
   await fs.mkdir(stage, { mode: 0o700 });
   await ctx.store.containers.save({ ...rec, upperLayer: layer.id });
-  await fs.rename(upper, `${stage}/layer`);
-  await fsyncPath(dirname(upper));
-  // adopt flushes the files (the container wrote them without a sync) before graph/ shows the layer.
-  await ctx.store.layers.adopt(stage, layer);
+  try {
+    await fs.rename(upper, `${stage}/layer`);
+    await fsyncPath(dirname(upper));
+    // adopt flushes the files (the container wrote them without a sync) before graph/ shows the layer.
+    await ctx.store.layers.adopt(stage, layer);
+  } catch (err) {
+    // Failed before graph/ showed the layer (a full disk, say): the changes go home at once, not
+    // at the next start-up's repair, so the container's diff and files keep working meanwhile.
+    if (!ctx.store.layers.get(layer.id)) {
+      await fs.rename(`${stage}/layer`, upper).catch(() => undefined);
+      await fs.rm(stage, { recursive: true, force: true }).catch(() => undefined);
+      await ctx.store.containers.save({ ...rec, upperLayer: null }).catch(() => undefined);
+    }
+    throw err;
+  }
 }
 
 /**

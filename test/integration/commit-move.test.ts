@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { digestLayer } from '../../helper/archive';
@@ -136,4 +137,23 @@ test('repair: every state a crash can leave around a move is made consistent', a
   assert.deepEqual(await diffLines('crash-c'), expected);
   assert.equal(await store.ok(['start', '-a', 'crash-c']), '');
   assert.equal((await digestLayer(cLayer.path)).diffId, cLayer.diffId);
+});
+
+test('a commit whose layer cannot reach graph/ leaves the changes in the container, at once', async () => {
+  const c = await writer('stuck');
+  const graph = join(store.root, 'graph');
+  execFileSync('chattr', ['+i', graph]); // nothing can be renamed into graph/ now, not even by root
+  try {
+    const r = await store.cli(['commit', 'stuck', 'stuck-img']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /operation not permitted/i);
+  } finally {
+    execFileSync('chattr', ['-i', graph]);
+  }
+  assert.equal((await inspect('stuck')).upperDir, c.upperDir, 'the changes are back in its upper dir');
+  assert.deepEqual(await diffLines('stuck'), ['A /d', 'A /d/f', 'A /hello', 'C /etc', 'D /etc/motd']);
+  assert.equal(existsSync(join(store.root, 'containers', c.id, 'commit')), false, 'no stage is left');
+  assert.equal(JSON.parse(readFileSync(record(c.id), 'utf8')).upperLayer, null);
+  await store.ok(['commit', 'stuck', 'stuck-img']);
+  assert.equal(await store.ok(['run', '--rm', 'stuck-img', 'cat', '/hello']), 'stuck\n');
 });
