@@ -6,6 +6,10 @@ import type { StrataClient } from '../protocol/client';
 export interface PipeOptions {
   tty: boolean;
   stdin: boolean;
+  /** Input is forwarded once this settles (the container's start): the helper has no process to
+   *  give earlier input to, and piped input (`run -i ... < script`) is there at once. Until then
+   *  it waits in this process's stdin. */
+  stdinAfter?: Promise<unknown>;
 }
 
 export function terminalSize(): { cols: number; rows: number } | undefined {
@@ -40,9 +44,13 @@ export function pipeSession(client: StrataClient, session: string, opts: PipeOpt
       void client.request('session.input', { session, data: chunk.toString('base64') }).catch(() => undefined);
     };
     const onEnd = () => void client.request('session.closeStdin', { session }).catch(() => undefined);
-    process.stdin.on('data', onData);
-    process.stdin.on('end', onEnd);
-    disposers.push(() => { process.stdin.off('data', onData); process.stdin.off('end', onEnd); process.stdin.pause(); });
+    let disposed = false;
+    disposers.push(() => { disposed = true; process.stdin.off('data', onData); process.stdin.off('end', onEnd); process.stdin.pause(); });
+    void (opts.stdinAfter ?? Promise.resolve()).catch(() => undefined).then(() => {
+      if (disposed) return;
+      process.stdin.on('data', onData);
+      process.stdin.on('end', onEnd);
+    });
   }
   if (opts.tty && process.stdout.isTTY) {
     const onResize = () => {

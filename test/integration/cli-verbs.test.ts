@@ -161,3 +161,11 @@ test('rmi of an image another image is built on: refused with the reason, and -f
   assert.equal(await store.ok(['run', '--rm', 'kid', 'cat', '/kid']), 'kid\n', 'the child still runs on the shared base layer');
   await store.ok(['tag', 'kid', 'bb']); // later tests may use bb
 });
+
+test('run -i with piped input: every byte reaches the container, even input there before it starts', async () => {
+  for (let i = 0; i < 5; i++) {
+    const r = await store.cli(['run', '-i', '--rm', 'bb', 'sh'], { input: `echo piped ${i}\nexit 3\n` });
+    assert.equal(r.stdout, `piped ${i}\n`, `round ${i}: ${r.stderr}`);
+    assert.equal(r.code, 3);
+  }
+});

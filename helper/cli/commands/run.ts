@@ -62,8 +62,9 @@ function containerOptions(ctx: CommandContext, cmd: string[]): ContainerOptions 
 /** Attaches, starts (unless already running), and waits: the exit code of the container. */
 async function attachAndRun(client: StrataClient, id: string, stdin: boolean, start: boolean): Promise<number> {
   const att = await client.request('container.attach', { id, stdin });
-  const piped = pipeSession(client, att.session, { tty: att.tty, stdin });
-  if (start) await client.request('container.start', { id, size: att.tty ? terminalSize() : undefined });
+  const started = start ? client.request('container.start', { id, size: att.tty ? terminalSize() : undefined }) : undefined;
+  const piped = pipeSession(client, att.session, { tty: att.tty, stdin, stdinAfter: started });
+  if (started) await started;
   else if (!att.running) throw new Error(`You cannot attach to a stopped container, start it first`);
   else if (att.tty && terminalSize()) await client.request('session.resize', { session: att.session, ...terminalSize()! });
   const code = await piped.done;
