@@ -13,12 +13,12 @@ ensureNodeModules();
 ensureBuilt();
 
 const storeRoot = process.env.STRATA_ROOT || '/var/lib/strata';
-const cli = join(root, 'dist/cli.js');
+const cli = join(root, 'bin/strata'); // the strata command, as package.json's bin gives it
 const bold = (t) => (process.stdout.isTTY ? `\x1b[1m${t}\x1b[0m` : t);
 
 function show(command, { input, capture = true } = {}) {
   console.log(bold(`$ ${command.display ?? command.args.join(' ')}`));
-  const r = spawnSync(command.file ?? process.execPath, command.file ? command.args : [cli, '--root', storeRoot, ...command.args], {
+  const r = spawnSync(command.file ?? cli, command.file ? command.args : ['--root', storeRoot, ...command.args], {
     input, encoding: 'utf8', stdio: [input === undefined ? 'inherit' : 'pipe', capture ? 'pipe' : 'inherit', 'inherit'],
   });
   if (capture) process.stdout.write(r.stdout);
@@ -43,7 +43,7 @@ try {
 
   const tar = execFileSync('tar', ['-C', rootfs, '-c', '.'], { maxBuffer: 1 << 30 });
   const id = show({ ...strata('import', '-', 'busybox64'), display: `tar -C ${rootfs} -c . | strata import - busybox64` }, { input: tar }).trim();
-  const inspect = (ref) => JSON.parse(execFileSync(process.execPath, [cli, '--root', storeRoot, 'inspect', '--type', 'image', ref], { encoding: 'utf8' }))[0];
+  const inspect = (ref) => JSON.parse(execFileSync(cli, ['--root', storeRoot, 'inspect', '--type', 'image', ref], { encoding: 'utf8' }))[0];
   const image = inspect('busybox64');
   const layerDir = image.layers[0].path;
   show({ file: 'ls', args: [layerDir], display: `ls ${layerDir}` });
