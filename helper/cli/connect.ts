@@ -73,14 +73,29 @@ export async function connect(root: string, warn: (line: string) => void = (l) =
   if (first.started) return client;
   const info = await client.request('store.info', {});
   if (info.build === BUILD_ID) return client;
+  const other = `strata: the helper serving ${root} (pid ${info.helperPid}) was started from another build of Strata`;
   const running = (await client.request('containers.list', { all: false })).length;
   if (running > 0) {
-    warn(`strata: the helper serving ${root} (pid ${info.helperPid}) was started from another build of Strata; it keeps serving while its ${running} running container(s) live in it. Stop them (strata ps) and the next command starts this build's helper.`);
+    warn(`${other}; it keeps serving while its ${running} running container(s) live in it. Stop them (strata ps) and the next command starts this build's helper.`);
+    return client;
+  }
+  // The pid to signal is the one the store's lock holder wrote, not only what the socket said: a
+  // signal from root must reach the store's helper and no other process.
+  if (readPid(new StorePaths(root).pidFile) !== info.helperPid || process.getuid?.() !== 0) {
+    warn(`${other}; restart it as root (sudo kill ${info.helperPid}: the next command starts this build's).`);
     return client;
   }
   client.dispose();
   await stopHelper(info.helperPid);
   return clientOn((await openHelper(root)).sock);
+}
+
+function readPid(file: string): number | undefined {
+  try {
+    return Number(readFileSync(file, 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** SIGTERM (the helper's orderly stop), then waits up to 10 s for the process to be gone. */
