@@ -140,7 +140,10 @@ export class Helper implements vscode.Disposable {
     } else {
       const argv = helperCommand(mode, this.extensionPath, storeRoot);
       this.log.info(`starting the helper: ${argv.join(' ')}`);
-      transport = spawnTransport(mode, argv, (line) => this.log.info(`[helper] ${line}`));
+      // As root (direct), the store's socket is reachable too: uploads go raw on it.
+      // (The path is StorePaths.socket's; helper/store is not loaded into the extension host.)
+      const rawSocket = mode === 'direct' ? join(storeRoot, 'helper.sock') : undefined;
+      transport = spawnTransport(mode, argv, (line) => this.log.info(`[helper] ${line}`), rawSocket);
     }
     // Loaded here, not at activation: vscode-jsonrpc alone takes ~20 ms to load.
     const { createMessageConnection, StreamMessageReader, StreamMessageWriter } = await import('vscode-jsonrpc/node');

@@ -22,8 +22,9 @@ export interface Transport {
   /** Resolves with a reason once the process or socket has ended. */
   readonly ended: Promise<string>;
   /**
-   * Socket only: a new connection to the same socket, for an upload's raw bytes. The relays
-   * (direct, sudo, pkexec) carry one byte stream: their uploads go as base64 in JSON-RPC.
+   * A new connection to the helper's socket, for an upload's raw bytes: with the socket transport,
+   * and with the direct relay (VS Code as root may open the store's socket itself). Through sudo
+   * or pkexec the socket is out of reach (the store is root's, 0700): uploads go as base64.
    */
   readonly openRawChannel?: () => Promise<net.Socket>;
   close(): void;
@@ -67,7 +68,12 @@ export function helperCommand(mode: Exclude<LaunchMode, 'socket'>, extensionPath
   return base;
 }
 
-export function spawnTransport(mode: Exclude<LaunchMode, 'socket'>, argv: string[], onStderr: (line: string) => void): Transport {
+/**
+ * A relay process (helper.js --connect, directly or through sudo/pkexec) on stdio. `rawSocket`: the
+ * store's helper socket, when this process may open it too (direct: VS Code runs as root), so
+ * that uploads travel raw there instead of as base64 through the relay.
+ */
+export function spawnTransport(mode: Exclude<LaunchMode, 'socket'>, argv: string[], onStderr: (line: string) => void, rawSocket?: string): Transport {
   const child: ChildProcess = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: process.env });
   let stderrTail = '';
   let partial = '';
@@ -104,12 +110,22 @@ export function spawnTransport(mode: Exclude<LaunchMode, 'socket'>, argv: string
     reader: child.stdout!,
     writer,
     ended,
+    ...(rawSocket ? { openRawChannel: rawChannelTo(rawSocket) } : {}),
     close: () => {
       stdin.end();
       // The relay exits when its stdin ends; a stuck one is stopped (the helper daemon stays).
       setTimeout(() => { if (child.exitCode === null) child.kill(); }, 2000).unref();
     },
   };
+}
+
+/** Opens connections to the helper's socket for raw uploads (protocol/raw-upload.ts). */
+function rawChannelTo(path: string): () => Promise<net.Socket> {
+  return () => new Promise<net.Socket>((ok, fail) => {
+    const raw = net.connect(path);
+    raw.once('connect', () => { raw.removeAllListeners('error'); ok(raw); });
+    raw.once('error', (err) => fail(new Error(`cannot open an upload connection to ${path}: ${err.message}`)));
+  });
 }
 
 export function socketTransport(path: string): Promise<Transport> {
@@ -127,12 +143,7 @@ export function socketTransport(path: string): Promise<Transport> {
       sock.removeAllListeners('error');
       sock.on('error', () => undefined);
       const ended = new Promise<string>((r) => sock.once('close', () => r(`the helper socket ${path} closed`)));
-      const openRawChannel = () => new Promise<net.Socket>((ok, fail) => {
-        const raw = net.connect(path);
-        raw.once('connect', () => { raw.removeAllListeners('error'); ok(raw); });
-        raw.once('error', (err) => fail(new Error(`cannot open an upload connection to ${path}: ${err.message}`)));
-      });
-      resolve({ mode: 'socket', describe: `socket ${path}`, reader: sock, writer: sock, ended, openRawChannel, close: () => sock.end() });
+      resolve({ mode: 'socket', describe: `socket ${path}`, reader: sock, writer: sock, ended, openRawChannel: rawChannelTo(path), close: () => sock.end() });
     });
   });
 }

@@ -2,10 +2,12 @@
 // Importing a busybox tarball through the command makes an image with one layer, which shows in
 // the tree's data and in the rows a user sees.
 import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { LayerNode } from '../../extension/tree/layer-node';
 import { screenshot, viewRows } from './support/browser';
-import { api, busyboxTar, cli } from './support/strata';
+import { api, busyboxTar, cli, storeRoot } from './support/strata';
 
 suite('import', () => {
   test('strata.importTarball with a Uri and a name makes the image and its layer appear', async () => {
@@ -17,6 +19,9 @@ suite('import', () => {
 
     // The CLI sees it in the same store.
     assert.match(cli('images'), /bbtar\s+1\s+/);
+    // VS Code runs as root here (the direct relay): the tar's bytes went raw on the store's socket,
+    // not as base64 through the relay.
+    assert.match(readFileSync(join(storeRoot(), 'helper.log'), 'utf8'), /raw upload [0-9a-f]{8}…: \d+ bytes in \d+ ms/);
 
     // The tree's data: the image, then its one layer with its counts.
     const image = (await strata.images.images()).find((n) => n.imageId === result.id);
