@@ -41,8 +41,8 @@ test('exec sees the container\'s hostname, pid namespace and root', async () => 
 });
 
 test('an exec\'d process has the same restrictions as the init', async () => {
-  const r = await exec(['sh', '-c', 'grep -E "^(CapEff|CapBnd|NoNewPrivs)" /proc/self/status; ls -1 /proc/self/fd | tr "\\n" " "']);
-  assert.equal(r.stdout, 'CapEff:\t00000000a00425fb\nCapBnd:\t00000000a00425fb\nNoNewPrivs:\t1\n0 1 2 3 ');
+  const r = await exec(['sh', '-c', 'grep -E "^(CapEff|CapBnd|NoNewPrivs|Seccomp)" /proc/self/status; ls -1 /proc/self/fd | tr "\\n" " "']);
+  assert.equal(r.stdout, 'CapEff:\t00000000a00425fb\nCapBnd:\t00000000a00425fb\nNoNewPrivs:\t1\nSeccomp:\t2\nSeccomp_filters:\t1\n0 1 2 3 ');
 });
 
 test('exec takes user, cwd, env and stdin', async () => {

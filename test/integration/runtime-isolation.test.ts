@@ -1,5 +1,5 @@
 // What a process inside a busybox container can see and do: its own pid namespace, its own root,
-// masked /proc files, Docker's capabilities minus MKNOD, no_new_privs, no leaked fds, its own
+// masked /proc files, Docker's capabilities minus MKNOD, no_new_privs, a seccomp filter, no leaked fds, its own
 // hostname and (with network none) only a loopback interface.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,6 +64,23 @@ test('capabilities are Docker\'s default set without MKNOD; no_new_privs is set'
   const status = Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(/:\s+/)));
   assert.equal(EXPECTED_CAPS, '00000000a00425fb');
   assert.deepEqual(status, { CapInh: '0000000000000000', CapPrm: EXPECTED_CAPS, CapEff: EXPECTED_CAPS, CapBnd: EXPECTED_CAPS, CapAmb: '0000000000000000', NoNewPrivs: '1' });
+});
+
+test('a seccomp filter is installed: no new namespaces (a user namespace would give back every capability), no keyring', async () => {
+  const r = await sh([
+    'grep -E "^Seccomp(_filters)?:" /proc/self/status',
+    'unshare -U -r sh -c "grep CapEff /proc/self/status" 2>&1 || echo userns-denied',
+    'unshare -n true 2>&1 || echo netns-denied',
+    'nsenter -t 1 -m true 2>&1 || echo setns-denied',
+    '(echo child) && echo fork-ok',
+  ].join('; '));
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^Seccomp:\t2\nSeccomp_filters:\t1\n/, 'mode 2: a filter');
+  assert.match(r.stdout, /unshare\(0x10000000\): Operation not permitted\nuserns-denied/);
+  assert.doesNotMatch(r.stdout, /CapEff/, 'no shell ran in a new user namespace');
+  assert.match(r.stdout, /unshare\(0x40000000\): Operation not permitted\nnetns-denied/);
+  assert.match(r.stdout, /setns-denied/);
+  assert.match(r.stdout, /child\nfork-ok/, 'fork (clone without namespace flags) still works');
 });
 
 test('root in the container cannot mount or make device nodes', async () => {

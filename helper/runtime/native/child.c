@@ -1,5 +1,5 @@
 /* The child's first and last steps, shared by run and exec: a clean signal state, the wait for the
- * parent's "go", and the tail (user, terminal, capabilities, no_new_privs, fds, execve). */
+ * parent's "go", and the tail (user, terminal, capabilities, no_new_privs, fds, seccomp, execve). */
 #include "shim.h"
 
 #include <errno.h>
@@ -138,6 +138,8 @@ void finish_and_exec(const struct opts *o, int exec_mode) {
     fcntl(3, F_SETFD, FD_CLOEXEC);
   }
   if (close_range(4, ~0U, 0) < 0) child_fail(EXIT_SETUP, "close_range: %s", strerror(errno));
-  exec_command(o->argv, env_with_home(o->env, o->nenv, &u));
+  char **env = env_with_home(o->env, o->nenv, &u);
+  install_seccomp();
+  exec_command(o->argv, env);
   _exit(EXIT_SETUP);
 }

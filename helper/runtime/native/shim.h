@@ -71,6 +71,8 @@ extern int g_sync;
 void child_init(int sync);
 __attribute__((noreturn, format(printf, 2, 3))) void child_fail(int code, const char *fmt, ...);
 __attribute__((noreturn)) void finish_and_exec(const struct opts *o, int exec_mode);
+/* seccomp.c: the syscall filter, installed last before execve */
+void install_seccomp(void);
 
 /* rootfs.c, dev.c, harden.c: the container's mounts (run only) */
 void setup_rootfs(const struct opts *o);
