@@ -257,7 +257,20 @@ export async function digestItems(items: Item[], data: ByteReader | null): Promi
 }
 
 /** Writes the canonical tar of `layerDir` to `out` (and ends it); diffId is the sha256 of those bytes. */
-export async function packLayer(layerDir: string, out: NodeJS.WritableStream): Promise<{ diffId: string; size: number }> {
+export function packLayer(layerDir: string, out: NodeJS.WritableStream): Promise<{ diffId: string; size: number }> {
+  return packTo(layerDir, out);
+}
+
+/**
+ * The canonical diff_id and size of a layer directory, without keeping the tar: packLayer's walk
+ * and reads (a second process for the data), so it checks copy.ts's digestInPlace, which commit
+ * uses, by another way.
+ */
+export function digestLayer(layerDir: string): Promise<{ diffId: string; size: number }> {
+  return packTo(layerDir, null);
+}
+
+async function packTo(layerDir: string, out: NodeJS.WritableStream | null): Promise<{ diffId: string; size: number }> {
   const items = layerItems(await walkTree(layerDir));
   const sink = new HashingSink(out);
   const withData = items.filter((it) => it.typeflag === '0' && it.size > 0);
@@ -271,22 +284,6 @@ export async function packLayer(layerDir: string, out: NodeJS.WritableStream): P
   } catch (err) {
     cat?.stop();
     // A short read usually means the tool stopped; its own message names the file.
-    throw (cat && (await cat.done.then(() => null, (e: unknown) => e))) ?? err;
-  }
-}
-
-/** The canonical diff_id and size of a layer directory, without keeping the tar. */
-export async function digestLayer(layerDir: string): Promise<{ diffId: string; size: number }> {
-  const items = layerItems(await walkTree(layerDir));
-  const withData = items.filter((it) => it.typeflag === '0' && it.size > 0);
-  const cat = withData.length ? catFiles(layerDir, withData.map((it) => ({ path: it.source!.path, size: it.size }))) : null;
-  const data = cat ? new ByteReader(cat.chunks, Number.MAX_SAFE_INTEGER, undefined, false) : null;
-  try {
-    const result = await digestItems(items, data);
-    await cat?.done;
-    return result;
-  } catch (err) {
-    cat?.stop();
     throw (cat && (await cat.done.then(() => null, (e: unknown) => e))) ?? err;
   }
 }

@@ -157,19 +157,9 @@ export function parsePax(data: Buffer): Map<string, Buffer> {
 
 // ------------------------------------------------------------------------------------- writing
 
-export interface HeaderFields {
-  /** At most 100 bytes (longer names go in a PAX `path` record). */
-  name: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtime: number;
-  typeflag: string;
-  linkname: string;
-  devmajor: number;
-  devminor: number;
-}
+/** What encodeHeader writes: a header's fields as decodeHeader gives them, without the decoded
+ *  type; `name` and `linkname` at most 100 bytes (longer ones go in PAX records). */
+export type HeaderFields = Omit<Header, 'type'>;
 
 // Largest values the fixed-width octal fields hold; bigger ones go in PAX records.
 export const MAX_OCTAL_7 = 0o7777777;

@@ -52,10 +52,12 @@ export async function moveUpperIntoLayer(ctx: EngineContext, rec: ContainerRecor
   const { paths } = ctx.store;
   const upper = paths.containerUpper(rec.id);
   const stage = paths.containerCommitStage(rec.id);
-  await fs.rm(stage, { recursive: true, force: true });
-  await fs.mkdir(stage, { mode: 0o700 });
+  // The record first: a stage (or an upper.copy) only ever exists while it names a layer, so
+  // start-up repair looks at those containers only.
   await ctx.store.containers.save({ ...rec, upperLayer: layer.id });
   try {
+    await fs.rm(stage, { recursive: true, force: true });
+    await fs.mkdir(stage, { mode: 0o700 });
     await fs.rename(upper, `${stage}/layer`);
     await fsyncPath(dirname(upper));
     // adopt flushes the files (the container wrote them without a sync) before graph/ shows the layer.
@@ -63,10 +65,13 @@ export async function moveUpperIntoLayer(ctx: EngineContext, rec: ContainerRecor
   } catch (err) {
     // Failed before graph/ showed the layer (a full disk, say): the changes go home at once, not
     // at the next start-up's repair, so the container's diff and files keep working meanwhile.
+    // (Should that fail too, the record still names the layer, and start-up repair finishes it.)
     if (!ctx.store.layers.get(layer.id)) {
       await fs.rename(`${stage}/layer`, upper).catch(() => undefined);
-      await fs.rm(stage, { recursive: true, force: true }).catch(() => undefined);
-      await ctx.store.containers.save({ ...rec, upperLayer: null }).catch(() => undefined);
+      if (await fs.access(upper).then(() => true, () => false)) {
+        await fs.rm(stage, { recursive: true, force: true }).catch(() => undefined);
+        await ctx.store.containers.save({ ...rec, upperLayer: null }).catch(() => undefined);
+      }
     }
     throw err;
   }

@@ -11,38 +11,18 @@ import type { Engine } from '../engine';
 import type { Upload } from '../engine/uploads';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
-import { parseRawUploadHeader } from '../protocol/raw-upload';
+import type { RawHeader } from '../protocol/raw-upload';
 import type { Logger } from './connection';
 
-/** Takes over `sock`, paused, whose first bytes (`head`) begin with the raw upload prefix. */
-export function serveRawUpload(engine: Engine, sock: Socket, head: Buffer, log: Logger): void {
+/** Takes over `sock`, paused, whose header line socket.ts has read (`rest`: the bytes after it). */
+export function serveRawUpload(engine: Engine, sock: Socket, header: Exclude<RawHeader, { kind: 'incomplete' }>, rest: Buffer, log: Logger): void {
   const refuse = (why: string) => {
     log(`raw upload refused: ${why}`);
     sock.destroy();
   };
-  // True once the header is whole or refused: the parser decides by the 47th byte at the latest.
-  const decided = (): boolean => {
-    const header = parseRawUploadHeader(head);
-    if (header.kind === 'incomplete') return false;
-    sock.off('data', onData);
-    sock.off('end', onEnd);
-    sock.pause();
-    if (header.kind === 'refused') refuse(header.reason);
-    else {
-      const rest = head.subarray(header.length);
-      if (rest.length > 0) sock.unshift(rest);
-      attach(engine, sock, header.token, log, refuse);
-    }
-    return true;
-  };
-  const onData = (chunk: Buffer) => {
-    head = Buffer.concat([head, chunk]);
-    decided();
-  };
-  const onEnd = () => refuse('the connection ended before its header line');
-  sock.on('data', onData);
-  sock.on('end', onEnd);
-  if (!decided()) sock.resume();
+  if (header.kind === 'refused') return refuse(header.reason);
+  if (rest.length > 0) sock.unshift(rest);
+  attach(engine, sock, header.token, log, refuse);
 }
 
 function attach(engine: Engine, sock: Socket, token: string, log: Logger, refuse: (why: string) => void): void {

@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import type { Engine } from '../engine';
-import { sniffConnection } from '../protocol/raw-upload';
+import { parseRawUploadHeader, sniffConnection, type RawHeader } from '../protocol/raw-upload';
 import { serveConnection, type Logger } from './connection';
 import { serveRawUpload } from './raw-upload';
 
@@ -14,25 +14,37 @@ export interface SocketServer {
   close(): Promise<void>;
 }
 
+/** What a new connection turned out to be, from its first bytes. */
+export type Opening =
+  | { kind: 'rpc'; head: Buffer }
+  | { kind: 'raw'; header: Exclude<RawHeader, { kind: 'incomplete' }>; rest: Buffer };
+
 /**
- * Reads a new connection's first bytes until they tell a raw upload from JSON-RPC: a JSON-RPC
- * client ("Content-Length: ...") is told apart at its first byte, so it waits for nothing more.
- * The socket is then paused, and given on with those bytes.
+ * Reads a new connection's first bytes until they tell JSON-RPC from a raw upload, and for an
+ * upload until its header line is whole or refused (at most 47 bytes). A JSON-RPC client
+ * ("Content-Length: ...") is told apart at its first byte, so it waits for nothing more. The
+ * socket is then paused, and given on with what was read.
  */
-function sniff(sock: net.Socket, decided: (kind: 'raw' | 'rpc', head: Buffer) => void, log: Logger): void {
+function sniff(sock: net.Socket, decided: (opening: Opening) => void, log: Logger): void {
   let head: Buffer = Buffer.alloc(0);
+  let raw = false;
   const onData = (chunk: Buffer) => {
     head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
     const kind = sniffConnection(head);
     if (kind === 'undecided') return;
+    raw = kind === 'raw';
+    const header = raw ? parseRawUploadHeader(head) : null;
+    if (header?.kind === 'incomplete') return;
     sock.off('data', onData);
     sock.off('end', onEnd);
     sock.pause();
-    decided(kind, head);
+    if (header) decided({ kind: 'raw', header, rest: header.kind === 'ok' ? head.subarray(header.length) : Buffer.alloc(0) });
+    else decided({ kind: 'rpc', head });
   };
-  // Ended while its bytes were still a piece of "STRATA-UPLOAD ": neither a message nor an upload.
   const onEnd = () => {
-    if (head.length > 0) log(`closing a connection: it ended after ${head.length} bytes that are neither JSON-RPC nor a raw upload`);
+    if (raw) log('raw upload refused: the connection ended before its header line');
+    // Ended while its bytes were still a piece of "STRATA-UPLOAD ": neither a message nor an upload.
+    else if (head.length > 0) log(`closing a connection: it ended after ${head.length} bytes that are neither JSON-RPC nor a raw upload`);
     sock.destroy();
   };
   sock.on('data', onData);
@@ -47,10 +59,10 @@ export async function listenOnSocket(engine: Engine, path: string, log: Logger):
     sock.once('close', () => { open.delete(sock); });
     // A reset from a client must not become an uncaught 'error' in the helper.
     sock.on('error', () => undefined);
-    sniff(sock, (kind, head) => {
-      if (kind === 'raw') return serveRawUpload(engine, sock, head, log);
+    sniff(sock, (opening) => {
+      if (opening.kind === 'raw') return serveRawUpload(engine, sock, opening.header, opening.rest, log);
       // Put the sniffed bytes back: the JSON-RPC reader sees the stream from its first byte.
-      sock.unshift(head);
+      sock.unshift(opening.head);
       serveConnection(engine, sock, sock, log);
     }, log);
   });

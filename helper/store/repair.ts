@@ -73,7 +73,9 @@ const exists = (path: string) => fs.access(path).then(() => true, () => false);
 export async function repairMovedUppers(store: Store): Promise<string[]> {
   const done: string[] = [];
   const { paths } = store;
-  for (const rec of store.containers.list()) {
+  // Only a record that names a layer can have been cut short (engine/upper.ts writes it first):
+  // the other containers cost start-up nothing here.
+  for (const rec of store.containers.list().filter((c) => c.upperLayer)) {
     const short = rec.id.slice(0, 12);
     const upper = paths.containerUpper(rec.id);
     const stage = paths.containerCommitStage(rec.id);
@@ -82,18 +84,16 @@ export async function repairMovedUppers(store: Store): Promise<string[]> {
       await fs.rename(join(stage, 'layer'), upper);
       done.push(`container ${short}: an unfinished commit's changes went back to its upper dir`);
     }
-    if (await exists(stage)) await fs.rm(stage, { recursive: true, force: true });
+    await fs.rm(stage, { recursive: true, force: true });
     if (await exists(paths.containerUpperCopy(rec.id))) {
       await fs.rm(paths.containerUpperCopy(rec.id), { recursive: true, force: true });
       done.push(`container ${short}: removed an unfinished copy of its changes`);
     }
-    if (!rec.upperLayer) continue;
-    const layerHolds = store.layers.get(rec.upperLayer) !== undefined;
     if (await exists(upper)) {
       // The move never happened, or a give-back or take-back renamed the changes home.
       await store.containers.save({ ...rec, upperLayer: null });
       done.push(`container ${short}: its changes are in its upper dir again`);
-    } else if (!layerHolds) {
+    } else if (!store.layers.get(rec.upperLayer!)) {
       await fs.mkdir(upper, { mode: 0o755 });
       await store.containers.save({ ...rec, upperLayer: null });
       done.push(`container ${short}: its changes were in layer ${rec.upperLayer}, which is gone: it starts from its image`);

@@ -133,27 +133,47 @@ static void op_dirmeta(const char *path) {
 // Files this big or bigger are sent to the disk as soon as they are written (see op_file).
 #define WRITEBACK_EARLY_BYTES (64 * 1024)
 
-static void op_file(const char *path) {
-  long long mode = in_number(2, path), uid = in_number(3, path), gid = in_number(4, path);
-  long long sec = in_number(5, path), nsec = in_number(6, path), size = in_size(7, path);
-  if (nsec < 0 || nsec > 999999999) {
+// The fields F and C share (mode uid gid sec nsec size, from field 2), checked.
+struct file_meta {
+  long long mode, uid, gid, sec, nsec, size;
+};
+
+static struct file_meta file_meta(const char *path) {
+  struct file_meta m = {in_number(2, path), in_number(3, path), in_number(4, path), in_number(5, path), in_number(6, path), in_size(7, path)};
+  if (m.nsec < 0 || m.nsec > 999999999) {
     errno = EINVAL;
     die("bad time for", path);
   }
+  return m;
+}
+
+// A new regular file at path (never over an existing entry, never through a symlink), open for writing.
+static int create_file(const char *path) {
   const char *leaf;
   int pfd = open_parent(path, &leaf);
   int fd = openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) die("create", path);
-  in_copy(fd, size, path);
-  // Start this file's writeback now (asynchronously): the layer is flushed (syncfs) before it
-  // joins the graph, and data already on its way by then makes that wait short.
-  if (size >= WRITEBACK_EARLY_BYTES) sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-  owner_and_mode(fd, mode, uid, gid, path);
+  return fd;
+}
+
+// Owner, mode and times of a file just written, then closed.
+static void finish_file(int fd, const struct file_meta *m, const char *path) {
+  owner_and_mode(fd, m->mode, m->uid, m->gid, path);
   struct timespec ts[2];
-  ts[0].tv_sec = ts[1].tv_sec = (time_t)sec;
-  ts[0].tv_nsec = ts[1].tv_nsec = (long)nsec;
+  ts[0].tv_sec = ts[1].tv_sec = (time_t)m->sec;
+  ts[0].tv_nsec = ts[1].tv_nsec = (long)m->nsec;
   if (futimens(fd, ts) != 0) die("utimes", path);
   if (close(fd) != 0) die("close", path);
+}
+
+static void op_file(const char *path) {
+  struct file_meta m = file_meta(path);
+  int fd = create_file(path);
+  in_copy(fd, m.size, path);
+  // Start this file's writeback now (asynchronously): the layer is flushed (syncfs) before it
+  // joins the graph, and data already on its way by then makes that wait short.
+  if (m.size >= WRITEBACK_EARLY_BYTES) sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+  finish_file(fd, &m, path);
 }
 
 // S path target uid gid sec nsec: a symlink. The target is stored, never resolved.
@@ -267,24 +287,11 @@ static void echo_source(int sfd, long long size, int fd, const char *path) {
 // file at path under DEST with that metadata; its bytes are also written to stdout, for the
 // caller to hash the layer's tar in the same pass. The source is checked before anything is made.
 static void op_copy(const char *path) {
-  long long mode = in_number(2, path), uid = in_number(3, path), gid = in_number(4, path);
-  long long sec = in_number(5, path), nsec = in_number(6, path), size = in_size(7, path);
-  if (nsec < 0 || nsec > 999999999) {
-    errno = EINVAL;
-    die("bad time for", path);
-  }
-  int sfd = open_source(path, size);
-  const char *leaf;
-  int pfd = open_parent(path, &leaf);
-  int fd = openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) die("create", path);
-  echo_source(sfd, size, fd, path);
-  owner_and_mode(fd, mode, uid, gid, path);
-  struct timespec ts[2];
-  ts[0].tv_sec = ts[1].tv_sec = (time_t)sec;
-  ts[0].tv_nsec = ts[1].tv_nsec = (long)nsec;
-  if (futimens(fd, ts) != 0) die("utimes", path);
-  if (close(fd) != 0) die("close", path);
+  struct file_meta m = file_meta(path);
+  int sfd = open_source(path, m.size);
+  int fd = create_file(path);
+  echo_source(sfd, m.size, fd, path);
+  finish_file(fd, &m, path);
 }
 
 // R path size (copy and read): the regular file at path under SRC, written to stdout only: what
