@@ -5,7 +5,7 @@
 // (engine/upper.ts: the container reads its changes from the layer until it runs again).
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { copyLayer, digestInPlace } from '../archive';
+import { copyLayer } from '../archive';
 import { StrataError, withContext } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import type { ImageConfig } from '../protocol/types';
@@ -17,7 +17,7 @@ import { applyChanges } from '../sources/changes';
 import { type EngineContext, now } from './context';
 import { imageLayers } from './images';
 import { type Progress, noProgress } from './events';
-import { moveUpperIntoLayer, upperOf } from './upper';
+import { digestAndFlushUpper, moveUpperIntoLayer, upperOf } from './upper';
 
 export interface CommitOptions {
   ref?: string;
@@ -69,7 +69,7 @@ async function commitLocked(ctx: EngineContext, containerId: string, opts: Commi
     // Stopped (the container's lock keeps it so): hashed in place, then moved, not copied.
     progress('reading the container changes');
     try {
-      const { diffId, size } = await digestInPlace(upperOf(ctx, rec));
+      const { diffId, size } = await digestAndFlushUpper(ctx, rec);
       made = { layer: layerOf(diffId, size), move: true };
     } catch (err) {
       throw withContext(`commit ${rec.name}: read the changes`, err);

@@ -15,9 +15,9 @@
 // All three run under ctx.mutex, so none of them interleaves with another or with a layer removal.
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
-import { copyTree } from '../archive';
+import { copyTree, digestInPlace } from '../archive';
 import type { ContainerRecord, LayerRecord } from '../store';
-import { fsyncPath } from '../store/atomic';
+import { fsyncPath, syncTree } from '../store/atomic';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import type { EngineContext } from './context';
@@ -45,8 +45,19 @@ export async function readUpper<T>(ctx: EngineContext, id: string, read: (dir: s
 }
 
 /**
+ * The diff_id and size of a stopped container's changes, read where they are; meanwhile their
+ * files are flushed to disk (one syncfs, run alongside the reading rather than after it), as a
+ * layer that claims them must find them there after a crash. Call with the container's lock held.
+ */
+export async function digestAndFlushUpper(ctx: EngineContext, rec: ContainerRecord): Promise<{ diffId: string; size: number }> {
+  const dir = upperOf(ctx, rec);
+  const [digest] = await Promise.all([digestInPlace(dir), syncTree(dir)]);
+  return digest;
+}
+
+/**
  * Makes `layer` (not yet in the store) out of the stopped container's own upper dir, moved. Call
- * under ctx.mutex, with the container's lock held. The caller has hashed the dir in place.
+ * under ctx.mutex, with the container's lock held, after digestAndFlushUpper.
  */
 export async function moveUpperIntoLayer(ctx: EngineContext, rec: ContainerRecord, layer: LayerRecord): Promise<void> {
   const { paths } = ctx.store;
@@ -60,8 +71,8 @@ export async function moveUpperIntoLayer(ctx: EngineContext, rec: ContainerRecor
     await fs.mkdir(stage, { mode: 0o700 });
     await fs.rename(upper, `${stage}/layer`);
     await fsyncPath(dirname(upper));
-    // adopt flushes the files (the container wrote them without a sync) before graph/ shows the layer.
-    await ctx.store.layers.adopt(stage, layer);
+    // The files were flushed by digestAndFlushUpper; adopt makes the record and entries last.
+    await ctx.store.layers.adopt(stage, layer, { filesSynced: true });
   } catch (err) {
     // Failed before graph/ showed the layer (a full disk, say): the changes go home at once, not
     // at the next start-up's repair, so the container's diff and files keep working meanwhile.

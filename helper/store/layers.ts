@@ -77,15 +77,18 @@ export class Layers {
   /**
    * Moves a staged layer (stageDir/layer/ already filled) into graph/<id>. If the same layer
    * already exists (same change on the same parent: same chain id) the stage is discarded.
+   * The files are flushed first, unless the caller says they already are (`filesSynced`: a
+   * syncfs after the last write to them); the record and the stage's entries are fsynced either way.
    */
-  async adopt(stageDir: string, rec: LayerRecord): Promise<{ record: LayerRecord; created: boolean }> {
+  async adopt(stageDir: string, rec: LayerRecord, opts: { filesSynced?: boolean } = {}): Promise<{ record: LayerRecord; created: boolean }> {
     const existing = this.byId.get(rec.id);
     if (existing) {
       await fs.rm(stageDir, { recursive: true, force: true });
       return { record: existing, created: false };
     }
+    // (writeFileAtomic fsyncs stageDir too, so its entry for layer/ lasts as well.)
     await writeFileAtomic(join(stageDir, 'json'), JSON.stringify(rec, null, 2) + '\n', 0o600);
-    await syncTree(stageDir);
+    if (!opts.filesSynced) await syncTree(stageDir);
     await fs.rename(stageDir, this.paths.layer(rec.id));
     this.byId.set(rec.id, rec);
     return { record: rec, created: true };
