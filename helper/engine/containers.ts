@@ -12,11 +12,10 @@ import type { ContainerRecord } from '../store';
 import { randomId } from '../store/ids';
 import { type EngineContext, now } from './context';
 import { imageLayers } from './images';
+import { mergeEnv, processEnv } from './env';
 import { generateName } from './names';
 import { Session } from './sessions';
 import { readUpper, takeUpperBack, upperOf } from './upper';
-
-const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export function summary(rec: ContainerRecord): ContainerSummary {
   return {
@@ -39,12 +38,6 @@ export function inspectContainer(ctx: EngineContext, ref: string): ContainerDeta
   };
 }
 
-function mergeEnv(hostname: string, image: string[], given: string[]): string[] {
-  const env = new Map<string, string>();
-  for (const e of [DEFAULT_PATH, `HOSTNAME=${hostname}`, ...image, ...given]) env.set(e.slice(0, e.indexOf('=')), e);
-  return [...env.values()];
-}
-
 export async function createContainer(ctx: EngineContext, imageRef: string, options: ContainerOptions): Promise<{ id: string; name: string }> {
   const imageId = ctx.store.images.resolve(imageRef);
   const config = ctx.store.images.get(imageId)!;
@@ -63,7 +56,7 @@ export async function createContainer(ctx: EngineContext, imageRef: string, opti
     const rec: ContainerRecord = {
       id, name: options.name ?? generateName((n) => ctx.store.containers.nameTaken(n)), image: imageRef, imageId, command,
       created: now(), hostname,
-      options: { ...options, env: mergeEnv(hostname, body.Env ?? [], options.env), workdir: options.workdir ?? (body.WorkingDir || '/'), user: options.user ?? (body.User || 'root') },
+      options: { ...options, env: mergeEnv(body.Env ?? [], options.env), workdir: options.workdir ?? (body.WorkingDir || '/'), user: options.user ?? (body.User || 'root') },
       status: 'created', exitCode: null, pid: null, startedAt: null, finishedAt: null,
     };
     await ctx.store.containers.save(rec);
@@ -107,7 +100,7 @@ async function startLocked(ctx: EngineContext, id: string, size?: { cols: number
   const proc = await launch({
     id: rec.id, storeRoot: ctx.store.paths.root, containerDir: ctx.store.paths.container(rec.id),
     layerDirs: imageLayers(ctx, config).map((l) => ctx.store.paths.layerFiles(l.id)),
-    cmd: rec.command, env: o.env, cwd: o.workdir ?? '/', user: o.user ?? 'root', hostname: rec.hostname,
+    cmd: rec.command, env: processEnv(rec.hostname, o.tty, o.env), cwd: o.workdir ?? '/', user: o.user ?? 'root', hostname: rec.hostname,
     tty: o.tty, openStdin: o.openStdin, network: o.network, memoryBytes: o.memory, pidsLimit: o.pidsLimit, size,
   });
   session.bind(proc);

@@ -5,6 +5,7 @@ import { ErrorCode } from '../protocol/errors';
 import { execIn } from '../runtime';
 import { randomId } from '../store/ids';
 import type { EngineContext } from './context';
+import { processEnv } from './env';
 import { Session } from './sessions';
 
 interface ExecSpec {
@@ -35,10 +36,8 @@ export async function startExec(ctx: EngineContext, sessionId: string, size?: { 
   const rec = ctx.store.containers.get(session.containerId);
   const main = ctx.sessions.find(session.containerId)?.process;
   if (!rec || !main) throw new StrataError(ErrorCode.NotRunning, `Container ${session.containerId.slice(0, 12)} is not running`);
-  const env = new Map<string, string>();
-  for (const e of [...rec.options.env, ...spec.env]) env.set(e.slice(0, e.indexOf('=')), e);
   const proc = await execIn({ pid: main.pid, id: rec.id }, {
-    cmd: spec.cmd, env: [...env.values()], cwd: spec.workdir ?? rec.options.workdir ?? '/', user: spec.user ?? rec.options.user ?? 'root',
+    cmd: spec.cmd, env: processEnv(rec.hostname, spec.tty, rec.options.env, spec.env), cwd: spec.workdir ?? rec.options.workdir ?? '/', user: spec.user ?? rec.options.user ?? 'root',
     tty: spec.tty, openStdin: spec.openStdin, size,
   });
   session.bind(proc);

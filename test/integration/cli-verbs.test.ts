@@ -86,6 +86,35 @@ test('-e, -w, -u, --hostname, and the default network is none', async () => {
   assert.deepEqual(links.split('\n').slice(2).filter(Boolean).map((l) => l.trim().split(':')[0]), ['lo']);
 });
 
+test('the environment: PATH, HOSTNAME, TERM with a terminal, as Docker gives it; a commit keeps only the container\'s own', async () => {
+  const env = async (args: string[]) => (await store.ok(args)).split('\n').filter(Boolean).sort().join(' ');
+  const plain = await store.ok(['run', '-d', '--name', 'envs', '-e', 'MINE=1', 'bb', 'sleep', '300']);
+  const short = plain.trim().slice(0, 12);
+  try {
+    assert.equal(await env(['exec', 'envs', 'sh', '-c', 'echo PATH=$PATH; echo HOSTNAME=$HOSTNAME; echo TERM=${TERM-unset}; echo MINE=$MINE']),
+      `HOSTNAME=${short} MINE=1 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin TERM=unset`);
+    const tty = new PtySession(process.execPath, [CLI, '--root', store.root, 'exec', '-t', 'envs', 'sh', '-c', 'echo term=$TERM'], { cols: 80, rows: 24 });
+    await tty.waitFor(/term=xterm/);
+    assert.equal(await tty.exited, 0);
+    const runTty = new PtySession(process.execPath, [CLI, '--root', store.root, 'run', '--rm', '-t', 'bb', 'sh', '-c', 'echo term=$TERM'], { cols: 80, rows: 24 });
+    await runTty.waitFor(/term=xterm/);
+    assert.equal(await runTty.exited, 0);
+    assert.deepEqual(JSON.parse(await store.ok(['inspect', 'envs']))[0].options.env, ['MINE=1'], 'the container keeps its own variables only');
+    await store.ok(['commit', 'envs', 'env-image']);
+    const config = JSON.parse(await store.ok(['inspect', '--type', 'image', 'env-image']))[0].config.config;
+    assert.deepEqual(config.Env, ['MINE=1'], 'no HOSTNAME (nor PATH default) of the old container in the image');
+    const again = await store.ok(['run', '--rm', 'env-image', 'sh', '-c', 'echo $HOSTNAME $(hostname) $MINE']);
+    const [envHost, realHost, mine] = again.trim().split(' ');
+    assert.equal(envHost, realHost, 'a container of the committed image has its own hostname in $HOSTNAME');
+    assert.notEqual(envHost, short);
+    assert.equal(mine, '1');
+    assert.equal(await store.ok(['run', '--rm', '-e', 'HOSTNAME=mine', 'bb', 'sh', '-c', 'echo $HOSTNAME']), 'mine\n', '-e wins over the defaults');
+  } finally {
+    await store.cli(['rm', '-f', 'envs']);
+    await store.cli(['rmi', 'env-image']);
+  }
+});
+
 test('errors a user can act on, with docker\'s exit codes', async () => {
   const noImage = await store.cli(['run', 'nothing-here']);
   assert.equal(noImage.code, 125);
