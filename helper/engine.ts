@@ -13,6 +13,7 @@ import { removeImage } from './engine/remove-image';
 import * as files from './engine/files';
 import { commitContainer, type CommitOptions } from './engine/commit';
 import { createExec, startExec } from './engine/exec';
+import type { LogFollower } from './engine/logs';
 import type { ContainerOptions } from './protocol/types';
 
 export type { SessionListener } from './engine/sessions';
@@ -66,6 +67,7 @@ export class Engine {
   killContainer(ref: string, signal?: string) { return containers.killContainer(this.ctx, ref, signal); }
   removeContainer(ref: string, force: boolean) { return containers.removeContainer(this.ctx, ref, force); }
   containerChanges(ref: string) { return containers.containerChanges(this.ctx, ref); }
+  containerLogs(ref: string, opts: { follow: boolean; tail?: number }, follower: LogFollower) { return containers.readLogs(this.ctx, ref, opts, follower); }
   commitContainer(ref: string, opts: CommitOptions) { return commitContainer(this.ctx, ref, opts); }
 
   // Sessions: a container's main process or an exec, that clients attach to.

@@ -13,6 +13,7 @@ import { randomId } from '../store/ids';
 import { type EngineContext, now } from './context';
 import { imageLayers } from './images';
 import { mergeEnv, processEnv } from './env';
+import { type LogFollower, logOf } from './logs';
 import { generateName } from './names';
 import { Session } from './sessions';
 import { readUpper, takeUpperBack, upperOf } from './upper';
@@ -103,6 +104,11 @@ async function startLocked(ctx: EngineContext, id: string, size?: { cols: number
     cmd: rec.command, env: processEnv(rec.hostname, o.tty, o.env), cwd: o.workdir ?? '/', user: o.user ?? 'root', hostname: rec.hostname,
     tty: o.tty, openStdin: o.openStdin, network: o.network, memoryBytes: o.memory, pidsLimit: o.pidsLimit, size,
   });
+  // Its output is kept for `strata logs` (engine/logs.ts), from the first byte: attached before
+  // the process's streams flow. (Listeners are a set: a restart does not attach it twice.)
+  const log = logOf(session, ctx.store.paths.container(rec.id));
+  log.open();
+  session.attach(log);
   session.bind(proc);
   await ctx.store.containers.save({ ...rec, status: 'running', pid: proc.pid, startedAt: now(), finishedAt: null, exitCode: null });
   ctx.events.emit('changed', { what: 'containers', id: rec.id });
@@ -122,6 +128,13 @@ async function onExit(ctx: EngineContext, id: string, exitCode: number): Promise
   await ctx.sessions.find(id)?.finish(exitCode);
   if (rec?.options.autoRemove) await removeLocked(ctx, id, true).catch(() => undefined);
   ctx.events.emit('changed', { what: 'containers', id });
+}
+
+/** The container's kept output (engine/logs.ts); with `follow`, what it prints next, until it stops. */
+export function readLogs(ctx: EngineContext, ref: string, opts: { follow: boolean; tail?: number }, follower: LogFollower): { tty: boolean; stop: () => void } {
+  const rec = ctx.store.containers.resolve(ref);
+  const stop = logOf(mainSession(ctx, rec), ctx.store.paths.container(rec.id)).read(opts, follower);
+  return { tty: rec.options.tty, stop };
 }
 
 export async function waitContainer(ctx: EngineContext, ref: string): Promise<{ exitCode: number }> {

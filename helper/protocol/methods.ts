@@ -106,6 +106,15 @@ export const methods = {
   'container.remove': { params: s.object({ id: containerRef, force: s.bool() }), result: {} as { id: string } },
   'container.inspect': { params: s.object({ id: containerRef }), result: {} as ContainerDetail },
   'container.changes': { params: s.object({ id: containerRef }), result: [] as Change[] },
+  /**
+   * The container's kept output, as session.output notifications (with their time) under the
+   * client's own `session` id, then session.exit (code 0): at the end of what is kept, or, with
+   * `follow`, when the container stops. tail: only the last so many lines.
+   */
+  'container.logs': {
+    params: s.object({ id: containerRef, session, follow: s.bool(), tail: s.optional(s.int({ min: 0, max: 2 ** 31 })) }),
+    result: {} as { tty: boolean },
+  },
   /** side 'container': the file as the container changed it (its upper dir); 'image': as its image has it. */
   'container.readFile': { params: s.object({ id: containerRef, path: filePath, side: s.oneOf('container', 'image') }), result: {} as FileContent },
   'container.commit': {
@@ -148,8 +157,9 @@ export type ResultOf<M extends MethodName> = Methods[M]['result'];
 
 /** Notifications the helper sends. */
 export interface Notifications {
-  /** Bytes from a session (a container's main process, or an exec), base64. */
-  'session.output': { session: string; stream: StreamName; data: string };
+  /** Bytes from a session (a container's main process, or an exec), base64; from a log, with the
+   *  time they were printed (ms since the epoch). */
+  'session.output': { session: string; stream: StreamName; data: string; time?: number };
   /** The session's process ended; the container (for a main process) has stopped. */
   'session.exit': { session: string; exitCode: number };
   /** Progress of long work started with a progress token. */

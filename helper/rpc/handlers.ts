@@ -85,6 +85,19 @@ export const handlers: HandlerTable = {
   'container.remove': (p, { engine }) => engine.removeContainer(p.id, p.force),
   'container.inspect': (p, { engine }) => engine.inspectContainer(p.id),
   'container.changes': (p, { engine }) => engine.containerChanges(p.id),
+  'container.logs': (p, state) => {
+    const { tty, stop } = state.engine.containerLogs(p.id, { follow: p.follow, tail: p.tail }, {
+      record: (r) => state.notify('session.output', { session: p.session, stream: r.stream, data: r.data.toString('base64'), time: r.time }),
+      end: () => {
+        state.notify('session.exit', { session: p.session, exitCode: 0 });
+        state.detachers.delete(p.session);
+      },
+    });
+    // The connection's end stops a follower (connection.ts runs every detacher).
+    state.detachers.get(p.session)?.();
+    state.detachers.set(p.session, stop);
+    return { tty };
+  },
   'container.readFile': (p, { engine }) => engine.readContainerFile(p.id, p.path, p.side),
   'container.commit': (p, { engine }) => engine.commitContainer(p.id, {
     ref: p.ref, message: p.message, author: p.author, changes: p.changes, pause: p.pause,
