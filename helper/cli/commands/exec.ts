@@ -28,8 +28,11 @@ export const exec: Command = {
       await client.request('exec.start', { session });
       return 0;
     }
-    const piped = pipeSession(client, session, { tty, stdin: openStdin });
-    await client.request('exec.start', { session, size: tty ? terminalSize() : undefined });
+    // Input is forwarded once the process exists: piped input is there at once, and the helper
+    // has nowhere to put it before exec.start.
+    const started = client.request('exec.start', { session, size: tty ? terminalSize() : undefined });
+    const piped = pipeSession(client, session, { tty, stdin: openStdin, stdinAfter: started });
+    await started;
     const code = await piped.done;
     return code === DETACHED ? 0 : code;
   },
