@@ -115,6 +115,25 @@ test('the environment: PATH, HOSTNAME, TERM with a terminal, as Docker gives it;
   }
 });
 
+test('without a terminal, stdio are pipes (as in Docker): /dev/stdout, /dev/stderr, /dev/stdin open by path', async () => {
+  const r = await store.cli(['run', '--rm', 'bb', 'sh', '-c', 'echo out > /dev/stdout; echo err > /dev/stderr; readlink /proc/self/fd/1; readlink /proc/self/fd/2']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^out\npipe:\[\d+\]\npipe:\[\d+\]\n$/);
+  assert.equal(r.stderr, 'err\n');
+  assert.equal(await store.ok(['run', '--rm', '-i', 'bb', 'sh', '-c', 'cat /dev/stdin | wc -c'], { input: 'twelve bytes' }), '12\n');
+  // Every byte through the relay, in order, and the exit code after the last of them.
+  const big = await store.cli(['run', '--rm', 'bb', 'sh', '-c', 'seq 1 300000; exit 3']);
+  assert.equal(big.code, 3);
+  assert.equal(big.stdout, Array.from({ length: 300000 }, (_, i) => `${i + 1}\n`).join(''));
+  await store.ok(['run', '-d', '--name', 'piper', 'bb', 'sleep', '300']);
+  try {
+    const ex = await store.cli(['exec', '-i', 'piper', 'sh', '-c', 'cat /dev/stdin > /dev/stderr'], { input: 'via exec' });
+    assert.equal(ex.stderr, 'via exec');
+  } finally {
+    await store.cli(['rm', '-f', 'piper']);
+  }
+});
+
 test('errors a user can act on, with docker\'s exit codes', async () => {
   const noImage = await store.cli(['run', 'nothing-here']);
   assert.equal(noImage.code, 125);

@@ -35,6 +35,7 @@ static int open_ns(pid_t pid, const char *name) {
 
 static void exec_child(const struct opts *o, const int *nsfds, int sync) {
   child_init(sync);
+  stdio_pipes_child();
   for (size_t i = 0; i < NNS; i++)
     if (setns(nsfds[i], nstypes[i].type) < 0) child_fail(EXIT_SETUP, "setns %s: %s", nstypes[i].name, strerror(errno));
   /* setns(mnt) put us at the root of the container's namespace, which pivot_root made its root */
@@ -59,6 +60,7 @@ int cmd_exec(struct opts *o) {
   close(pidns);
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return fail("socketpair%s: %s", "", strerror(errno));
+  if (!o->tty && stdio_pipes_make() < 0) return fail("pipe%s: %s", "", strerror(errno));
   int pidfd = -1;
   pid_t pid = spawn_child(0, &pidfd);
   if (pid < 0) return fail("clone3%s: %s", "", strerror(errno));
@@ -68,6 +70,7 @@ int cmd_exec(struct opts *o) {
     _exit(EXIT_SETUP);
   }
   close(sv[1]);
+  stdio_pipes_parent();
   for (size_t i = 0; i < NNS; i++) close(nsfds[i]);
   return start_and_supervise(o, pid, pidfd, sv[0], 1);
 }

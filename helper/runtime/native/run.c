@@ -12,6 +12,7 @@
 
 static void run_child(const struct opts *o, int sync) {
   child_init(sync);
+  stdio_pipes_child();
   setup_rootfs(o);
   mask_and_protect();
   finish_and_exec(o, 0);
@@ -22,6 +23,11 @@ int cmd_run(struct opts *o) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
     ctl_report("error socketpair: %s", strerror(errno));
+    ctl_report("exit %d", EXIT_SETUP);
+    return EXIT_SETUP;
+  }
+  if (!o->tty && stdio_pipes_make() < 0) {
+    ctl_report("error pipe: %s", strerror(errno));
     ctl_report("exit %d", EXIT_SETUP);
     return EXIT_SETUP;
   }
@@ -40,5 +46,6 @@ int cmd_run(struct opts *o) {
     _exit(EXIT_SETUP);
   }
   close(sv[1]);
+  stdio_pipes_parent();
   return start_and_supervise(o, pid, pidfd, sv[0], 0);
 }

@@ -84,6 +84,16 @@ void resolve_user(const char *spec, struct user *u);
 void become_user(const struct user *u);
 void attach_container_pty(int sync, const struct opts *o, const struct user *u);
 
+/* stdio.c: without a tty, pipes in place of the helper's sockets for fds 0-2 (-1: none) */
+struct stdio_pipes {
+  int child[3];  /* the child's end, for its fd 0, 1, 2 */
+  int parent[3]; /* the shim's end: written for 0, read for 1 and 2 */
+};
+extern struct stdio_pipes g_pipes;
+int stdio_pipes_make(void);
+void stdio_pipes_child(void);
+void stdio_pipes_parent(void);
+
 /* run.c, exec.c, supervise.c: the parent */
 pid_t spawn_child(unsigned long flags, int *pidfd);
 int start_and_supervise(const struct opts *o, pid_t pid, int pidfd, int sync, int exec_mode);
