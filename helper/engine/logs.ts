@@ -6,14 +6,14 @@
 //   [0] stream (1 stdout, 2 stderr)  [1..3] zero  [4..7] length (uint32 BE)  [8..15] time (ms, float64 BE)
 // Threat: a container that prints without end would fill the store's disk. The file is rotated
 // to log.1 once it would pass MAX_LOG_FILE_BYTES, so the two hold the latest 32-64 MiB of output.
-import { closeSync, constants, fstatSync, openSync, read, renameSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, read, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StreamName } from '../protocol/types';
 import type { Session, SessionListener } from './sessions';
 
 export const MAX_LOG_FILE_BYTES = 32 * 1024 * 1024;
 const HEAD = 16;
-/** Longer than any chunk the helper reads from a pipe or pty; a longer length is corruption. */
+/** The longest record: a longer length read back is corruption (the writer splits longer chunks). */
 const MAX_RECORD = 1 << 20;
 
 export interface LogRecord {
@@ -98,15 +98,21 @@ export class ContainerLog implements SessionListener {
   }
 
   output(stream: StreamName, data: Buffer): void {
-    const record = { stream, data, time: Date.now() };
+    const time = Date.now();
+    // (Chunks from a pipe or pty are far smaller; a bigger one is kept as several records.)
+    for (let off = 0; off < data.length; off += MAX_RECORD) this.append({ stream, data: data.subarray(off, off + MAX_RECORD), time });
+  }
+
+  private append(record: LogRecord): void {
     if (this.fd !== null) {
       try {
         const bytes = encodeRecord(record);
         if (this.size > 0 && this.size + bytes.length > MAX_LOG_FILE_BYTES) this.rotate();
         // Synchronous, so that `size` always says where the file ends: a follower starting now
         // reads up to it from the file and takes everything after it from here.
-        writeSync(this.fd, bytes);
-        this.size += bytes.length;
+        const written = writeSync(this.fd, bytes);
+        if (written === bytes.length) this.size += bytes.length;
+        else ftruncateSync(this.fd, this.size); // a short write (a full disk): no torn record stays
       } catch {
         // A full disk loses log lines, never the container: its output still reaches attached clients.
       }
