@@ -13,6 +13,7 @@ import { removeImage } from './engine/remove-image';
 import * as files from './engine/files';
 import { commitContainer, type CommitOptions } from './engine/commit';
 import { createExec, startExec } from './engine/exec';
+import { pauseContainer, unpauseContainer } from './engine/pause';
 import type { LogFollower } from './engine/logs';
 import type { ContainerOptions } from './protocol/types';
 
@@ -65,6 +66,8 @@ export class Engine {
   waitContainer(ref: string) { return containers.waitContainer(this.ctx, ref); }
   stopContainer(ref: string, timeout?: number) { return containers.stopContainer(this.ctx, ref, timeout); }
   killContainer(ref: string, signal?: string) { return containers.killContainer(this.ctx, ref, signal); }
+  pauseContainer(ref: string) { return pauseContainer(this.ctx, ref); }
+  unpauseContainer(ref: string) { return unpauseContainer(this.ctx, ref); }
   removeContainer(ref: string, force: boolean) { return containers.removeContainer(this.ctx, ref, force); }
   containerChanges(ref: string) { return containers.containerChanges(this.ctx, ref); }
   containerLogs(ref: string, opts: { follow: boolean; tail?: number }, follower: LogFollower) { return containers.readLogs(this.ctx, ref, opts, follower); }

@@ -10,7 +10,7 @@ import { age, code, commandLine, shortId } from './format';
 import type { TreeNode } from './node';
 
 export function statusText(c: ContainerSummary): string {
-  if (c.status === 'running') return `running, up ${age(c.startedAt).replace(/ ago$/, '')}`;
+  if (c.status === 'running') return `${c.paused ? 'paused' : 'running'}, up ${age(c.startedAt).replace(/ ago$/, '')}`;
   if (c.status === 'exited') return `exited (${c.exitCode ?? '?'}) ${age(c.finishedAt)}`;
   return 'created';
 }

@@ -8,11 +8,11 @@ import { importCmd } from './commands/import';
 import { attach, create, run, start } from './commands/run';
 import { exec } from './commands/exec';
 import { logs } from './commands/logs';
-import { commit, diff, inspect, kill, ps, rm, stop, wait } from './commands/containers';
+import { commit, diff, inspect, kill, pause, ps, restart, rm, stop, unpause, wait } from './commands/containers';
 import { ConnectionLostError, StrataRequestError, type StrataClient } from '../protocol/client';
 import { DEFAULT_ROOT } from '../store/paths';
 
-const commands: Command[] = [run, create, start, attach, exec, ps, logs, stop, kill, rm, wait, commit, diff, importCmd, images, history, inspect, tag, rmi, busybox];
+const commands: Command[] = [run, create, start, attach, exec, ps, logs, stop, restart, kill, pause, unpause, rm, wait, commit, diff, importCmd, images, history, inspect, tag, rmi, busybox];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.spec.name.length)) + 3;

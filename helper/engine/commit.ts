@@ -52,7 +52,8 @@ async function commitLocked(ctx: EngineContext, containerId: string, opts: Commi
   if (running) {
     // A running container writes on: its changes are copied in one frozen moment.
     const stage = await ctx.store.stage();
-    const frozen = opts.pause !== false;
+    // (A paused container is frozen already, and stays so.)
+    const frozen = opts.pause !== false && !rec.paused;
     progress(frozen ? 'freezing the container and copying its changes' : 'copying the container changes');
     if (frozen) await freeze(rec.id);
     try {

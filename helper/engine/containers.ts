@@ -15,6 +15,7 @@ import { imageLayers } from './images';
 import { mergeEnv, processEnv } from './env';
 import { type LogFollower, logOf } from './logs';
 import { generateName } from './names';
+import { thawIfPaused } from './pause';
 import { Session } from './sessions';
 import { readUpper, takeUpperBack, upperOf } from './upper';
 
@@ -22,7 +23,7 @@ export function summary(rec: ContainerRecord): ContainerSummary {
   return {
     id: rec.id, name: rec.name, image: rec.image, imageId: rec.imageId, command: rec.command, created: rec.created,
     status: rec.status, exitCode: rec.exitCode, startedAt: rec.startedAt, finishedAt: rec.finishedAt,
-    tty: rec.options.tty, hostname: rec.hostname, pid: rec.pid,
+    tty: rec.options.tty, hostname: rec.hostname, pid: rec.pid, paused: rec.paused === true,
   };
 }
 
@@ -124,7 +125,7 @@ async function onExit(ctx: EngineContext, id: string, exitCode: number): Promise
   await removeCgroups(id).catch(() => undefined);
   // Looked up after the await: a forced rm may have removed the container meanwhile.
   const rec = ctx.store.containers.get(id);
-  if (rec) await ctx.store.containers.save({ ...rec, status: 'exited', pid: null, exitCode, finishedAt: now() });
+  if (rec) await ctx.store.containers.save({ ...rec, status: 'exited', paused: false, pid: null, exitCode, finishedAt: now() });
   await ctx.sessions.find(id)?.finish(exitCode);
   if (rec?.options.autoRemove) await removeLocked(ctx, id, true).catch(() => undefined);
   ctx.events.emit('changed', { what: 'containers', id });
@@ -150,7 +151,13 @@ export async function killContainer(ctx: EngineContext, ref: string, signal: str
   const rec = ctx.store.containers.resolve(ref);
   const proc = ctx.sessions.find(rec.id)?.process;
   if (!proc) throw new StrataError(ErrorCode.NotRunning, `Container ${rec.id.slice(0, 12)} is not running`);
-  proc.signal(normalizeSignal(signal));
+  const sig = normalizeSignal(signal);
+  if (ctx.store.containers.get(rec.id)?.paused) {
+    // SIGKILL ends it (thawed first, or it would not die); any other signal would wait, frozen.
+    if (sig !== 'SIGKILL' && sig !== 9) throw new StrataError(ErrorCode.InUse, `Container ${rec.id} is paused. Unpause the container before sending it ${typeof sig === 'number' ? `signal ${sig}` : sig}`);
+    await thawIfPaused(ctx, rec.id);
+  }
+  proc.signal(sig);
   return { id: rec.id };
 }
 
@@ -158,6 +165,7 @@ export async function stopContainer(ctx: EngineContext, ref: string, timeoutSeco
   const rec = ctx.store.containers.resolve(ref);
   const proc = ctx.sessions.find(rec.id)?.process;
   if (!proc) return { id: rec.id }; // docker stop on a stopped container succeeds
+  await thawIfPaused(ctx, rec.id);
   proc.signal('SIGTERM');
   const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutSeconds * 1000).unref());
   if ((await Promise.race([proc.exited, timer])) === 'timeout') {
@@ -181,7 +189,8 @@ async function removeLocked(ctx: EngineContext, id: string, force: boolean): Pro
   const session = ctx.sessions.find(rec.id);
   if (session?.process) {
     if (!force) throw new StrataError(ErrorCode.InUse, `You cannot remove a running container ${rec.id}. Stop the container before attempting removal or force remove`);
-    session.process.signal('SIGKILL');
+    await thawIfPaused(ctx, rec.id);
+    session.process?.signal('SIGKILL');
     await session.exitHandled;
   }
   await ctx.mutex.run(async () => {
@@ -213,7 +222,7 @@ export async function reapOrphans(ctx: EngineContext): Promise<string[]> {
     // killed the container when its helper's control pipe closed.
     await removeCgroups(rec.id).catch(() => undefined);
     await cleanupContainerMounts(ctx.store.paths.container(rec.id)).catch(() => undefined);
-    await ctx.store.containers.save({ ...rec, status: 'exited', pid: null, exitCode: 137, finishedAt: now() });
+    await ctx.store.containers.save({ ...rec, status: 'exited', paused: false, pid: null, exitCode: 137, finishedAt: now() });
     done.push(`container ${rec.id.slice(0, 12)} was running when its helper stopped: marked exited (137)`);
   }
   return done;

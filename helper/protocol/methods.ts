@@ -103,6 +103,8 @@ export const methods = {
   'container.wait': { params: s.object({ id: containerRef }), result: {} as { exitCode: number } },
   'container.stop': { params: s.object({ id: containerRef, timeout: s.optional(s.int({ min: 0, max: 3600 })) }), result: {} as { id: string } },
   'container.kill': { params: s.object({ id: containerRef, signal: s.optional(s.string({ pattern: patterns.signal, max: 12, what: 'a signal' })) }), result: {} as { id: string } },
+  'container.pause': { params: s.object({ id: containerRef }), result: {} as { id: string } },
+  'container.unpause': { params: s.object({ id: containerRef }), result: {} as { id: string } },
   'container.remove': { params: s.object({ id: containerRef, force: s.bool() }), result: {} as { id: string } },
   'container.inspect': { params: s.object({ id: containerRef }), result: {} as ContainerDetail },
   'container.changes': { params: s.object({ id: containerRef }), result: [] as Change[] },

@@ -104,6 +104,8 @@ export interface ContainerSummary {
   tty: boolean;
   hostname: string;
   pid: number | null;
+  /** Frozen by pause (status stays 'running', as in Docker). */
+  paused: boolean;
 }
 
 export interface ContainerDetail extends ContainerSummary {

@@ -27,6 +27,8 @@ export interface ContainerRecord {
    * commit of a stopped container moved them there (engine/upper.ts). Absent or null: upper/.
    */
   upperLayer?: string | null;
+  /** Frozen by `strata pause` (engine/pause.ts) while it runs. */
+  paused?: boolean;
 }
 
 export class Containers {

@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, TestStore, busyboxTarball } from '../support/strata';
@@ -131,6 +131,43 @@ test('without a terminal, stdio are pipes (as in Docker): /dev/stdout, /dev/stde
     assert.equal(ex.stderr, 'via exec');
   } finally {
     await store.cli(['rm', '-f', 'piper']);
+  }
+});
+
+test('pause freezes every process where it is; unpause goes on; stop, restart and rm -f take a paused container', async () => {
+  await store.ok(['run', '-d', '--name', 'frozen', 'bb', 'sh', '-c', 'i=0; while true; do i=$((i+1)); echo $i > /n.new && mv /n.new /n; sleep 0.02; done']);
+  try {
+    const upper = JSON.parse(await store.ok(['inspect', 'frozen']))[0].upperDir as string;
+    const count = () => Number(readFileSync(join(upper, 'n'), 'utf8'));
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    await sleep(200);
+    assert.equal(await store.ok(['pause', 'frozen']), 'frozen\n');
+    assert.match(await store.ok(['ps']), /Up .* \(Paused\)\s+frozen$/m);
+    const atPause = count();
+    await sleep(300);
+    assert.equal(count(), atPause, 'nothing ran while paused');
+    const exec = await store.cli(['exec', 'frozen', 'true']);
+    assert.equal(exec.code, 126);
+    assert.match(exec.stderr, /is paused, unpause the container before exec/);
+    assert.match((await store.cli(['pause', 'frozen'])).stderr, /is already paused/);
+    assert.match((await store.cli(['kill', '-s', 'TERM', 'frozen'])).stderr, /is paused\. Unpause the container before sending it SIGTERM/);
+    await store.ok(['commit', 'frozen', 'frozen-image']);
+    assert.match(await store.ok(['ps']), /\(Paused\)\s+frozen$/m, 'a commit leaves a paused container paused');
+    assert.equal(await store.ok(['unpause', 'frozen']), 'frozen\n');
+    await sleep(300);
+    assert.ok(count() > atPause, 'it went on after unpause');
+    assert.match((await store.cli(['unpause', 'frozen'])).stderr, /is not paused/);
+    await store.ok(['pause', 'frozen']);
+    assert.equal(await store.ok(['stop', '-t', '1', 'frozen']), 'frozen\n');
+    assert.match(await store.ok(['ps', '-a']), /Exited \(137\) .*frozen$/m, 'stop thawed it, then SIGTERM went unheard by pid 1, then SIGKILL');
+    assert.equal(await store.ok(['restart', '-t', '1', 'frozen']), 'frozen\n');
+    assert.match(await store.ok(['ps']), /Up [^(]*frozen$/m, 'restarted, not paused');
+    await store.ok(['pause', 'frozen']);
+    assert.equal(await store.ok(['rm', '-f', 'frozen']), 'frozen\n');
+    assert.doesNotMatch(await store.ok(['ps', '-a']), /frozen/);
+  } finally {
+    await store.cli(['rm', '-f', 'frozen']);
+    await store.cli(['rmi', 'frozen-image']);
   }
 });
 

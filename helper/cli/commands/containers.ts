@@ -1,4 +1,4 @@
-// Container verbs: ps, stop, kill, rm, wait, commit, diff, inspect.
+// Container verbs: ps, stop, restart, kill, pause, unpause, rm, wait, commit, diff, inspect.
 import { formatFlag, helpFlag } from '../args';
 import { bool, type Command, list, str, wantsJson } from '../command';
 import { ago, duration, json, table, truncate } from '../format';
@@ -7,7 +7,7 @@ import { StrataRequestError } from '../../protocol/client';
 import { ErrorCode } from '../../protocol/errors';
 
 function status(c: ContainerSummary): string {
-  if (c.status === 'running' && c.startedAt) return `Up ${duration(c.startedAt)}`;
+  if (c.status === 'running' && c.startedAt) return `Up ${duration(c.startedAt)}${c.paused ? ' (Paused)' : ''}`;
   if (c.status === 'exited' && c.finishedAt) return `Exited (${c.exitCode}) ${ago(c.finishedAt)}`;
   return 'Created';
 }
@@ -61,6 +61,20 @@ export const stop = eachContainer('stop', 'Stop one or more running containers (
 export const kill = eachContainer('kill', 'Kill one or more running containers',
   [{ long: 'signal', short: 's', kind: 'string', value: 'string', help: 'Signal to send to the container (default "KILL")' }],
   async (ctx, ref) => { await (await ctx.client()).request('container.kill', { id: ref, signal: str(ctx, 'signal') }); });
+
+export const restart = eachContainer('restart', 'Restart one or more containers (stop, then start)',
+  [{ long: 'time', short: 't', kind: 'string', value: 'int', help: 'Seconds to wait for stop before killing it (default 10)' }],
+  async (ctx, ref) => {
+    const client = await ctx.client();
+    await client.request('container.stop', { id: ref, timeout: str(ctx, 'time') === undefined ? undefined : Number(str(ctx, 'time')) });
+    await client.request('container.start', { id: ref });
+  });
+
+export const pause = eachContainer('pause', 'Pause all processes within one or more containers (the cgroup freezer)', [],
+  async (ctx, ref) => { await (await ctx.client()).request('container.pause', { id: ref }); });
+
+export const unpause = eachContainer('unpause', 'Unpause all processes within one or more containers', [],
+  async (ctx, ref) => { await (await ctx.client()).request('container.unpause', { id: ref }); });
 
 export const rm = eachContainer('rm', 'Remove one or more containers',
   [{ long: 'force', short: 'f', kind: 'bool', help: 'Force the removal of a running container (uses SIGKILL)' }],

@@ -1,0 +1,51 @@
+// pause and unpause, as Docker's: every process of the container frozen where it is (the cgroup
+// freezer), keeping its memory, and going on from there when thawed. A commit takes a paused
+// container as it is and leaves it paused. Stop, kill and rm thaw it first: a frozen process acts
+// on no signal until it is thawed (under the v1 freezer, not even on SIGKILL).
+import { StrataError } from '../errors';
+import { ErrorCode } from '../protocol/errors';
+import { freeze, thaw } from '../runtime';
+import type { ContainerRecord } from '../store';
+import type { EngineContext } from './context';
+
+function runningRecord(ctx: EngineContext, id: string): ContainerRecord {
+  const rec = ctx.store.containers.get(id);
+  if (!rec || !ctx.sessions.find(id)?.process) throw new StrataError(ErrorCode.NotRunning, `Container ${id.slice(0, 12)} is not running`);
+  return rec;
+}
+
+async function setPaused(ctx: EngineContext, rec: ContainerRecord, paused: boolean): Promise<void> {
+  await ctx.store.containers.save({ ...rec, paused });
+  ctx.events.emit('changed', { what: 'containers', id: rec.id });
+}
+
+export async function pauseContainer(ctx: EngineContext, ref: string): Promise<{ id: string }> {
+  const { id } = ctx.store.containers.resolve(ref);
+  return ctx.containerLocks.run(id, async () => {
+    const rec = runningRecord(ctx, id);
+    if (rec.paused) throw new StrataError(ErrorCode.InUse, `Container ${id} is already paused`);
+    await freeze(id);
+    await setPaused(ctx, rec, true);
+    return { id };
+  });
+}
+
+export async function unpauseContainer(ctx: EngineContext, ref: string): Promise<{ id: string }> {
+  const { id } = ctx.store.containers.resolve(ref);
+  return ctx.containerLocks.run(id, async () => {
+    const rec = runningRecord(ctx, id);
+    if (!rec.paused) throw new StrataError(ErrorCode.InUse, `Container ${id} is not paused`);
+    await thaw(id);
+    await setPaused(ctx, rec, false);
+    return { id };
+  });
+}
+
+/** Before a signal is sent to it: a paused container is thawed, and is no longer paused. */
+export async function thawIfPaused(ctx: EngineContext, id: string): Promise<void> {
+  const rec = ctx.store.containers.get(id);
+  if (!rec?.paused) return;
+  await thaw(id).catch(() => undefined); // gone meanwhile: nothing is frozen any more
+  const now = ctx.store.containers.get(id);
+  if (now) await setPaused(ctx, now, false);
+}
