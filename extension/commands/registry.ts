@@ -13,6 +13,7 @@ import { removeContainer } from './remove-container';
 import { removeImage } from './remove-image';
 import { revealLayer } from './reveal-layer';
 import type { Services } from './services';
+import { showContainerLogs } from './show-container-logs';
 import { showLog } from './show-log';
 import { stopContainer } from './stop-container';
 import { wrap } from './wrap';
@@ -30,6 +31,7 @@ export const COMMANDS: readonly { id: string; what: string; run: Handler }[] = [
   { id: 'strata.removeImage', what: 'Remove image', run: removeImage },
   { id: 'strata.removeContainer', what: 'Remove container', run: removeContainer },
   { id: 'strata.stopContainer', what: 'Stop container', run: stopContainer },
+  { id: 'strata.showContainerLogs', what: 'Show container logs', run: showContainerLogs },
   { id: 'strata.refresh', what: 'Refresh', run: refresh },
   { id: 'strata.showLog', what: 'Show log', run: showLog },
 ];

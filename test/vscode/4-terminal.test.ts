@@ -6,6 +6,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ContainerPty } from '../../extension/terminal/container-pty';
+import type { LogsPty } from '../../extension/terminal/logs-pty';
 import type { ChangeFileNode } from '../../extension/tree/change-nodes';
 import type { ContainerNode } from '../../extension/tree/container-node';
 import type { LayerNode } from '../../extension/tree/layer-node';
@@ -129,5 +130,22 @@ suite('terminal', () => {
     await vscode.commands.executeCommand('strata.removeContainer', containerId, { force: true });
     await assert.rejects(client.request('container.inspect', { id: containerId }));
     await setSetting('strata.defaultImage', undefined);
+  });
+
+  test('"Show Logs" on a container: what it printed (stderr in red), each new line, and the end', async () => {
+    const id = cli('run', '-d', 'busybox:latest', 'sh', '-c', 'echo logged-out; echo logged-err >&2; while [ ! -e /go ]; do sleep 0.05; done; echo after-go').trim();
+    const strata = await api();
+    strata.containers.refresh();
+    const node = await waitFor('the container row', () => strata.containers.findContainer(id));
+    const { pty, terminal } = (await vscode.commands.executeCommand('strata.showContainerLogs', node)) as { pty: LogsPty; terminal: vscode.Terminal };
+    await waitFor('the logs so far', () => pty.transcript().includes('logged-out\r\n') && pty.transcript().includes(`\x1b[31mlogged-err\r\n`));
+    assert.equal(pty.done, false, 'it follows while the container runs');
+    cli('exec', id, 'touch', '/go');
+    await waitFor('the line printed later, then the end', () => pty.done && pty.transcript().includes('after-go\r\n'));
+    assert.ok(pty.transcript().indexOf('after-go') < pty.transcript().indexOf('its logs end here'));
+    await vscode.commands.executeCommand('notifications.clearAll'); // the earlier test's, not this one's
+    await screenshot('container-logs');
+    terminal.dispose();
+    cli('rm', id);
   });
 });
