@@ -9,7 +9,7 @@ import { Sessions, type SessionListener } from './engine/sessions';
 import { Uploads } from './engine/uploads';
 import * as images from './engine/images';
 import * as containers from './engine/containers';
-import { removeImage } from './engine/remove-image';
+import { pruneImages, removeImage } from './engine/remove-image';
 import * as files from './engine/files';
 import { commitContainer, type CommitOptions } from './engine/commit';
 import { createExec, startExec } from './engine/exec';
@@ -51,6 +51,7 @@ export class Engine {
   history(ref: string) { return images.history(this.ctx, ref); }
   tagImage(source: string, target: string) { return images.tagImage(this.ctx, source, target); }
   removeImage(ref: string, force: boolean) { return removeImage(this.ctx, ref, force); }
+  pruneImages(all: boolean) { return pruneImages(this.ctx, all); }
   importImage(input: Readable, opts: images.ImportOptions) { return images.importImage(this.ctx, input, opts); }
   busyboxImage(name?: string) { return images.busyboxImage(this.ctx, name); }
   inspectLayer(ref: string) { return images.layerInfo(this.ctx, this.store.layers.resolve(ref)); }
@@ -69,6 +70,7 @@ export class Engine {
   pauseContainer(ref: string) { return pauseContainer(this.ctx, ref); }
   unpauseContainer(ref: string) { return unpauseContainer(this.ctx, ref); }
   removeContainer(ref: string, force: boolean) { return containers.removeContainer(this.ctx, ref, force); }
+  pruneContainers() { return containers.pruneContainers(this.ctx); }
   containerChanges(ref: string) { return containers.containerChanges(this.ctx, ref); }
   containerLogs(ref: string, opts: { follow: boolean; tail?: number }, follower: LogFollower) { return containers.readLogs(this.ctx, ref, opts, follower); }
   commitContainer(ref: string, opts: CommitOptions) { return commitContainer(this.ctx, ref, opts); }

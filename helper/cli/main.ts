@@ -8,6 +8,7 @@ import { importCmd } from './commands/import';
 import { attach, create, run, start } from './commands/run';
 import { exec } from './commands/exec';
 import { logs } from './commands/logs';
+import { MANAGEMENT_GROUPS, managementCommand } from './commands/manage';
 import { commit, diff, inspect, kill, pause, ps, restart, rm, stop, unpause, wait } from './commands/containers';
 import { ConnectionLostError, StrataRequestError, type StrataClient } from '../protocol/client';
 import { DEFAULT_ROOT } from '../store/paths';
@@ -15,7 +16,7 @@ import { DEFAULT_ROOT } from '../store/paths';
 const commands: Command[] = [run, create, start, attach, exec, ps, logs, stop, restart, kill, pause, unpause, rm, wait, commit, diff, importCmd, images, history, inspect, tag, rmi, busybox];
 
 function usage(): string {
-  const width = Math.max(...commands.map((c) => c.spec.name.length)) + 3;
+  const width = Math.max(...[...commands.map((c) => c.spec.name), ...Object.keys(MANAGEMENT_GROUPS)].map((n) => n.length)) + 3;
   return [
     'Usage:  strata [--root DIR] COMMAND',
     '',
@@ -25,6 +26,9 @@ function usage(): string {
     'Options:',
     `  --root DIR   Store root (default ${DEFAULT_ROOT}, or $STRATA_ROOT)`,
     '  --version    Print version information',
+    '',
+    'Management Commands:',
+    ...Object.entries(MANAGEMENT_GROUPS).map(([group, summary]) => `  ${group.padEnd(width)}${summary}`),
     '',
     'Commands:',
     ...commands.map((c) => `  ${c.spec.name.padEnd(width)}${c.spec.summary}`),
@@ -45,9 +49,25 @@ async function main(argv: string[]): Promise<number> {
     else if (a === '--version' || a === '-v') { process.stdout.write('strata version 0.1.0\n'); return 0; }
     else { process.stderr.write(`strata: unknown flag: ${a}\nSee 'strata --help'.\n`); return 125; }
   }
-  const name = argv[i];
+  let name = argv[i];
   if (!name) { process.stdout.write(usage()); return 0; }
-  const command = commands.find((c) => c.spec.name === name);
+  const find = (n: string) => commands.find((c) => c.spec.name === n);
+  let command = find(name);
+  if (!command && name in MANAGEMENT_GROUPS) {
+    // strata container ls, strata image prune, ...
+    const verb = argv[i + 1];
+    command = managementCommand(name, verb, find);
+    if (!command && verb === undefined) {
+      process.stdout.write(`Usage:  strata ${name} COMMAND\n\n${MANAGEMENT_GROUPS[name as keyof typeof MANAGEMENT_GROUPS]}\n`);
+      return 0;
+    }
+    if (!command) {
+      process.stderr.write(`strata: '${name}${verb === undefined ? '' : ` ${verb}`}' is not a strata command.\n${MANAGEMENT_GROUPS[name as keyof typeof MANAGEMENT_GROUPS]}\nSee 'strata --help'.\n`);
+      return 1;
+    }
+    name = command.spec.name;
+    i++;
+  }
   if (!command) { process.stderr.write(`strata: '${name}' is not a strata command.\nSee 'strata --help'.\n`); return 1; }
   let client: StrataClient | undefined;
   try {

@@ -181,6 +181,18 @@ export async function removeContainer(ctx: EngineContext, ref: string, force: bo
   return ctx.containerLocks.run(found.id, () => removeLocked(ctx, found.id, force));
 }
 
+/** `container prune`: every container that is not running, removed as rm removes it. */
+export async function pruneContainers(ctx: EngineContext): Promise<{ deleted: string[] }> {
+  const deleted: string[] = [];
+  for (const rec of ctx.store.containers.list()) {
+    if (rec.status === 'running') continue;
+    // One that starts meanwhile is refused, as rm refuses it, and stays.
+    if (await removeContainer(ctx, rec.id, false).then(() => true, () => false)) deleted.push(rec.id);
+  }
+  if (deleted.length) ctx.events.emit('changed', { what: 'containers' });
+  return { deleted };
+}
+
 /** rm with the container's lock held, or from its exit (--rm), which must not wait for that lock:
  *  a forced rm holding it waits for the exit to be handled. */
 async function removeLocked(ctx: EngineContext, id: string, force: boolean): Promise<{ id: string }> {

@@ -16,53 +16,83 @@ function isTagRef(ref: string): string | undefined {
   }
 }
 
+/** The id of an image built on image `id` (sharing its layers), if any. */
+function childOf(ctx: EngineContext, id: string): string | undefined {
+  const { images } = ctx.store;
+  const mine = chainIds(images.get(id)!.rootfs.diff_ids);
+  const top = mine[mine.length - 1];
+  return images.ids().find((other) => other !== id && chainIds(images.get(other)!.rootfs.diff_ids).slice(0, -1).includes(top));
+}
+
 export async function removeImage(ctx: EngineContext, ref: string, force: boolean): Promise<{ untagged: string[]; deleted: string[] }> {
+  return ctx.mutex.run(() => removeUnlocked(ctx, ref, force));
+}
+
+/**
+ * `image prune`: every dangling (untagged) image, or with `all` every image, that no container
+ * uses and no other image is built on, all its names with it; then again, as removing an image
+ * can free the one it was built on. The same removal as rmi's, under one hold of the mutex.
+ */
+export async function pruneImages(ctx: EngineContext, all: boolean): Promise<{ untagged: string[]; deleted: string[] }> {
   return ctx.mutex.run(async () => {
-    const { images, layers, containers } = ctx.store;
-    const id = images.resolve(ref);
-    const tags = images.tagsOf(id);
-    const tagName = isTagRef(ref);
-    const byTag = tagName !== undefined && tags.includes(tagName);
+    const { images, containers } = ctx.store;
     const untagged: string[] = [];
-
-    // Removing one of several names only removes that name.
-    if (byTag && tags.length > 1) {
-      await images.untag(tagName);
-      ctx.events.emit('changed', { what: 'images', id });
-      return { untagged: [tagName], deleted: [] };
+    const deleted: string[] = [];
+    for (;;) {
+      const used = new Set(containers.list().map((c) => c.imageId));
+      const free = images.ids().find((id) => (all || images.tagsOf(id).length === 0) && !used.has(id) && !childOf(ctx, id));
+      if (!free) return { untagged, deleted };
+      // Forced only past "referenced in multiple repositories": the other refusals were checked here.
+      const r = await removeUnlocked(ctx, free, true);
+      untagged.push(...r.untagged);
+      deleted.push(...r.deleted);
     }
-    if (!byTag && tags.length > 1 && !force) {
-      throw new StrataError(ErrorCode.InUse, `conflict: unable to delete ${shortId(id)} (must be forced) - image is referenced in multiple repositories`);
-    }
-    const user = containers.list().find((c) => c.imageId === id);
-    if (user && !force) {
-      throw new StrataError(ErrorCode.InUse, `conflict: unable to remove repository reference "${ref}" (must force) - container ${shortId(user.id)} is using its referenced image ${shortId(id)}`);
-    }
-    const config = images.get(id)!;
-    const mine = chainIds(config.rootfs.diff_ids);
-    const top = mine[mine.length - 1];
-    const child = images.ids().find((other) => other !== id && chainIds(images.get(other)!.rootfs.diff_ids).slice(0, -1).includes(top));
-    if (child && !force) {
-      throw new StrataError(ErrorCode.InUse, `conflict: unable to delete ${shortId(id)} (must be forced) - image ${shortId(child)} is built on it (its layers are shared)`);
-    }
-
-    untagged.push(...(await images.dropTagsWhere((_, v) => v === id)));
-    if (user) {
-      // Forced while a container uses it: the container keeps its image, now untagged (<none>).
-      ctx.events.emit('changed', { what: 'images', id });
-      return { untagged, deleted: [] };
-    }
-    await images.remove(id);
-    const deleted = [id];
-    const stillUsed = new Set(images.ids().flatMap((other) => chainIds(images.get(other)!.rootfs.diff_ids)));
-    for (const layerId of [...mine].reverse()) {
-      if (stillUsed.has(layerId) || !layers.get(layerId) || layers.children(layerId).length > 0) continue;
-      // A container committed by move keeps its changes in this layer's folder: they go back to it.
-      await giveUppersBack(ctx, layerId);
-      await layers.remove(layerId);
-      deleted.push(layerId);
-    }
-    ctx.events.emit('changed', { what: 'images', id });
-    return { untagged, deleted };
   });
+}
+
+async function removeUnlocked(ctx: EngineContext, ref: string, force: boolean): Promise<{ untagged: string[]; deleted: string[] }> {
+  const { images, layers, containers } = ctx.store;
+  const id = images.resolve(ref);
+  const tags = images.tagsOf(id);
+  const tagName = isTagRef(ref);
+  const byTag = tagName !== undefined && tags.includes(tagName);
+  const untagged: string[] = [];
+
+  // Removing one of several names only removes that name.
+  if (byTag && tags.length > 1) {
+    await images.untag(tagName);
+    ctx.events.emit('changed', { what: 'images', id });
+    return { untagged: [tagName], deleted: [] };
+  }
+  if (!byTag && tags.length > 1 && !force) {
+    throw new StrataError(ErrorCode.InUse, `conflict: unable to delete ${shortId(id)} (must be forced) - image is referenced in multiple repositories`);
+  }
+  const user = containers.list().find((c) => c.imageId === id);
+  if (user && !force) {
+    throw new StrataError(ErrorCode.InUse, `conflict: unable to remove repository reference "${ref}" (must force) - container ${shortId(user.id)} is using its referenced image ${shortId(id)}`);
+  }
+  const mine = chainIds(images.get(id)!.rootfs.diff_ids);
+  const child = childOf(ctx, id);
+  if (child && !force) {
+    throw new StrataError(ErrorCode.InUse, `conflict: unable to delete ${shortId(id)} (must be forced) - image ${shortId(child)} is built on it (its layers are shared)`);
+  }
+
+  untagged.push(...(await images.dropTagsWhere((_, v) => v === id)));
+  if (user) {
+    // Forced while a container uses it: the container keeps its image, now untagged (<none>).
+    ctx.events.emit('changed', { what: 'images', id });
+    return { untagged, deleted: [] };
+  }
+  await images.remove(id);
+  const deleted = [id];
+  const stillUsed = new Set(images.ids().flatMap((other) => chainIds(images.get(other)!.rootfs.diff_ids)));
+  for (const layerId of [...mine].reverse()) {
+    if (stillUsed.has(layerId) || !layers.get(layerId) || layers.children(layerId).length > 0) continue;
+    // A container committed by move keeps its changes in this layer's folder: they go back to it.
+    await giveUppersBack(ctx, layerId);
+    await layers.remove(layerId);
+    deleted.push(layerId);
+  }
+  ctx.events.emit('changed', { what: 'images', id });
+  return { untagged, deleted };
 }

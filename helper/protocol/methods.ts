@@ -76,6 +76,8 @@ export const methods = {
   'image.history': { params: s.object({ ref: imageRef }), result: [] as HistoryEntry[] },
   'image.tag': { params: s.object({ source: imageRef, target: s.string({ max: 255 }) }), result: {} as { id: string; tag: string } },
   'image.remove': { params: s.object({ ref: imageRef, force: s.bool() }), result: {} as { untagged: string[]; deleted: string[] } },
+  /** Dangling (untagged) images, or with `all` every image, that no container uses and no image is built on. */
+  'images.prune': { params: s.object({ all: s.bool() }), result: {} as { untagged: string[]; deleted: string[] } },
   'image.import': {
     params: s.object({ token, name: s.optional(s.string({ max: 255 })), message: s.optional(s.string({ max: 65536 })), changes }),
     result: {} as { id: string; layer: string; diffId: string },
@@ -94,6 +96,8 @@ export const methods = {
   /** side 'layer': the file in this layer; 'below': as the layers under it show it. */
   'layer.readFile': { params: s.object({ id: layerRef, path: filePath, side: s.oneOf('layer', 'below') }), result: {} as FileContent },
   'containers.list': { params: s.object({ all: s.bool() }), result: [] as ContainerSummary[] },
+  /** Every container that is not running. */
+  'containers.prune': { params: none, result: {} as { deleted: string[] } },
   'container.create': { params: s.object({ image: imageRef, options: containerOptions }), result: {} as { id: string; name: string } },
   'container.start': { params: s.object({ id: containerRef, size: s.optional(termSize) }), result: {} as { id: string } },
   'container.attach': {

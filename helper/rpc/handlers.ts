@@ -37,6 +37,7 @@ export const handlers: HandlerTable = {
   'image.history': (p, { engine }) => engine.history(p.ref),
   'image.tag': (p, { engine }) => engine.tagImage(p.source, p.target),
   'image.remove': (p, { engine }) => engine.removeImage(p.ref, p.force),
+  'images.prune': (p, { engine }) => engine.pruneImages(p.all),
   'image.import': (p, state) => {
     const upload = state.engine.uploads.get(p.token, state.owner);
     return state.engine
@@ -65,6 +66,7 @@ export const handlers: HandlerTable = {
   'layer.changes': (p, { engine }) => engine.layerChanges(p.id),
   'layer.readFile': (p, { engine }) => engine.readLayerFile(p.id, p.path, p.side),
   'containers.list': (p, { engine }) => engine.listContainers(p.all),
+  'containers.prune': (_p, { engine }) => engine.pruneContainers(),
   'container.create': (p, { engine }) => engine.createContainer(p.image, p.options),
   'container.start': (p, { engine }) => engine.startContainer(p.id, p.size),
   'container.attach': (p, state) => {

@@ -171,6 +171,41 @@ test('pause freezes every process where it is; unpause goes on; stop, restart an
   }
 });
 
+test('container prune and image prune remove what nothing needs; the management forms name the same verbs', async () => {
+  const root = TestStore.create('prune');
+  try {
+    await root.ok(['import', busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-prune-'))).tar, 'bb']);
+    await root.ok(['run', '--name', 'done1', 'bb', 'true']);
+    await root.ok(['run', '--name', 'done2', 'bb', 'sh', '-c', 'echo x > /x']);
+    await root.ok(['run', '-d', '--name', 'alive', 'bb', 'sleep', '300']);
+    const named = (await root.ok(['commit', 'done2', 'kept:1'])).trim();
+    await root.ok(['tag', 'kept:1', 'kept:2']);
+    const dangling = (await root.ok(['commit', 'done1'])).trim();
+    await root.ok(['run', '--name', 'on-named', 'kept:1', 'true']); // stopped: pruned, and kept:1 with it under -a
+    // Without -f it asks, and anything but y keeps everything.
+    const asked = await root.cli(['container', 'prune'], { input: 'n\n' });
+    assert.equal(asked.code, 0);
+    assert.match(asked.stdout, /WARNING! This will remove all stopped containers\.\nAre you sure you want to continue\? \[y\/N\] $/);
+    assert.equal((await root.ok(['container', 'ls', '-a', '-q'])).trim().split('\n').length, 4);
+    const pruned = await root.ok(['container', 'prune'], { input: 'y\n' });
+    assert.match(pruned, /Deleted Containers:\n([0-9a-f]{64}\n){3}\n$/);
+    assert.deepEqual((await root.ok(['container', 'ls', '-a', '--format', 'json'])).match(/"name": "[^"]+"/g), ['"name": "alive"']);
+    // Dangling only: the untagged commit; -a: every image no container uses (bb stays: alive runs it).
+    assert.match(await root.ok(['image', 'prune', '-f']), new RegExp(`Deleted Images:\\ndeleted: ${dangling}\\n`));
+    assert.ok((await root.ok(['image', 'ls', '-q'])).includes(named.slice(7, 19)));
+    const all = await root.ok(['image', 'prune', '-a', '-f']);
+    assert.match(all, /untagged: kept:1\nuntagged: kept:2\ndeleted: sha256:/);
+    assert.deepEqual((await root.ok(['image', 'ls', '--format', 'json'])).match(/"bb:latest"/g), ['"bb:latest"']);
+    assert.equal((await root.ok(['image', 'ls', '-q'])).trim().split('\n').length, 1);
+    assert.equal(await root.ok(['image', 'prune', '-f']), '', 'nothing left to prune: nothing said');
+    const unknown = await root.cli(['container', 'frob']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /'container frob' is not a strata command/);
+  } finally {
+    await root.close();
+  }
+});
+
 test('errors a user can act on, with docker\'s exit codes', async () => {
   const noImage = await store.cli(['run', 'nothing-here']);
   assert.equal(noImage.code, 125);

@@ -1,0 +1,63 @@
+// Docker's management commands: `strata container VERB` and `strata image VERB` name the same
+// commands as the top-level verbs (container ls = ps, image rm = rmi, ...), plus `prune` of each
+// (the engine's containers.prune and images.prune): stopped containers; dangling (untagged)
+// images, or with -a every image that no container uses.
+import { createInterface } from 'node:readline';
+import { helpFlag } from '../args';
+import { bool, type Command, type CommandContext } from '../command';
+
+/** Docker's confirmation: a line from stdin, yes only for y or Y. */
+async function confirmed(ctx: CommandContext, warning: string): Promise<boolean> {
+  if (bool(ctx, 'force')) return true;
+  ctx.out(`WARNING! ${warning}\nAre you sure you want to continue? [y/N] `);
+  const rl = createInterface({ input: process.stdin });
+  const line = await new Promise<string>((resolve) => {
+    rl.once('line', resolve);
+    rl.once('close', () => resolve(''));
+  });
+  rl.close();
+  return /^[yY]$/.test(line.trim());
+}
+
+const forceFlag = { long: 'force', short: 'f', kind: 'bool', help: 'Do not prompt for confirmation' } as const;
+
+export const containerPrune: Command = {
+  spec: { name: 'container prune', usage: '[OPTIONS]', summary: 'Remove all stopped containers', flags: [forceFlag, helpFlag], maxArgs: 0 },
+  async run(ctx) {
+    if (!(await confirmed(ctx, 'This will remove all stopped containers.'))) return 0;
+    const { deleted } = await (await ctx.client()).request('containers.prune', {});
+    if (deleted.length) ctx.out(`Deleted Containers:\n${deleted.join('\n')}\n\n`);
+    return 0;
+  },
+};
+
+export const imagePrune: Command = {
+  spec: {
+    name: 'image prune', usage: '[OPTIONS]', summary: 'Remove dangling (untagged) images, or with -a every image no container uses',
+    flags: [{ long: 'all', short: 'a', kind: 'bool', help: 'Remove all images without a container, not just dangling ones' }, forceFlag, helpFlag],
+    maxArgs: 0,
+  },
+  async run(ctx) {
+    const all = bool(ctx, 'all');
+    if (!(await confirmed(ctx, all ? 'This will remove all images without at least one container associated to them.' : 'This will remove all dangling images.'))) return 0;
+    const r = await (await ctx.client()).request('images.prune', { all });
+    const lines = [...r.untagged.map((t) => `untagged: ${t}`), ...r.deleted.map((d) => `deleted: ${d}`)];
+    if (lines.length) ctx.out(`Deleted Images:\n${lines.join('\n')}\n\n`);
+    return 0;
+  },
+};
+
+/** `strata container ls` and the like: the command the management form names, or undefined. */
+export function managementCommand(group: string, verb: string | undefined, find: (name: string) => Command | undefined): Command | undefined {
+  const aliases: Record<string, Record<string, string | Command>> = {
+    container: { ls: 'ps', list: 'ps', prune: containerPrune, ps: 'ps', run: 'run', create: 'create', start: 'start', attach: 'attach', exec: 'exec', logs: 'logs', stop: 'stop', restart: 'restart', kill: 'kill', pause: 'pause', unpause: 'unpause', rm: 'rm', wait: 'wait', commit: 'commit', diff: 'diff', inspect: 'inspect' },
+    image: { ls: 'images', list: 'images', prune: imagePrune, rm: 'rmi', history: 'history', import: 'import', inspect: 'inspect', tag: 'tag' },
+  };
+  const target = verb === undefined ? undefined : aliases[group]?.[verb];
+  return typeof target === 'string' ? find(target) : target;
+}
+
+export const MANAGEMENT_GROUPS = {
+  container: 'Manage containers: ls, prune, and the container verbs (container rm = rm, ...)',
+  image: 'Manage images: ls, rm, prune, history, import, inspect, tag',
+};
