@@ -14,9 +14,12 @@ function runningRecord(ctx: EngineContext, id: string): ContainerRecord {
   return rec;
 }
 
-async function setPaused(ctx: EngineContext, rec: ContainerRecord, paused: boolean): Promise<void> {
-  await ctx.store.containers.save({ ...rec, paused });
-  ctx.events.emit('changed', { what: 'containers', id: rec.id });
+/** Records the state on the record as it is now (the container may have exited while it froze). */
+async function setPaused(ctx: EngineContext, id: string, paused: boolean): Promise<void> {
+  const now = ctx.store.containers.get(id);
+  if (!now || (paused && now.status !== 'running')) return;
+  await ctx.store.containers.save({ ...now, paused });
+  ctx.events.emit('changed', { what: 'containers', id });
 }
 
 export async function pauseContainer(ctx: EngineContext, ref: string): Promise<{ id: string }> {
@@ -25,7 +28,7 @@ export async function pauseContainer(ctx: EngineContext, ref: string): Promise<{
     const rec = runningRecord(ctx, id);
     if (rec.paused) throw new StrataError(ErrorCode.InUse, `Container ${id} is already paused`);
     await freeze(id);
-    await setPaused(ctx, rec, true);
+    await setPaused(ctx, id, true);
     return { id };
   });
 }
@@ -36,7 +39,7 @@ export async function unpauseContainer(ctx: EngineContext, ref: string): Promise
     const rec = runningRecord(ctx, id);
     if (!rec.paused) throw new StrataError(ErrorCode.InUse, `Container ${id} is not paused`);
     await thaw(id);
-    await setPaused(ctx, rec, false);
+    await setPaused(ctx, id, false);
     return { id };
   });
 }
@@ -46,6 +49,5 @@ export async function thawIfPaused(ctx: EngineContext, id: string): Promise<void
   const rec = ctx.store.containers.get(id);
   if (!rec?.paused) return;
   await thaw(id).catch(() => undefined); // gone meanwhile: nothing is frozen any more
-  const now = ctx.store.containers.get(id);
-  if (now) await setPaused(ctx, now, false);
+  await setPaused(ctx, id, false);
 }
