@@ -111,10 +111,20 @@ try {
   //    graph) and running (Strata copies it, frozen, as Docker does both).
   const writer = 'mkdir /many && cd /many && for i in $(seq 1000); do echo $i > f$i; done';
   const commitRuns = Math.max(3, Math.floor(runs / 2));
+  const emptyRoot = join(work, 'strata-empty');
+  execFileSync(cli, ['--root', emptyRoot, 'images', '-q'], { stdio: 'ignore' }); // its helper started
   const waitForFile = (cmd, args) => { for (let i = 0; i < 400 && spawnSync(cmd, args).status !== 0; i++) spawnSync('sleep', ['0.025']); };
   const series = {};
   const sample = (label, ms) => (series[label] ??= []).push(ms);
   for (let i = 0; i < commitRuns; i++) {
+    // The floors under any durable commit through this CLI: a command that asks the helper one
+    // question and prints an empty answer (Node's start, loading the CLI, one request), and the
+    // flush of 1000 freshly written small files (the store syncs before a layer claims them).
+    sample('floor: strata images -q on an empty store (one request)', time(cli, ['--root', emptyRoot, 'images', '-q']));
+    const fresh = mkdtempSync(join(work, 'sync-'));
+    execFileSync('sh', ['-c', `cd ${fresh} && for i in $(seq 1000); do echo $i > f$i; done`]);
+    sample('floor: sync -f after writing 1000 small files', time('sync', ['-f', fresh]));
+    rmSync(fresh, { recursive: true, force: true });
     execFileSync(cli, strata('run', '--name', `w${i}`, 'bb', 'sh', '-c', writer), { stdio: 'ignore' });
     sample('strata commit, stopped (1000 new files)', time(cli, strata('commit', `w${i}`, `c${i}`)));
     execFileSync(cli, strata('run', '-d', '--name', `r${i}`, 'bb', 'sh', '-c', `${writer}; touch /done; sleep 600`), { stdio: 'ignore' });
@@ -201,6 +211,7 @@ try {
     'import on a fresh ext4: strata / tar -x': r('fresh ext4: strata import of the large tar', 'fresh ext4: tar -x of the large tar'),
     'import on a fresh ext4: strata / (tar -x, sync -f)': r('fresh ext4: strata import of the large tar', 'fresh ext4: tar -x of the large tar, then sync -f'),
     'commit, stopped: strata / docker (target < 0.25)': r('strata commit, stopped (1000 new files)', 'docker commit, stopped (1000 new files)'),
+    'commit floor: strata images -q / docker commit': r('floor: strata images -q on an empty store (one request)', 'docker commit, stopped (1000 new files)'),
     'commit, running: strata / docker': r('strata commit, running (1000 new files)', 'docker commit, running (1000 new files)'),
     'diff: strata / docker': r('strata diff (1000 new files)', 'docker diff (1000 new files)'),
   };
@@ -211,6 +222,7 @@ try {
 } finally {
   docker?.stop();
   spawnSync('pkill', ['-f', '--', `--root ${storeRoot}`]);
+  spawnSync('pkill', ['-f', '--', `--root ${join(work, 'strata-empty')}`]);
   spawnSync('sleep', ['0.5']);
   // Whatever dockerd left mounted under the work dir goes before the dir does.
   const mounts = execFileSync('awk', ['{print $2}', '/proc/self/mounts'], { encoding: 'utf8' }).split('\n').filter((m) => m.startsWith(work));
