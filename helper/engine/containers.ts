@@ -58,7 +58,7 @@ export async function createContainer(ctx: EngineContext, imageRef: string, opti
     const rec: ContainerRecord = {
       id, name: options.name ?? generateName((n) => ctx.store.containers.nameTaken(n)), image: imageRef, imageId, command,
       created: now(), hostname,
-      options: { ...options, env: mergeEnv(body.Env ?? [], options.env), workdir: options.workdir ?? (body.WorkingDir || '/'), user: options.user ?? (body.User || 'root') },
+      options: { ...options, env: mergeEnv(body.Env ?? [], options.env), workdir: options.workdir ?? (body.WorkingDir || '/'), user: options.user ?? (body.User || '') },
       status: 'created', exitCode: null, pid: null, startedAt: null, finishedAt: null,
     };
     await ctx.store.containers.save(rec);
@@ -102,7 +102,7 @@ async function startLocked(ctx: EngineContext, id: string, size?: { cols: number
   const proc = await launch({
     id: rec.id, storeRoot: ctx.store.paths.root, containerDir: ctx.store.paths.container(rec.id),
     layerDirs: imageLayers(ctx, config).map((l) => ctx.store.paths.layerFiles(l.id)),
-    cmd: rec.command, env: processEnv(rec.hostname, o.tty, o.env), cwd: o.workdir ?? '/', user: o.user ?? 'root', hostname: rec.hostname,
+    cmd: rec.command, env: processEnv(rec.hostname, o.tty, o.env), cwd: o.workdir ?? '/', user: o.user ?? '', hostname: rec.hostname,
     tty: o.tty, openStdin: o.openStdin, network: o.network, memoryBytes: o.memory, pidsLimit: o.pidsLimit, size,
   });
   // Its output is kept for `strata logs` (engine/logs.ts), from the first byte: attached before

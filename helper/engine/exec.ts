@@ -38,7 +38,7 @@ export async function startExec(ctx: EngineContext, sessionId: string, size?: { 
   const main = ctx.sessions.find(session.containerId)?.process;
   if (!rec || !main) throw new StrataError(ErrorCode.NotRunning, `Container ${session.containerId.slice(0, 12)} is not running`);
   const proc = await execIn({ pid: main.pid, id: rec.id }, {
-    cmd: spec.cmd, env: processEnv(rec.hostname, spec.tty, rec.options.env, spec.env), cwd: spec.workdir ?? rec.options.workdir ?? '/', user: spec.user ?? rec.options.user ?? 'root',
+    cmd: spec.cmd, env: processEnv(rec.hostname, spec.tty, rec.options.env, spec.env), cwd: spec.workdir ?? rec.options.workdir ?? '/', user: spec.user ?? rec.options.user ?? '',
     tty: spec.tty, openStdin: spec.openStdin, size,
   });
   session.bind(proc);

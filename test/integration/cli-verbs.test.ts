@@ -2,11 +2,13 @@
 // attach, containers that outlive their client, tags and removal with its refusals.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, TestStore, busyboxTarball } from '../support/strata';
+import { buildSyscallProbe } from '../support/syscall-probe';
 import { PtySession } from '../support/pty';
 
 let store: TestStore;
@@ -204,6 +206,19 @@ test('container prune and image prune remove what nothing needs; the management 
   } finally {
     await root.close();
   }
+});
+
+test('an image of one static binary (no /etc/passwd) runs as root by default, as in Docker; -u root there is an error', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-static-'));
+  buildSyscallProbe(join(dir, 'rootfs'));
+  const tar = join(dir, 'static.tar');
+  execFileSync('tar', ['-C', join(dir, 'rootfs'), '-cf', tar, '.']);
+  await store.ok(['import', tar, 'static-only']);
+  assert.equal(await store.ok(['run', '--rm', 'static-only', '/syscall-probe', '39']), `39=0\n`, 'getpid, as uid 0');
+  const named = await store.cli(['run', '--rm', '-u', 'root', 'static-only', '/syscall-probe']);
+  assert.equal(named.code, 125);
+  assert.match(named.stderr, /unable to find user root: no matching entries in passwd file/);
+  await store.ok(['rmi', 'static-only']);
 });
 
 test('errors a user can act on, with docker\'s exit codes', async () => {
