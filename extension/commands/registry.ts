@@ -3,6 +3,7 @@
 // tasks and tests can run it without dialogs; each runs through wrap(), which reports errors.
 import * as vscode from 'vscode';
 import { commitContainer } from './commit-container';
+import { pauseContainer, restartContainer, unpauseContainer } from './container-state';
 import { createBusyboxImage } from './create-busybox';
 import { importTarball } from './import-tarball';
 import { openChange } from './open-change';
@@ -32,6 +33,9 @@ export const COMMANDS: readonly { id: string; what: string; run: Handler }[] = [
   { id: 'strata.removeContainer', what: 'Remove container', run: removeContainer },
   { id: 'strata.stopContainer', what: 'Stop container', run: stopContainer },
   { id: 'strata.showContainerLogs', what: 'Show container logs', run: showContainerLogs },
+  { id: 'strata.pauseContainer', what: 'Pause container', run: pauseContainer },
+  { id: 'strata.unpauseContainer', what: 'Unpause container', run: unpauseContainer },
+  { id: 'strata.restartContainer', what: 'Restart container', run: restartContainer },
   { id: 'strata.refresh', what: 'Refresh', run: refresh },
   { id: 'strata.showLog', what: 'Show log', run: showLog },
 ];

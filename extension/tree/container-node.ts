@@ -41,10 +41,11 @@ export class ContainerNode implements TreeNode {
     const item = new vscode.TreeItem(shortId(c.id), vscode.TreeItemCollapsibleState.Collapsed);
     item.id = this.id;
     item.description = `${c.image} · ${commandLine(c.command, 40)} · ${statusText(c)}`;
-    item.iconPath = this.running
-      ? new vscode.ThemeIcon('vm-running', new vscode.ThemeColor('charts.green'))
-      : new vscode.ThemeIcon('vm-outline');
-    item.contextValue = `container.${c.status}`;
+    item.iconPath = c.paused
+      ? new vscode.ThemeIcon('debug-pause', new vscode.ThemeColor('charts.yellow'))
+      : this.running ? new vscode.ThemeIcon('vm-running', new vscode.ThemeColor('charts.green')) : new vscode.ThemeIcon('vm-outline');
+    // container.running, container.paused (running, frozen), container.exited, container.created
+    item.contextValue = c.paused ? 'container.paused' : `container.${c.status}`;
     item.tooltip = this.tooltip();
     return item;
   }

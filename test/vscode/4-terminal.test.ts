@@ -148,4 +148,29 @@ suite('terminal', () => {
     terminal.dispose();
     cli('rm', id);
   });
+
+  test('Pause, Unpause and Restart on a container row: the row says so, and so does strata ps', async () => {
+    const id = cli('run', '-d', 'busybox:latest', 'sleep', '300').trim();
+    const strata = await api();
+    const row = async () => {
+      strata.containers.refresh();
+      return (await waitFor('the container row', () => strata.containers.findContainer(id))).treeItem();
+    };
+    try {
+      await vscode.commands.executeCommand('strata.pauseContainer', id);
+      assert.match(cli('ps'), new RegExp(`${id.slice(0, 12)}.*Up .*\\(Paused\\)`));
+      await waitFor('the paused row', async () => (await row()).contextValue === 'container.paused');
+      assert.match(String((await row()).description), /· paused, up /);
+      await vscode.commands.executeCommand('strata.unpauseContainer', id);
+      assert.doesNotMatch(cli('ps'), /\(Paused\)/);
+      await waitFor('the running row', async () => (await row()).contextValue === 'container.running');
+      const before = JSON.parse(cli('inspect', id))[0].startedAt as string;
+      await vscode.commands.executeCommand('strata.restartContainer', id);
+      const after = JSON.parse(cli('inspect', id))[0];
+      assert.equal(after.status, 'running');
+      assert.notEqual(after.startedAt, before, 'started again');
+    } finally {
+      cli('rm', '-f', id);
+    }
+  });
 });
