@@ -165,14 +165,22 @@ export type HeaderFields = Omit<Header, 'type'>;
 export const MAX_OCTAL_7 = 0o7777777;
 export const MAX_OCTAL_11 = 0o77777777777;
 
+/** `width` zero-filled octal digits and a NUL (v fits: the caller moves bigger values to PAX). */
 function octal(block: Buffer, off: number, width: number, v: number): void {
-  block.write(v.toString(8).padStart(width, '0'), off, width, 'latin1');
+  for (let i = off + width - 1; i >= off; i--) {
+    block[i] = 0x30 + (v % 8);
+    v = Math.floor(v / 8);
+  }
   block[off + width] = 0;
 }
 
 /** A POSIX ustar header block: fixed field choices so that the same entry is always the same bytes. */
 export function encodeHeader(h: HeaderFields): Buffer {
-  const block = Buffer.alloc(BLOCK);
+  return encodeHeaderInto(Buffer.alloc(BLOCK), h);
+}
+
+/** encodeHeader's block, written into `block` (512 bytes, all zero), which it returns. */
+export function encodeHeaderInto(block: Buffer, h: HeaderFields): Buffer {
   block.write(h.name, 0, 100, 'latin1');
   octal(block, 100, 7, h.mode & 0o7777);
   octal(block, 108, 7, h.uid);
@@ -184,9 +192,11 @@ export function encodeHeader(h: HeaderFields): Buffer {
   block.write('ustar\x0000', 257, 8, 'latin1');
   octal(block, 329, 7, h.devmajor);
   octal(block, 337, 7, h.devminor);
+  // The checksum counts its own field as spaces; the block is zero past devminor (345).
   let sum = 8 * 0x20;
-  for (let i = 0; i < BLOCK; i++) if (i < 148 || i >= 156) sum += block[i];
-  block.write(sum.toString(8).padStart(6, '0'), 148, 6, 'latin1');
+  for (let i = 0; i < 148; i++) sum += block[i];
+  for (let i = 156; i < 345; i++) sum += block[i];
+  octal(block, 148, 6, sum);
   block[154] = 0;
   block[155] = 0x20;
   return block;
