@@ -10,6 +10,7 @@ import { Uploads } from './engine/uploads';
 import * as images from './engine/images';
 import * as containers from './engine/containers';
 import { pruneImages, removeImage } from './engine/remove-image';
+import { diskUsage } from './engine/disk-usage';
 import * as files from './engine/files';
 import { commitContainer, type CommitOptions } from './engine/commit';
 import { createExec, startExec } from './engine/exec';
@@ -47,6 +48,7 @@ export class Engine {
 
   // Images and layers
   listImages() { return images.listImages(this.ctx); }
+  diskUsage() { return diskUsage(this.ctx); }
   inspectImage(ref: string) { return images.inspectImage(this.ctx, ref); }
   history(ref: string) { return images.history(this.ctx, ref); }
   tagImage(source: string, target: string) { return images.tagImage(this.ctx, source, target); }

@@ -90,6 +90,18 @@ function toolError(what: string, err: unknown): StrataError {
   return new StrataError(ErrorCode.Internal, `${what}: ${msg}`, { cause: err });
 }
 
+/** The bytes of the regular files under `dir` (each inode once: hard links are one file). */
+export async function filesSize(dir: string): Promise<number> {
+  const seen = new Set<number>();
+  let size = 0;
+  for (const e of await walkTree(dir)) {
+    if (e.kind !== 'file' || (e.nlink > 1 && seen.has(e.ino))) continue;
+    seen.add(e.ino);
+    size += e.size;
+  }
+  return size;
+}
+
 /** Every entry under `dir` (dir itself first as '.'), in directory order, symlinks not followed. */
 export async function walkTree(dir: string, signal?: AbortSignal): Promise<WalkEntry[]> {
   let out: Buffer;

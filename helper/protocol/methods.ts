@@ -2,7 +2,7 @@
 // Methods are named noun.verb. Notifications (helper -> client) are at the end.
 import { s, SchemaError, type Infer, type Schema } from './schema';
 import type {
-  Change, ContainerDetail, ContainerSummary, FileContent, HistoryEntry, ImageDetail, ImageSummary, LayerInfo, StreamName,
+  Change, ContainerDetail, ContainerSummary, DiskUsage, FileContent, HistoryEntry, ImageDetail, ImageSummary, LayerInfo, StreamName,
 } from './types';
 
 // Exact forms for ids, so that a value can never be a path or an option (moby: ^[a-f0-9]{64}$).
@@ -72,6 +72,8 @@ export const methods = {
   /** build: BUILD_ID of the helper (absent from helpers built before it existed). */
   'store.info': { params: none, result: {} as { root: string; helperPid: number; version: string; build?: string } },
   'images.list': { params: none, result: [] as ImageSummary[] },
+  /** Where the store's bytes are: images (shared and unique), containers' changes. */
+  'system.df': { params: none, result: {} as DiskUsage },
   'image.inspect': { params: s.object({ ref: imageRef }), result: {} as ImageDetail },
   'image.history': { params: s.object({ ref: imageRef }), result: [] as HistoryEntry[] },
   'image.tag': { params: s.object({ source: imageRef, target: s.string({ max: 255 }) }), result: {} as { id: string; tag: string } },

@@ -125,3 +125,11 @@ export interface FileContent {
   data?: string; // base64, regular files only
   truncated: boolean;
 }
+
+/** system df: sizes in bytes (engine/disk-usage.ts). */
+export interface DiskUsage {
+  images: { id: string; repoTags: string[]; created: string; size: number; sharedSize: number; uniqueSize: number; containers: number }[];
+  /** changesInLayer: the layer its changes were moved into by a commit (then size is 0). */
+  containers: { id: string; name: string; image: string; command: string[]; created: string; status: ContainerStatus; size: number; changesInLayer: string | null }[];
+  totals: Record<'images' | 'containers', { count: number; active: number; size: number; reclaimable: number }>;
+}

@@ -33,6 +33,7 @@ const empty = {} as Record<string, never>;
 export const handlers: HandlerTable = {
   'store.info': (_p, { engine }) => ({ root: engine.root, helperPid: process.pid, version: PROTOCOL_VERSION, build: BUILD_ID }),
   'images.list': (_p, { engine }) => engine.listImages(),
+  'system.df': (_p, { engine }) => engine.diskUsage(),
   'image.inspect': (p, { engine }) => engine.inspectImage(p.ref),
   'image.history': (p, { engine }) => engine.history(p.ref),
   'image.tag': (p, { engine }) => engine.tagImage(p.source, p.target),

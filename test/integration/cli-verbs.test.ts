@@ -221,6 +221,36 @@ test('an image of one static binary (no /etc/passwd) runs as root by default, as
   await store.ok(['rmi', 'static-only']);
 });
 
+test('system df: shared layers counted once, each image\'s shared and unique size, what containers wrote', async () => {
+  const root = TestStore.create('df');
+  try {
+    await root.ok(['import', busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-df-'))).tar, 'bb']);
+    await root.ok(['run', '--name', 'writer', 'bb', 'sh', '-c', 'head -c 5000 /dev/zero > /five-k; ln /five-k /same-inode']);
+    await root.ok(['run', '-d', '--name', 'idle', 'bb', 'sleep', '300']);
+    type Df = { images: { repoTags: string[]; size: number; sharedSize: number; uniqueSize: number; containers: number }[]; containers: { name: string; size: number; changesInLayer: string | null }[]; totals: Record<string, { count: number; active: number; size: number; reclaimable: number }> };
+    const df = async (): Promise<Df> => JSON.parse(await root.ok(['system', 'df', '--format', 'json']));
+    let d = await df();
+    const base = d.images[0].size;
+    assert.equal(d.containers.find((c) => c.name === 'writer')!.size, 5000, 'the bytes it wrote, a hard link counted once');
+    assert.deepEqual(d.totals.containers, { count: 2, active: 1, size: 5000, reclaimable: 5000 });
+    await root.ok(['commit', 'writer', 'written']);
+    d = await df();
+    const written = d.images.find((i) => i.repoTags.includes('written:latest'))!;
+    assert.deepEqual([written.size, written.sharedSize, written.uniqueSize], [base + 5000, base, 5000], 'bb\'s layer is shared, the new one is its own');
+    assert.equal(d.totals.images.size, base + 5000, 'the shared layer is on disk once');
+    assert.equal(d.totals.images.reclaimable, 0, 'bb is used by a running container; the new layer holds the writer\'s moved changes');
+    const writer = d.containers.find((c) => c.name === 'writer')!;
+    assert.equal(writer.size, 0);
+    assert.match(String(writer.changesInLayer), /^sha256:[0-9a-f]{64}$/);
+    const table = await root.ok(['system', 'df', '-v']);
+    assert.match(table, /^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE\nImages\s+2\s+1\s+\S+\s+0B \(0%\)\nContainers\s+2\s+1\s+0B\s+0B \(0%\)\n/);
+    assert.match(table, /written\s+latest\s+[0-9a-f]{12}\s+.*\s5kB\s+0\n/);
+    assert.match(table, /0B \(changes in layer [0-9a-f]{12}\)\s.*writer/);
+  } finally {
+    await root.close();
+  }
+});
+
 test('errors a user can act on, with docker\'s exit codes', async () => {
   const noImage = await store.cli(['run', 'nothing-here']);
   assert.equal(noImage.code, 125);

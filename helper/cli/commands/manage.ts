@@ -3,8 +3,9 @@
 // (the engine's containers.prune and images.prune): stopped containers; dangling (untagged)
 // images, or with -a every image that no container uses.
 import { createInterface } from 'node:readline';
-import { helpFlag } from '../args';
-import { bool, type Command, type CommandContext } from '../command';
+import { formatFlag, helpFlag } from '../args';
+import { bool, type Command, type CommandContext, wantsJson } from '../command';
+import { ago, humanSize, json, table, truncate } from '../format';
 
 /** Docker's confirmation: a line from stdin, yes only for y or Y. */
 async function confirmed(ctx: CommandContext, warning: string): Promise<boolean> {
@@ -47,11 +48,47 @@ export const imagePrune: Command = {
   },
 };
 
+/** A size and its share of a total, as docker prints reclaimable space: "11.6MB (70%)". */
+function share(part: number, total: number): string {
+  return `${humanSize(part)} (${total ? Math.round((part / total) * 100) : 0}%)`;
+}
+
+export const systemDf: Command = {
+  spec: {
+    name: 'system df', usage: '[OPTIONS]', summary: "Show the store's disk usage: images (what layers share) and containers (what they wrote)",
+    flags: [{ long: 'verbose', short: 'v', kind: 'bool', help: 'Show each image and container' }, formatFlag, helpFlag],
+    maxArgs: 0,
+  },
+  async run(ctx) {
+    const df = await (await ctx.client()).request('system.df', {});
+    if (wantsJson(ctx)) { ctx.out(json(df)); return 0; }
+    const { images, containers } = df.totals;
+    ctx.out(table(['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], [
+      ['Images', String(images.count), String(images.active), humanSize(images.size), share(images.reclaimable, images.size)],
+      ['Containers', String(containers.count), String(containers.active), humanSize(containers.size), share(containers.reclaimable, containers.size)],
+    ]));
+    if (!bool(ctx, 'verbose')) return 0;
+    ctx.out('\nImages space usage:\n\n');
+    ctx.out(table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'SHARED SIZE', 'UNIQUE SIZE', 'CONTAINERS'], df.images.flatMap((i) =>
+      (i.repoTags.length ? i.repoTags : ['<none>:<none>']).map((t) => {
+        const colon = t.lastIndexOf(':');
+        return [t.slice(0, colon), t.slice(colon + 1), i.id.slice(7, 19), ago(i.created), humanSize(i.size), humanSize(i.sharedSize), humanSize(i.uniqueSize), String(i.containers)];
+      }))));
+    ctx.out('\nContainers space usage:\n\n');
+    ctx.out(table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'SIZE', 'CREATED', 'STATUS', 'NAMES'], df.containers.map((c) => [
+      c.id.slice(0, 12), c.image, JSON.stringify(truncate(c.command.join(' '), 20)),
+      c.changesInLayer ? `${humanSize(c.size)} (changes in layer ${c.changesInLayer.slice(7, 19)})` : humanSize(c.size), ago(c.created), c.status, c.name,
+    ])));
+    return 0;
+  },
+};
+
 /** `strata container ls` and the like: the command the management form names, or undefined. */
 export function managementCommand(group: string, verb: string | undefined, find: (name: string) => Command | undefined): Command | undefined {
   const aliases: Record<string, Record<string, string | Command>> = {
     container: { ls: 'ps', list: 'ps', prune: containerPrune, ps: 'ps', run: 'run', create: 'create', start: 'start', attach: 'attach', exec: 'exec', logs: 'logs', stop: 'stop', restart: 'restart', kill: 'kill', pause: 'pause', unpause: 'unpause', rm: 'rm', wait: 'wait', commit: 'commit', diff: 'diff', inspect: 'inspect' },
     image: { ls: 'images', list: 'images', prune: imagePrune, rm: 'rmi', history: 'history', import: 'import', inspect: 'inspect', tag: 'tag' },
+    system: { df: systemDf },
   };
   const target = verb === undefined ? undefined : aliases[group]?.[verb];
   return typeof target === 'string' ? find(target) : target;
@@ -60,4 +97,5 @@ export function managementCommand(group: string, verb: string | undefined, find:
 export const MANAGEMENT_GROUPS = {
   container: 'Manage containers: ls, prune, and the container verbs (container rm = rm, ...)',
   image: 'Manage images: ls, rm, prune, history, import, inspect, tag',
+  system: 'Manage the store: df (disk usage: what layers share, what containers wrote)',
 };
