@@ -74,6 +74,7 @@ export class Engine {
   removeContainer(ref: string, force: boolean) { return containers.removeContainer(this.ctx, ref, force); }
   pruneContainers() { return containers.pruneContainers(this.ctx); }
   containerChanges(ref: string) { return containers.containerChanges(this.ctx, ref); }
+  containerTop(ref: string) { return containers.containerTop(this.ctx, ref); }
   containerLogs(ref: string, opts: { follow: boolean; tail?: number }, follower: LogFollower) { return containers.readLogs(this.ctx, ref, opts, follower); }
   commitContainer(ref: string, opts: CommitOptions) { return commitContainer(this.ctx, ref, opts); }
 

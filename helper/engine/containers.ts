@@ -6,8 +6,8 @@ import os from 'node:os';
 import { layerChanges } from '../archive';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
-import type { Change, ContainerDetail, ContainerOptions, ContainerSummary } from '../protocol/types';
-import { cleanupContainerMounts, launch, prepareContainerDirs, removeCgroups } from '../runtime';
+import type { Change, ContainerDetail, ContainerOptions, ContainerProcessInfo, ContainerSummary } from '../protocol/types';
+import { cleanupContainerMounts, containerProcesses, launch, prepareContainerDirs, removeCgroups } from '../runtime';
 import type { ContainerRecord } from '../store';
 import { randomId } from '../store/ids';
 import { type EngineContext, now } from './context';
@@ -223,6 +223,13 @@ export async function containerChanges(ctx: EngineContext, ref: string): Promise
     await fs.access(upper).catch(() => { throw new StrataError(ErrorCode.NotFound, `container ${rec.name} has no file system (yet)`); });
     return layerChanges(upper, lowers);
   });
+}
+
+/** `top`: the processes of a running container, with their pids on the host and inside. */
+export async function containerTop(ctx: EngineContext, ref: string): Promise<ContainerProcessInfo[]> {
+  const rec = ctx.store.containers.resolve(ref);
+  if (!ctx.sessions.find(rec.id)?.process) throw new StrataError(ErrorCode.NotRunning, `Container ${rec.id} is not running`);
+  return containerProcesses(rec.id);
 }
 
 /** Containers the previous helper left running died with it (their shims kill them): record that. */

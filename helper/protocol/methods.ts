@@ -2,7 +2,7 @@
 // Methods are named noun.verb. Notifications (helper -> client) are at the end.
 import { s, SchemaError, type Infer, type Schema } from './schema';
 import type {
-  Change, ContainerDetail, ContainerSummary, DiskUsage, FileContent, HistoryEntry, ImageDetail, ImageSummary, LayerInfo, StreamName,
+  Change, ContainerDetail, ContainerProcessInfo, ContainerSummary, DiskUsage, FileContent, HistoryEntry, ImageDetail, ImageSummary, LayerInfo, StreamName,
 } from './types';
 
 // Exact forms for ids, so that a value can never be a path or an option (moby: ^[a-f0-9]{64}$).
@@ -114,6 +114,8 @@ export const methods = {
   'container.remove': { params: s.object({ id: containerRef, force: s.bool() }), result: {} as { id: string } },
   'container.inspect': { params: s.object({ id: containerRef }), result: {} as ContainerDetail },
   'container.changes': { params: s.object({ id: containerRef }), result: [] as Change[] },
+  /** Its processes, host pid and pid inside, oldest first. */
+  'container.top': { params: s.object({ id: containerRef }), result: [] as ContainerProcessInfo[] },
   /**
    * The container's kept output, as session.output notifications (with their time) under the
    * client's own `session` id, then session.exit (code 0): at the end of what is kept, or, with

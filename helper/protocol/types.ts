@@ -133,3 +133,15 @@ export interface DiskUsage {
   containers: { id: string; name: string; image: string; command: string[]; created: string; status: ContainerStatus; size: number; changesInLayer: string | null }[];
   totals: Record<'images' | 'containers', { count: number; active: number; size: number; reclaimable: number }>;
 }
+
+/** A process of a running container (top), as the host sees it. */
+export interface ContainerProcessInfo {
+  pid: number;
+  /** Its pid inside the container's pid namespace. */
+  containerPid: number;
+  ppid: number;
+  uid: number;
+  started: string;
+  cpuSeconds: number;
+  command: string;
+}

@@ -90,6 +90,7 @@ export const handlers: HandlerTable = {
   'container.remove': (p, { engine }) => engine.removeContainer(p.id, p.force),
   'container.inspect': (p, { engine }) => engine.inspectContainer(p.id),
   'container.changes': (p, { engine }) => engine.containerChanges(p.id),
+  'container.top': (p, { engine }) => engine.containerTop(p.id),
   'container.logs': (p, state) => {
     const { tty, stop } = state.engine.containerLogs(p.id, { follow: p.follow, tail: p.tail }, {
       record: (r) => state.notify('session.output', { session: p.session, stream: r.stream, data: r.data.toString('base64'), time: r.time }),

@@ -251,6 +251,27 @@ test('system df: shared layers counted once, each image\'s shared and unique siz
   }
 });
 
+test('top lists a container\'s processes with their pids on the host and in the container', async () => {
+  await store.ok(['run', '-d', '--name', 'tops', 'bb', 'sh', '-c', 'sleep 301 & exec sleep 300']);
+  try {
+    const hostPid = JSON.parse(await store.ok(['inspect', 'tops']))[0].pid as number;
+    let procs: { pid: number; containerPid: number; ppid: number; command: string }[] = [];
+    for (let i = 0; i < 100 && procs.length < 2; i++) procs = JSON.parse(await store.ok(['top', 'tops', '--format', 'json']));
+    const first = procs.find((p) => p.containerPid === 1)!;
+    assert.equal(first.pid, hostPid, 'pid 1 inside is the pid strata inspect shows on the host');
+    assert.equal(first.command, 'sleep 300');
+    const child = procs.find((p) => p.command === 'sleep 301')!;
+    assert.equal(child.ppid, hostPid, 'its parent, in host pids');
+    assert.ok(child.containerPid > 1 && child.pid !== child.containerPid);
+    assert.match(await store.ok(['top', 'tops']), new RegExp(`^UID\\s+PID\\s+PPID\\s+CONTAINER PID\\s+STIME\\s+TIME\\s+CMD\\n0\\s+${hostPid}\\s+\\d+\\s+1\\s+\\d\\d:\\d\\d\\s+00:00:00\\s+sleep 300\\n`));
+  } finally {
+    await store.cli(['rm', '-f', 'tops']);
+  }
+  const stopped = await store.cli(['top', 'sleeper-gone']);
+  assert.equal(stopped.code, 1);
+  assert.match(stopped.stderr, /No such container: sleeper-gone/);
+});
+
 test('errors a user can act on, with docker\'s exit codes', async () => {
   const noImage = await store.cli(['run', 'nothing-here']);
   assert.equal(noImage.code, 125);
