@@ -264,6 +264,12 @@ test('top lists a container\'s processes with their pids on the host and in the 
     assert.equal(child.ppid, hostPid, 'its parent, in host pids');
     assert.ok(child.containerPid > 1 && child.pid !== child.containerPid);
     assert.match(await store.ok(['top', 'tops']), new RegExp(`^UID\\s+PID\\s+PPID\\s+CONTAINER PID\\s+STIME\\s+TIME\\s+CMD\\n0\\s+${hostPid}\\s+\\d+\\s+1\\s+\\d\\d:\\d\\d\\s+00:00:00\\s+sleep 300\\n`));
+    // A process can name itself anything: an escape sequence in its argv must not reach the terminal.
+    await store.ok(['exec', '-d', 'tops', 'sh', '-c', 'sh -c "sleep 302; true" "evil$(printf \'\\033]0;pwned\\007\')"']);
+    let shown = '';
+    for (let i = 0; i < 100 && !shown.includes('evil'); i++) shown = await store.ok(['top', 'tops']);
+    assert.match(shown, /evil\?\]0;pwned\?/);
+    assert.doesNotMatch(shown, /\x1b|\x07/);
   } finally {
     await store.cli(['rm', '-f', 'tops']);
   }

@@ -78,6 +78,12 @@ function cpuTime(seconds: number): string {
   return `${days ? `${days}-` : ''}${two(Math.floor(s / 3600) % 24)}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`;
 }
 
+/** Threat: a container's argv is its own text; printed raw, an escape sequence in it would reach
+ *  (and could rewrite) the user's terminal. Control characters show as '?', as ps shows them. */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
 export const top: Command = {
   spec: {
     name: 'top', usage: '[OPTIONS] CONTAINER', summary: "Display the running processes of a container (PID on the host, CONTAINER PID inside its pid namespace)",
@@ -87,7 +93,7 @@ export const top: Command = {
     const procs = await (await ctx.client()).request('container.top', { id: ctx.args[0] });
     if (wantsJson(ctx)) { ctx.out(json(procs)); return 0; }
     ctx.out(table(['UID', 'PID', 'PPID', 'CONTAINER PID', 'STIME', 'TIME', 'CMD'], procs.map((p) => [
-      String(p.uid), String(p.pid), String(p.ppid), String(p.containerPid), startTime(p.started), cpuTime(p.cpuSeconds), p.command,
+      String(p.uid), String(p.pid), String(p.ppid), String(p.containerPid), startTime(p.started), cpuTime(p.cpuSeconds), printable(p.command),
     ])));
     return 0;
   },
