@@ -47,3 +47,10 @@ export function short(id: string): string {
 export function json(value: unknown): string {
   return JSON.stringify(value, null, 2) + '\n';
 }
+
+/** Threat: text a container chose (a process's argv, a file name) printed raw on a terminal could
+ *  carry escape sequences that rewrite it (its title, its contents, even its input). Control
+ *  characters show as '?', as ps and ls show them. */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}

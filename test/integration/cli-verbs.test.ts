@@ -278,6 +278,19 @@ test('top lists a container\'s processes with their pids on the host and in the 
   assert.match(stopped.stderr, /No such container: sleeper-gone/);
 });
 
+test('diff on a terminal shows control characters in a container\'s file names as ?, and piped gives them as they are', async () => {
+  await store.ok(['run', '--name', 'escaper', 'bb', 'sh', '-c', 'touch "/evil$(printf \'\\033]0;pwned\\007\')"']);
+  try {
+    assert.equal(await store.ok(['diff', 'escaper']), 'A /evil\x1b]0;pwned\x07\n', 'piped: the exact name, for scripts');
+    const term = new PtySession(process.execPath, [CLI, '--root', store.root, 'diff', 'escaper'], { cols: 80, rows: 24 });
+    assert.equal(await term.exited, 0);
+    assert.match(term.output, /A \/evil\?\]0;pwned\?/);
+    assert.doesNotMatch(term.output, /\x07/, 'no escape sequence reached the terminal');
+  } finally {
+    await store.cli(['rm', 'escaper']);
+  }
+});
+
 test('errors a user can act on, with docker\'s exit codes', async () => {
   const noImage = await store.cli(['run', 'nothing-here']);
   assert.equal(noImage.code, 125);

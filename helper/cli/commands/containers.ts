@@ -1,7 +1,7 @@
 // Container verbs: ps, top, stop, restart, kill, pause, unpause, rm, wait, commit, diff, inspect.
 import { formatFlag, helpFlag } from '../args';
 import { bool, type Command, list, str, wantsJson } from '../command';
-import { ago, duration, json, table, truncate } from '../format';
+import { ago, duration, json, printable, table, truncate } from '../format';
 import type { ContainerSummary } from '../../protocol/types';
 import { StrataRequestError } from '../../protocol/client';
 import { ErrorCode } from '../../protocol/errors';
@@ -76,12 +76,6 @@ function cpuTime(seconds: number): string {
   const two = (n: number) => String(n).padStart(2, '0');
   const days = Math.floor(s / 86400);
   return `${days ? `${days}-` : ''}${two(Math.floor(s / 3600) % 24)}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`;
-}
-
-/** Threat: a container's argv is its own text; printed raw, an escape sequence in it would reach
- *  (and could rewrite) the user's terminal. Control characters show as '?', as ps shows them. */
-function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
 
 export const top: Command = {
@@ -162,7 +156,10 @@ export const diff: Command = {
     if (!layer && ctx.args.length !== 1) throw new Error('"strata diff" requires exactly 1 argument (a container), or --layer LAYER');
     const changes = layer ? await client.request('layer.changes', { id: layer }) : await client.request('container.changes', { id: ctx.args[0] });
     if (wantsJson(ctx)) { ctx.out(json(changes)); return 0; }
-    ctx.out(changes.map((c) => `${c.kind} ${c.path}\n`).join(''));
+    // File names are the container's: on a terminal, their control characters show as '?' (as ls
+    // shows them); piped, they go as they are, for scripts.
+    const shown = process.stdout.isTTY ? printable : (p: string) => p;
+    ctx.out(changes.map((c) => `${c.kind} ${shown(c.path)}\n`).join(''));
     return 0;
   },
 };
