@@ -9,7 +9,8 @@ import { attach, create, run, start } from './commands/run';
 import { exec } from './commands/exec';
 import { logs } from './commands/logs';
 import { MANAGEMENT_GROUPS, managementCommand } from './commands/manage';
-import { commit, diff, inspect, kill, pause, ps, restart, rm, stop, top, unpause, wait } from './commands/containers';
+import { commit, diff, inspect, kill, pause, ps, restart, rm, stop, unpause, wait } from './commands/containers';
+import { top } from './commands/top';
 import { ConnectionLostError, StrataRequestError, type StrataClient } from '../protocol/client';
 import { DEFAULT_ROOT } from '../store/paths';
 

@@ -1,4 +1,4 @@
-// Container verbs: ps, top, stop, restart, kill, pause, unpause, rm, wait, commit, diff, inspect.
+// Container verbs: ps, stop, restart, kill, pause, unpause, rm, wait, commit, diff, inspect.
 import { formatFlag, helpFlag } from '../args';
 import { bool, type Command, list, str, wantsJson } from '../command';
 import { ago, duration, json, printable, table, truncate } from '../format';
@@ -61,37 +61,6 @@ export const stop = eachContainer('stop', 'Stop one or more running containers (
 export const kill = eachContainer('kill', 'Kill one or more running containers',
   [{ long: 'signal', short: 's', kind: 'string', value: 'string', help: 'Signal to send to the container (default "KILL")' }],
   async (ctx, ref) => { await (await ctx.client()).request('container.kill', { id: ref, signal: str(ctx, 'signal') }); });
-
-/** ps's STIME: the time of day when it started today, else the month and day. */
-function startTime(iso: string, now = new Date()): string {
-  const d = new Date(iso);
-  const two = (n: number) => String(n).padStart(2, '0');
-  if (d.toDateString() === now.toDateString()) return `${two(d.getHours())}:${two(d.getMinutes())}`;
-  return `${d.toLocaleString('en', { month: 'short' })}${two(d.getDate())}`;
-}
-
-/** ps's TIME: CPU time as [DD-]HH:MM:SS. */
-function cpuTime(seconds: number): string {
-  const s = Math.floor(seconds);
-  const two = (n: number) => String(n).padStart(2, '0');
-  const days = Math.floor(s / 86400);
-  return `${days ? `${days}-` : ''}${two(Math.floor(s / 3600) % 24)}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`;
-}
-
-export const top: Command = {
-  spec: {
-    name: 'top', usage: '[OPTIONS] CONTAINER', summary: "Display the running processes of a container (PID on the host, CONTAINER PID inside its pid namespace)",
-    flags: [formatFlag, helpFlag], minArgs: 1, maxArgs: 1,
-  },
-  async run(ctx) {
-    const procs = await (await ctx.client()).request('container.top', { id: ctx.args[0] });
-    if (wantsJson(ctx)) { ctx.out(json(procs)); return 0; }
-    ctx.out(table(['UID', 'PID', 'PPID', 'CONTAINER PID', 'STIME', 'TIME', 'CMD'], procs.map((p) => [
-      String(p.uid), String(p.pid), String(p.ppid), String(p.containerPid), startTime(p.started), cpuTime(p.cpuSeconds), printable(p.command),
-    ])));
-    return 0;
-  },
-};
 
 export const restart = eachContainer('restart', 'Restart one or more containers (stop, then start)',
   [{ long: 'time', short: 't', kind: 'string', value: 'int', help: 'Seconds to wait for stop before killing it (default 10)' }],

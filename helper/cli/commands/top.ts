@@ -1,0 +1,36 @@
+// strata top: a running container's processes, as the host sees them (PID) and as the container
+// does (CONTAINER PID: its pid namespace at work, 1 is its command).
+import { formatFlag, helpFlag } from '../args';
+import { type Command, wantsJson } from '../command';
+import { json, printable, table } from '../format';
+
+/** ps's STIME: the time of day when it started today, else the month and day. */
+function startTime(iso: string, now = new Date()): string {
+  const d = new Date(iso);
+  const two = (n: number) => String(n).padStart(2, '0');
+  if (d.toDateString() === now.toDateString()) return `${two(d.getHours())}:${two(d.getMinutes())}`;
+  return `${d.toLocaleString('en', { month: 'short' })}${two(d.getDate())}`;
+}
+
+/** ps's TIME: CPU time as [DD-]HH:MM:SS. */
+function cpuTime(seconds: number): string {
+  const s = Math.floor(seconds);
+  const two = (n: number) => String(n).padStart(2, '0');
+  const days = Math.floor(s / 86400);
+  return `${days ? `${days}-` : ''}${two(Math.floor(s / 3600) % 24)}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`;
+}
+
+export const top: Command = {
+  spec: {
+    name: 'top', usage: '[OPTIONS] CONTAINER', summary: "Display the running processes of a container (PID on the host, CONTAINER PID inside its pid namespace)",
+    flags: [formatFlag, helpFlag], minArgs: 1, maxArgs: 1,
+  },
+  async run(ctx) {
+    const procs = await (await ctx.client()).request('container.top', { id: ctx.args[0] });
+    if (wantsJson(ctx)) { ctx.out(json(procs)); return 0; }
+    ctx.out(table(['UID', 'PID', 'PPID', 'CONTAINER PID', 'STIME', 'TIME', 'CMD'], procs.map((p) => [
+      String(p.uid), String(p.pid), String(p.ppid), String(p.containerPid), startTime(p.started), cpuTime(p.cpuSeconds), printable(p.command),
+    ])));
+    return 0;
+  },
+};
