@@ -73,6 +73,7 @@ export class Engine {
   unpauseContainer(ref: string) { return unpauseContainer(this.ctx, ref); }
   removeContainer(ref: string, force: boolean) { return containers.removeContainer(this.ctx, ref, force); }
   pruneContainers() { return containers.pruneContainers(this.ctx); }
+  renameContainer(ref: string, name: string) { return containers.renameContainer(this.ctx, ref, name); }
   containerChanges(ref: string) { return containers.containerChanges(this.ctx, ref); }
   containerTop(ref: string) { return containers.containerTop(this.ctx, ref); }
   containerLogs(ref: string, opts: { follow: boolean; tail?: number }, follower: LogFollower) { return containers.readLogs(this.ctx, ref, opts, follower); }

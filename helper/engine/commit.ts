@@ -85,10 +85,14 @@ async function commitLocked(ctx: EngineContext, containerId: string, opts: Commi
       // The same change on the same parent is the same layer: an existing one is used as it is
       // (and a container whose changes already live in their layer commits without moving them).
       else if (!ctx.store.layers.get(layer.id)) await moveUpperIntoLayer(ctx, ctx.store.containers.get(rec.id) ?? rec, layer);
-      const userCmd = rec.options.cmd && rec.options.cmd.length ? rec.options.cmd : base.config.Cmd ?? null;
+      // The container's own Cmd and Entrypoint, as Docker's commit keeps them: --entrypoint replaced
+      // the image's (and dropped its Cmd).
+      const { entrypoint } = rec.options;
+      const userCmd = rec.options.cmd && rec.options.cmd.length ? rec.options.cmd : entrypoint === undefined ? base.config.Cmd ?? null : null;
+      const entry = entrypoint === undefined ? {} : { Entrypoint: entrypoint === '' ? null : [entrypoint] };
       const config: ImageConfig = {
         ...base, created, ...(opts.author ? { author: opts.author } : {}),
-        config: applyChanges({ ...base.config, Env: rec.options.env, Cmd: userCmd }, opts.changes ?? []),
+        config: applyChanges({ ...base.config, ...entry, Env: rec.options.env, Cmd: userCmd }, opts.changes ?? []),
         rootfs: { type: 'layers', diff_ids: [...base.rootfs.diff_ids, layer.diff_id] },
         history: [...base.history, { created, created_by: createdBy, ...(opts.author ? { author: opts.author } : {}), ...(comment ? { comment } : {}) }],
       };

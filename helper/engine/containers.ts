@@ -45,9 +45,12 @@ export async function createContainer(ctx: EngineContext, imageRef: string, opti
   const config = ctx.store.images.get(imageId)!;
   imageLayers(ctx, config); // refuse now, not at start, if a layer is missing
   const body = config.config ?? {};
+  // As Docker: --entrypoint replaces the image's (an empty one clears it), and then the image's
+  // Cmd is not used either: only the command given after the image.
+  const entrypoint = options.entrypoint === undefined ? body.Entrypoint ?? [] : options.entrypoint === '' ? [] : [options.entrypoint];
   const command = options.cmd && options.cmd.length
-    ? [...(body.Entrypoint ?? []), ...options.cmd]
-    : [...(body.Entrypoint ?? []), ...(body.Cmd ?? [])];
+    ? [...entrypoint, ...options.cmd]
+    : [...entrypoint, ...(options.entrypoint === undefined ? body.Cmd ?? [] : [])];
   if (command.length === 0) command.push('/bin/sh');
   return ctx.mutex.run(async () => {
     if (options.name && ctx.store.containers.nameTaken(options.name)) {
@@ -179,6 +182,21 @@ export async function stopContainer(ctx: EngineContext, ref: string, timeoutSeco
 export async function removeContainer(ctx: EngineContext, ref: string, force: boolean): Promise<{ id: string }> {
   const found = ctx.store.containers.resolve(ref);
   return ctx.containerLocks.run(found.id, () => removeLocked(ctx, found.id, force));
+}
+
+/** `rename`: a new name, free and different (the record is saved under the store's mutex, where
+ *  creation checks names too, so two containers can never end up with one name). */
+export async function renameContainer(ctx: EngineContext, ref: string, name: string): Promise<{ id: string }> {
+  const { id } = ctx.store.containers.resolve(ref);
+  return ctx.mutex.run(async () => {
+    const rec = ctx.store.containers.get(id);
+    if (!rec) throw new StrataError(ErrorCode.NotFound, `No such container: ${ref}`);
+    if (rec.name === name) throw new StrataError(ErrorCode.InvalidParams, 'Renaming a container with the same name as its current name');
+    if (ctx.store.containers.nameTaken(name)) throw new StrataError(ErrorCode.AlreadyExists, `Conflict. The container name "${name}" is already in use; remove that container or choose another name`);
+    await ctx.store.containers.save({ ...rec, name });
+    ctx.events.emit('changed', { what: 'containers', id });
+    return { id };
+  });
 }
 
 /** `container prune`: every container that is not running, removed as rm removes it. */

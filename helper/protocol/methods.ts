@@ -51,11 +51,14 @@ const termSize = s.object({ cols: s.int({ min: 1, max: 10000 }), rows: s.int({ m
 const changes = s.optional(s.array(s.string({ max: 65536 }), { max: 256 }));
 const filePath = s.string({ pattern: /^\//, max: 4096, what: 'an absolute path inside the container' });
 
+const containerName = s.string({ pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, what: 'a container name ([A-Za-z0-9][A-Za-z0-9_.-]*)' });
+
 export const containerOptions = s.object({
   cmd: s.optional(s.array(word, { max: 4096 })),
+  entrypoint: s.optional(s.string({ max: 4096 })),
   tty: s.bool(),
   openStdin: s.bool(),
-  name: s.optional(s.string({ pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, what: 'a container name ([A-Za-z0-9][A-Za-z0-9_.-]*)' })),
+  name: s.optional(containerName),
   env: envList,
   workdir: s.optional(s.string({ pattern: /^\//, max: 4096, what: 'an absolute path' })),
   user: s.optional(s.string({ pattern: /^[A-Za-z0-9_.-]{1,64}(:[A-Za-z0-9_.-]{1,64})?$/, what: 'a user name or uid[:gid]' })),
@@ -109,6 +112,7 @@ export const methods = {
   'container.wait': { params: s.object({ id: containerRef }), result: {} as { exitCode: number } },
   'container.stop': { params: s.object({ id: containerRef, timeout: s.optional(s.int({ min: 0, max: 3600 })) }), result: {} as { id: string } },
   'container.kill': { params: s.object({ id: containerRef, signal: s.optional(s.string({ pattern: patterns.signal, max: 12, what: 'a signal' })) }), result: {} as { id: string } },
+  'container.rename': { params: s.object({ id: containerRef, name: containerName }), result: {} as { id: string } },
   'container.pause': { params: s.object({ id: containerRef }), result: {} as { id: string } },
   'container.unpause': { params: s.object({ id: containerRef }), result: {} as { id: string } },
   'container.remove': { params: s.object({ id: containerRef, force: s.bool() }), result: {} as { id: string } },

@@ -77,6 +77,8 @@ export type NetworkMode = 'none' | 'host';
 
 export interface ContainerOptions {
   cmd?: string[]; // default: the image's Entrypoint+Cmd, else /bin/sh
+  /** Replaces the image's Entrypoint ('' clears it); the image's Cmd is then not used. */
+  entrypoint?: string;
   tty: boolean;
   openStdin: boolean;
   name?: string;

@@ -85,6 +85,7 @@ export const handlers: HandlerTable = {
   'container.wait': (p, { engine }) => engine.waitContainer(p.id),
   'container.stop': (p, { engine }) => engine.stopContainer(p.id, p.timeout),
   'container.kill': (p, { engine }) => engine.killContainer(p.id, p.signal),
+  'container.rename': (p, { engine }) => engine.renameContainer(p.id, p.name),
   'container.pause': (p, { engine }) => engine.pauseContainer(p.id),
   'container.unpause': (p, { engine }) => engine.unpauseContainer(p.id),
   'container.remove': (p, { engine }) => engine.removeContainer(p.id, p.force),

@@ -291,6 +291,35 @@ test('diff on a terminal shows control characters in a container\'s file names a
   }
 });
 
+test('rename: a free, different name; --entrypoint replaces the image\'s (and its CMD), and a commit keeps it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-ep-'));
+  await store.ok(['import', '-c', 'ENTRYPOINT ["echo", "from-entrypoint"]', '-c', 'CMD ["from-cmd"]', busyboxTarball(dir).tar, 'ep']);
+  try {
+    assert.equal(await store.ok(['run', '--rm', 'ep']), 'from-entrypoint from-cmd\n');
+    assert.equal(await store.ok(['run', '--rm', 'ep', 'given']), 'from-entrypoint given\n');
+    assert.equal(await store.ok(['run', '--rm', '--entrypoint', '/bin/echo', 'ep', 'hi']), 'hi\n');
+    assert.equal(await store.ok(['run', '--rm', '--entrypoint', '', 'ep', 'echo', 'plain']), 'plain\n', 'an empty one clears it');
+    assert.equal(await store.ok(['run', '--rm', '--entrypoint', '/bin/echo', 'ep']), '\n', 'and the image\'s CMD is not used');
+    await store.ok(['run', '--name', 'ep-run', '--entrypoint', '/bin/sh', 'ep', '-c', 'echo kept > /kept']);
+    await store.ok(['commit', 'ep-run', 'ep:committed']);
+    const config = JSON.parse(await store.ok(['inspect', '--type', 'image', 'ep:committed']))[0].config.config;
+    assert.deepEqual([config.Entrypoint, config.Cmd], [['/bin/sh'], ['-c', 'echo kept > /kept']]);
+    assert.equal(await store.ok(['run', '--rm', 'ep:committed', '-c', 'cat /kept']), 'kept\n');
+    // rename
+    assert.equal(await store.ok(['rename', 'ep-run', 'ep-renamed']), '');
+    assert.match(await store.ok(['ps', '-a']), /ep-renamed$/m);
+    assert.match((await store.cli(['rename', 'ep-renamed', 'ep-renamed'])).stderr, /same name as its current name/);
+    await store.ok(['run', '--name', 'ep-other', 'ep']);
+    const taken = await store.cli(['rename', 'ep-renamed', 'ep-other']);
+    assert.equal(taken.code, 1);
+    assert.match(taken.stderr, /Conflict\. The container name "ep-other" is already in use/);
+    assert.match((await store.cli(['rename', 'ep-renamed', 'no spaces'])).stderr, /not a container name/);
+  } finally {
+    for (const c of ['ep-renamed', 'ep-run', 'ep-other']) await store.cli(['rm', '-f', c]);
+    for (const i of ['ep:committed', 'ep']) await store.cli(['rmi', i]);
+  }
+});
+
 test('errors a user can act on, with docker\'s exit codes', async () => {
   const noImage = await store.cli(['run', 'nothing-here']);
   assert.equal(noImage.code, 125);

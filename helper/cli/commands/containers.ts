@@ -1,4 +1,4 @@
-// Container verbs: ps, stop, restart, kill, pause, unpause, rm, wait, commit, diff, inspect.
+// Container verbs: ps, rename, stop, restart, kill, pause, unpause, rm, wait, commit, diff, inspect.
 import { formatFlag, helpFlag } from '../args';
 import { bool, type Command, list, str, wantsJson } from '../command';
 import { ago, duration, json, printable, table, truncate } from '../format';
@@ -61,6 +61,14 @@ export const stop = eachContainer('stop', 'Stop one or more running containers (
 export const kill = eachContainer('kill', 'Kill one or more running containers',
   [{ long: 'signal', short: 's', kind: 'string', value: 'string', help: 'Signal to send to the container (default "KILL")' }],
   async (ctx, ref) => { await (await ctx.client()).request('container.kill', { id: ref, signal: str(ctx, 'signal') }); });
+
+export const rename: Command = {
+  spec: { name: 'rename', usage: 'CONTAINER NEW_NAME', summary: 'Rename a container', flags: [helpFlag], minArgs: 2, maxArgs: 2 },
+  async run(ctx) {
+    await (await ctx.client()).request('container.rename', { id: ctx.args[0], name: ctx.args[1] });
+    return 0;
+  },
+};
 
 export const restart = eachContainer('restart', 'Restart one or more containers (stop, then start)',
   [{ long: 'time', short: 't', kind: 'string', value: 'int', help: 'Seconds to wait for stop before killing it (default 10)' }],

@@ -18,6 +18,7 @@ export const processFlags: FlagSpec[] = [
 const createFlags: FlagSpec[] = [
   ...processFlags,
   { long: 'name', kind: 'string', value: 'string', help: 'Assign a name to the container' },
+  { long: 'entrypoint', kind: 'string', value: 'string', help: 'Overwrite the default ENTRYPOINT of the image ("" clears it; the image\'s CMD is then not used)' },
   { long: 'hostname', kind: 'string', value: 'string', help: "Container host name (default: the container's short id)" },
   { long: 'network', kind: 'string', value: 'mode', help: 'none (the default: only a loopback interface) or host' },
   { long: 'memory', short: 'm', kind: 'string', value: 'bytes', help: 'Memory limit (bytes, or with a unit: 512m, 1g)' },
@@ -45,6 +46,7 @@ function containerOptions(ctx: CommandContext, cmd: string[]): ContainerOptions 
   const memory = str(ctx, 'memory');
   return {
     cmd: cmd.length ? cmd : undefined,
+    entrypoint: str(ctx, 'entrypoint'),
     tty: bool(ctx, 'tty'),
     openStdin: bool(ctx, 'interactive'),
     name: str(ctx, 'name'),
