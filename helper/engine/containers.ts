@@ -111,7 +111,7 @@ async function startLocked(ctx: EngineContext, id: string, size?: { cols: number
   // Its output is kept for `strata logs` (engine/logs.ts), from the first byte: attached before
   // the process's streams flow. (Listeners are a set: a restart does not attach it twice.)
   const log = logOf(session, ctx.store.paths.container(rec.id));
-  log.open();
+  if (!log.open()) ctx.events.emit('log', `container ${rec.id.slice(0, 12)}: its log cannot be opened; its output is not kept this run`);
   session.attach(log);
   session.bind(proc);
   await ctx.store.containers.save({ ...rec, status: 'running', pid: proc.pid, startedAt: now(), finishedAt: null, exitCode: null });

@@ -90,11 +90,21 @@ export class ContainerLog implements SessionListener {
 
   constructor(private readonly dir: string) {}
 
-  /** Starts writing (a container's start): appends to what earlier runs left. */
-  open(): void {
-    if (this.fd !== null) return;
-    this.fd = openSync(logPath(this.dir), constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o600);
-    this.size = fstatSync(this.fd).size;
+  /**
+   * Starts writing (a container's start): appends to what earlier runs left. False when the file
+   * cannot be opened (a full disk): the container still starts, its output just is not kept.
+   */
+  open(): boolean {
+    if (this.fd !== null) return true;
+    try {
+      this.fd = openSync(logPath(this.dir), constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o600);
+      this.size = fstatSync(this.fd).size;
+      return true;
+    } catch {
+      if (this.fd !== null) closeSync(this.fd);
+      this.fd = null;
+      return false;
+    }
   }
 
   output(stream: StreamName, data: Buffer): void {
