@@ -2,24 +2,13 @@
 // them, and /proc tells each one's pid inside the container (the last NSpid: the pid namespace
 // at work), its parent, real uid, start time, CPU time and command line.
 import { readFile } from 'node:fs/promises';
+import type { ContainerProcessInfo } from '../protocol/types';
 import { cgroupProcs, pidInContainer } from './cgroups';
 import { containerCgroupDirs } from './cgroup-layout';
 import { checkContainerId } from './validate';
 
-export interface ProcessInfo {
-  /** On the host. */
-  pid: number;
-  /** In the container's pid namespace (1 for its first process). */
-  containerPid: number;
-  ppid: number;
-  uid: number;
-  /** ISO time it started. */
-  started: string;
-  /** User plus system CPU time, in seconds. */
-  cpuSeconds: number;
-  /** Its argv joined by spaces, or [comm] when it has none (a zombie). */
-  command: string;
-}
+/** What top shows of each process (the protocol's type: the engine hands it on as it is). */
+export type ProcessInfo = ContainerProcessInfo;
 
 const TICKS_PER_SECOND = 100; // USER_HZ, 100 on every Linux the helper runs on
 
