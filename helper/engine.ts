@@ -76,6 +76,7 @@ export class Engine {
   renameContainer(ref: string, name: string) { return containers.renameContainer(this.ctx, ref, name); }
   containerChanges(ref: string) { return containers.containerChanges(this.ctx, ref); }
   containerTop(ref: string) { return containers.containerTop(this.ctx, ref); }
+  containerStats(refs: string[]) { return containers.containerStats(this.ctx, refs); }
   containerLogs(ref: string, opts: { follow: boolean; tail?: number }, follower: LogFollower) { return containers.readLogs(this.ctx, ref, opts, follower); }
   commitContainer(ref: string, opts: CommitOptions) { return commitContainer(this.ctx, ref, opts); }
 

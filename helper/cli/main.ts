@@ -10,11 +10,12 @@ import { exec } from './commands/exec';
 import { logs } from './commands/logs';
 import { MANAGEMENT_GROUPS, managementCommand } from './commands/manage';
 import { commit, diff, inspect, kill, pause, ps, rename, restart, rm, stop, unpause, wait } from './commands/containers';
+import { stats } from './commands/stats';
 import { top } from './commands/top';
 import { ConnectionLostError, StrataRequestError, type StrataClient } from '../protocol/client';
 import { DEFAULT_ROOT } from '../store/paths';
 
-const commands: Command[] = [run, create, start, attach, exec, ps, top, logs, rename, stop, restart, kill, pause, unpause, rm, wait, commit, diff, importCmd, images, history, inspect, tag, rmi, busybox];
+const commands: Command[] = [run, create, start, attach, exec, ps, top, stats, logs, rename, stop, restart, kill, pause, unpause, rm, wait, commit, diff, importCmd, images, history, inspect, tag, rmi, busybox];
 
 function usage(): string {
   const width = Math.max(...[...commands.map((c) => c.spec.name), ...Object.keys(MANAGEMENT_GROUPS)].map((n) => n.length)) + 3;

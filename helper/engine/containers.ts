@@ -6,8 +6,8 @@ import os from 'node:os';
 import { layerChanges } from '../archive';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
-import type { Change, ContainerDetail, ContainerOptions, ContainerProcessInfo, ContainerSummary } from '../protocol/types';
-import { cleanupContainerMounts, containerProcesses, launch, prepareContainerDirs, removeCgroups } from '../runtime';
+import type { Change, ContainerDetail, ContainerOptions, ContainerProcessInfo, ContainerStats, ContainerSummary } from '../protocol/types';
+import { cleanupContainerMounts, containerProcesses, containerUsage, launch, prepareContainerDirs, removeCgroups } from '../runtime';
 import type { ContainerRecord } from '../store';
 import { randomId } from '../store/ids';
 import { type EngineContext, now } from './context';
@@ -248,6 +248,18 @@ export async function containerTop(ctx: EngineContext, ref: string): Promise<Con
   const rec = ctx.store.containers.resolve(ref);
   if (!ctx.sessions.find(rec.id)?.process) throw new StrataError(ErrorCode.NotRunning, `Container ${rec.id} is not running`);
   return containerProcesses(rec.id);
+}
+
+/** `stats`: what the cgroups of the running containers (or of those named) count now. */
+export async function containerStats(ctx: EngineContext, refs: string[]): Promise<ContainerStats[]> {
+  const recs = refs.length ? refs.map((r) => ctx.store.containers.resolve(r)) : ctx.store.containers.list().filter((c) => c.status === 'running');
+  const out: ContainerStats[] = [];
+  for (const rec of recs) {
+    if (!ctx.sessions.find(rec.id)?.process) throw new StrataError(ErrorCode.NotRunning, `Container ${rec.id} is not running`);
+    const cpuSeconds = (await containerProcesses(rec.id)).reduce((n, p) => n + p.cpuSeconds, 0);
+    out.push({ id: rec.id, name: rec.name, ...(await containerUsage(rec.id)), cpuSeconds });
+  }
+  return out;
 }
 
 /** Containers the previous helper left running died with it (their shims kill them): record that. */

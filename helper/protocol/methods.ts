@@ -2,7 +2,7 @@
 // Methods are named noun.verb. Notifications (helper -> client) are at the end.
 import { s, SchemaError, type Infer, type Schema } from './schema';
 import type {
-  Change, ContainerDetail, ContainerProcessInfo, ContainerSummary, DiskUsage, FileContent, HistoryEntry, ImageDetail, ImageSummary, LayerInfo, StreamName,
+  Change, ContainerDetail, ContainerProcessInfo, ContainerStats, ContainerSummary, DiskUsage, FileContent, HistoryEntry, ImageDetail, ImageSummary, LayerInfo, StreamName,
 } from './types';
 
 // Exact forms for ids, so that a value can never be a path or an option (moby: ^[a-f0-9]{64}$).
@@ -120,6 +120,8 @@ export const methods = {
   'container.changes': { params: s.object({ id: containerRef }), result: [] as Change[] },
   /** Its processes, host pid and pid inside, oldest first. */
   'container.top': { params: s.object({ id: containerRef }), result: [] as ContainerProcessInfo[] },
+  /** The running containers' (or these ones') memory and tasks, against their limits. */
+  'containers.stats': { params: s.object({ ids: s.array(containerRef, { max: 4096 }) }), result: [] as ContainerStats[] },
   /**
    * The container's kept output, as session.output notifications (with their time) under the
    * client's own `session` id, then session.exit (code 0): at the end of what is kept, or, with

@@ -147,3 +147,15 @@ export interface ContainerProcessInfo {
   cpuSeconds: number;
   command: string;
 }
+
+/** stats: what a running container's cgroups count now (null: no limit, or not counted here). */
+export interface ContainerStats {
+  id: string;
+  name: string;
+  memoryBytes: number | null;
+  memoryLimit: number | null;
+  pids: number | null;
+  pidsLimit: number | null;
+  /** CPU time of its processes now (user + system, seconds). */
+  cpuSeconds: number;
+}

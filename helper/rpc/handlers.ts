@@ -92,6 +92,7 @@ export const handlers: HandlerTable = {
   'container.inspect': (p, { engine }) => engine.inspectContainer(p.id),
   'container.changes': (p, { engine }) => engine.containerChanges(p.id),
   'container.top': (p, { engine }) => engine.containerTop(p.id),
+  'containers.stats': (p, { engine }) => engine.containerStats(p.ids),
   'container.logs': (p, state) => {
     const { tty, stop } = state.engine.containerLogs(p.id, { follow: p.follow, tail: p.tail }, {
       record: (r) => state.notify('session.output', { session: p.session, stream: r.stream, data: r.data.toString('base64'), time: r.time }),

@@ -1,6 +1,7 @@
 // The processes of a running container, seen from the host, for `strata top`: its cgroup lists
 // them, and /proc tells each one's pid inside the container (the last NSpid: the pid namespace
-// at work), its parent, real uid, start time, CPU time and command line.
+// at work), its parent, real uid, start time, CPU time and command line. And for `strata stats`,
+// what its cgroups count: memory and tasks, against the limits run set (--memory, --pids-limit).
 import { readFile } from 'node:fs/promises';
 import type { ContainerProcessInfo } from '../protocol/types';
 import { cgroupProcs, pidInContainer } from './cgroups';
@@ -58,4 +59,30 @@ export async function containerProcesses(id: string): Promise<ProcessInfo[]> {
     if (info && (await pidInContainer(pid, id))) found.push(info);
   }
   return found.sort((a, b) => a.containerPid - b.containerPid);
+}
+
+/** A cgroup number file: a count, or null for "max" (no limit) or a file that is not there. */
+async function cgroupNumber(dir: string | undefined, file: string): Promise<number | null> {
+  if (!dir) return null;
+  const text = (await readFile(`${dir}/${file}`, 'utf8').catch(() => '')).trim();
+  return /^\d+$/.test(text) ? Number(text) : null;
+}
+
+/** v1's "no limit" is the largest page-aligned 63-bit number, not "max". */
+const V1_UNLIMITED = 2 ** 62;
+
+/** What the container's cgroups count now: memory in use and its limit, tasks and their limit. */
+export async function containerUsage(id: string): Promise<{ memoryBytes: number | null; memoryLimit: number | null; pids: number | null; pidsLimit: number | null }> {
+  checkContainerId(id);
+  const dirs = containerCgroupDirs(id);
+  const unified = dirs.find((d) => d.controller === 'unified')?.dir;
+  const memory = unified ?? dirs.find((d) => d.controller === 'memory')?.dir;
+  const pids = unified ?? dirs.find((d) => d.controller === 'pids')?.dir;
+  const memoryLimit = await cgroupNumber(memory, unified ? 'memory.max' : 'memory.limit_in_bytes');
+  return {
+    memoryBytes: await cgroupNumber(memory, unified ? 'memory.current' : 'memory.usage_in_bytes'),
+    memoryLimit: memoryLimit !== null && memoryLimit >= V1_UNLIMITED ? null : memoryLimit,
+    pids: await cgroupNumber(pids, 'pids.current'),
+    pidsLimit: await cgroupNumber(pids, 'pids.max'),
+  };
 }

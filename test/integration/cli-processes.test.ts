@@ -1,6 +1,6 @@
 // Docker's verbs about a container's processes, and what they see: the environment Docker gives,
 // stdio as pipes, pause/unpause/restart, top, the default user of an image without /etc/passwd,
-// --entrypoint, rename.
+// --entrypoint, rename, stats.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -171,4 +171,28 @@ test('rename: a free, different name; --entrypoint replaces the image\'s (and it
     for (const c of ['ep-renamed', 'ep-run', 'ep-other']) await store.cli(['rm', '-f', c]);
     for (const i of ['ep:committed', 'ep']) await store.cli(['rmi', i]);
   }
+});
+
+test('stats: memory and tasks against the limits run set, and the CPU used between two readings', async () => {
+  await store.ok(['run', '-d', '--name', 'busy-stats', '-m', '64m', '--pids-limit', '50', 'bb', 'sh', '-c', 'while :; do :; done']);
+  await store.ok(['run', '-d', '--name', 'idle-stats', 'bb', 'sleep', '300']);
+  try {
+    const table = await store.ok(['stats', '--no-stream']);
+    assert.match(table, /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+PIDS\n/);
+    const busy = table.split('\n').find((l) => l.includes('busy-stats'))!;
+    assert.match(busy, /^[0-9a-f]{12}\s+busy-stats\s+(\d+\.\d\d)%\s+\S+ \/ 64\.0MiB\s+\d+\.\d\d%\s+1 \/ 50$/);
+    assert.ok(Number(/(\d+\.\d\d)%/.exec(busy)![1]) > 20, `a busy loop uses the CPU: ${busy}`);
+    const idle = table.split('\n').find((l) => l.includes('idle-stats'))!;
+    assert.match(idle, /\s0\.00%\s/, 'sleep uses none');
+    const [one] = JSON.parse(await store.ok(['stats', '--format', 'json', 'busy-stats']));
+    assert.equal(one.memoryLimit, 64 * 1024 * 1024);
+    assert.equal(one.pidsLimit, 50);
+    assert.ok(one.memoryBytes > 0 && one.pids === 1 && one.cpuSeconds > 0);
+  } finally {
+    await store.cli(['rm', '-f', 'busy-stats', 'idle-stats']);
+  }
+  await store.ok(['run', '--name', 'stopped-stats', 'bb', 'true']);
+  const stopped = await store.cli(['stats', '--no-stream', 'stopped-stats']);
+  assert.equal(stopped.code, 1);
+  assert.match(stopped.stderr, /is not running/);
 });

@@ -86,7 +86,7 @@ export const systemDf: Command = {
 /** `strata container ls` and the like: the command the management form names, or undefined. */
 export function managementCommand(group: string, verb: string | undefined, find: (name: string) => Command | undefined): Command | undefined {
   const aliases: Record<string, Record<string, string | Command>> = {
-    container: { ls: 'ps', list: 'ps', prune: containerPrune, ps: 'ps', top: 'top', rename: 'rename', run: 'run', create: 'create', start: 'start', attach: 'attach', exec: 'exec', logs: 'logs', stop: 'stop', restart: 'restart', kill: 'kill', pause: 'pause', unpause: 'unpause', rm: 'rm', wait: 'wait', commit: 'commit', diff: 'diff', inspect: 'inspect' },
+    container: { ls: 'ps', list: 'ps', prune: containerPrune, ps: 'ps', top: 'top', stats: 'stats', rename: 'rename', run: 'run', create: 'create', start: 'start', attach: 'attach', exec: 'exec', logs: 'logs', stop: 'stop', restart: 'restart', kill: 'kill', pause: 'pause', unpause: 'unpause', rm: 'rm', wait: 'wait', commit: 'commit', diff: 'diff', inspect: 'inspect' },
     image: { ls: 'images', list: 'images', prune: imagePrune, rm: 'rmi', history: 'history', import: 'import', inspect: 'inspect', tag: 'tag' },
     system: { df: systemDf },
   };
