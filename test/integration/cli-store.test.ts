@@ -43,6 +43,10 @@ test('container prune and image prune remove what nothing needs; the management 
     assert.deepEqual((await root.ok(['image', 'ls', '--format', 'json'])).match(/"bb:latest"/g), ['"bb:latest"']);
     assert.equal((await root.ok(['image', 'ls', '-q'])).trim().split('\n').length, 1);
     assert.equal(await root.ok(['image', 'prune', '-f']), '', 'nothing left to prune: nothing said');
+    // --filter, as scripts use it: a status filter looks at every container, not only running ones.
+    assert.equal((await root.ok(['ps', '-q', '-f', 'status=running'])).trim().split('\n').length, 1);
+    assert.equal(await root.ok(['ps', '-q', '-f', 'status=exited']), '', 'pruned');
+    assert.equal(await root.ok(['images', '-q', '-f', 'dangling=true']), '');
     const unknown = await root.cli(['container', 'frob']);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /'container frob' is not a strata command/);

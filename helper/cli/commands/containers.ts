@@ -2,6 +2,7 @@
 import { formatFlag, helpFlag } from '../args';
 import { bool, type Command, list, str, wantsJson } from '../command';
 import { ago, duration, json, printable, table, truncate } from '../format';
+import { CONTAINER_FILTERS, containerMatches, parseFilters } from '../filters';
 import type { ContainerSummary } from '../../protocol/types';
 import { StrataRequestError } from '../../protocol/client';
 import { ErrorCode } from '../../protocol/errors';
@@ -19,16 +20,20 @@ export const ps: Command = {
       { long: 'all', short: 'a', kind: 'bool', help: 'Show all containers (default shows just running)' },
       { long: 'quiet', short: 'q', kind: 'bool', help: 'Only display container IDs' },
       { long: 'no-trunc', kind: 'bool', help: "Don't truncate output" },
+      { long: 'filter', short: 'f', kind: 'list', value: 'filter', help: `Filter output (${CONTAINER_FILTERS.join(', ')}: e.g. status=exited)` },
       formatFlag, helpFlag,
     ],
     maxArgs: 0,
   },
   async run(ctx) {
-    const list = await (await ctx.client()).request('containers.list', { all: bool(ctx, 'all') });
-    if (wantsJson(ctx)) { ctx.out(json(list)); return 0; }
-    if (bool(ctx, 'quiet')) { ctx.out(list.map((c) => `${c.id.slice(0, 12)}\n`).join('')); return 0; }
+    const filters = parseFilters(list(ctx, 'filter'), CONTAINER_FILTERS, 'ps');
+    // As Docker: a status or exited filter looks at every container, not just the running ones.
+    const all = bool(ctx, 'all') || filters.has('status') || filters.has('exited');
+    const found = (await (await ctx.client()).request('containers.list', { all })).filter((c) => containerMatches(c, filters));
+    if (wantsJson(ctx)) { ctx.out(json(found)); return 0; }
+    if (bool(ctx, 'quiet')) { ctx.out(found.map((c) => `${c.id.slice(0, 12)}\n`).join('')); return 0; }
     const full = bool(ctx, 'no-trunc');
-    ctx.out(table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NAMES'], list.map((c) => [
+    ctx.out(table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NAMES'], found.map((c) => [
       full ? c.id : c.id.slice(0, 12), c.image, JSON.stringify(full ? c.command.join(' ') : truncate(c.command.join(' '), 20)), ago(c.created), status(c), c.name,
     ])));
     return 0;

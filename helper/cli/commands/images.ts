@@ -1,12 +1,22 @@
 // Image verbs: images, history, tag, rmi, busybox.
 import { formatFlag, helpFlag } from '../args';
-import { bool, type Command, wantsJson } from '../command';
+import { bool, type Command, list as listFlag, wantsJson } from '../command';
+import { IMAGE_FILTERS, imageMatches, parseFilters } from '../filters';
 import { ago, humanSize, json, short, table, truncate } from '../format';
 
 export const images: Command = {
-  spec: { name: 'images', usage: '[OPTIONS]', summary: 'List images', flags: [formatFlag, { long: 'quiet', short: 'q', kind: 'bool', help: 'Only show image IDs' }, helpFlag], maxArgs: 0 },
+  spec: {
+    name: 'images', usage: '[OPTIONS]', summary: 'List images',
+    flags: [
+      formatFlag, { long: 'quiet', short: 'q', kind: 'bool', help: 'Only show image IDs' },
+      { long: 'filter', short: 'f', kind: 'list', value: 'filter', help: `Filter output (${IMAGE_FILTERS.join(', ')}: e.g. dangling=true)` },
+      helpFlag,
+    ],
+    maxArgs: 0,
+  },
   async run(ctx) {
-    const list = await (await ctx.client()).request('images.list', {});
+    const filters = parseFilters(listFlag(ctx, 'filter'), IMAGE_FILTERS, 'images');
+    const list = (await (await ctx.client()).request('images.list', {})).filter((i) => imageMatches(i, filters));
     if (wantsJson(ctx)) { ctx.out(json(list)); return 0; }
     if (bool(ctx, 'quiet')) { ctx.out(list.map((i) => `${short(i.id)}\n`).join('')); return 0; }
     const rows = list.flatMap((img) => {
