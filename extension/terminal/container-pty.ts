@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { StrataClient } from '../../helper/protocol';
 import type { Helper } from '../client/helper';
+import { DIM, RED, RESET, Transcript } from './ansi';
 import { shortId } from '../tree/format';
 
 export type ShellTarget = { image: string } | { container: string };
@@ -16,10 +17,6 @@ export interface ShellOptions {
   onError?(err: unknown): void;
 }
 
-const TRANSCRIPT_CHARS = 32 * 1024;
-const RED = '\x1b[31m';
-const DIM = '\x1b[2m';
-const RESET = '\x1b[0m';
 
 export class ContainerPty implements vscode.Pseudoterminal {
   private readonly writeEmitter = new vscode.EventEmitter<string>();
@@ -35,7 +32,7 @@ export class ContainerPty implements vscode.Pseudoterminal {
   private size: vscode.TerminalDimensions | undefined;
   private readonly subs: { dispose(): void }[] = [];
   private readonly decoder = new TextDecoder('utf-8');
-  private recent = '';
+  private readonly shown = new Transcript();
   private resolveReady!: (v: { containerId: string; session: string }) => void;
   private rejectReady!: (err: unknown) => void;
   /** Settles once the shell runs (its container id), or with why it could not start. */
@@ -100,13 +97,13 @@ export class ContainerPty implements vscode.Pseudoterminal {
 
   private output(data: string): void {
     const text = this.decoder.decode(Buffer.from(data, 'base64'), { stream: true });
-    this.recent = (this.recent + text).slice(-TRANSCRIPT_CHARS);
+    this.shown.add(text);
     this.writeEmitter.fire(text);
   }
 
   /** The last few kilobytes the shell wrote (escape sequences included): for tests and bug reports. */
   transcript(): string {
-    return this.recent;
+    return this.shown.text();
   }
 
   private exited(code: number): void {

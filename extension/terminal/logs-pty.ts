@@ -5,11 +5,8 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { StrataClient } from '../../helper/protocol';
 import type { Helper } from '../client/helper';
+import { DIM, RED, RESET, Transcript } from './ansi';
 
-const TRANSCRIPT_CHARS = 32 * 1024;
-const RED = '\x1b[31m';
-const DIM = '\x1b[2m';
-const RESET = '\x1b[0m';
 
 export class LogsPty implements vscode.Pseudoterminal {
   private readonly writeEmitter = new vscode.EventEmitter<string>();
@@ -18,8 +15,10 @@ export class LogsPty implements vscode.Pseudoterminal {
   private client: StrataClient | undefined;
   private readonly subs: { dispose(): void }[] = [];
   private readonly decoders = { stdout: new TextDecoder('utf-8'), stderr: new TextDecoder('utf-8') };
-  private recent = '';
+  private readonly shown = new Transcript();
   private ended = false;
+  /** The container has a terminal: its output already has CR LF. */
+  private tty = false;
 
   constructor(private readonly helper: Helper, readonly containerId: string) {}
 
@@ -37,11 +36,8 @@ export class LogsPty implements vscode.Pseudoterminal {
         this.write(`\r\n${DIM}(the container is not running: its logs end here)${RESET}\r\n`);
       }),
     );
-    const { tty } = await client.request('container.logs', { id: this.containerId, session: this.session, follow: true });
-    this.tty = tty;
+    ({ tty: this.tty } = await client.request('container.logs', { id: this.containerId, session: this.session, follow: true }));
   }
-
-  private tty = false;
 
   private output(stream: 'stdout' | 'stderr', data: string): void {
     let text = this.decoders[stream].decode(Buffer.from(data, 'base64'), { stream: true });
@@ -51,13 +47,13 @@ export class LogsPty implements vscode.Pseudoterminal {
   }
 
   private write(text: string): void {
-    this.recent = (this.recent + text).slice(-TRANSCRIPT_CHARS);
+    this.shown.add(text);
     this.writeEmitter.fire(text);
   }
 
   /** The last few kilobytes shown: for tests and bug reports. */
   transcript(): string {
-    return this.recent;
+    return this.shown.text();
   }
 
   /** True once the logs ended (the container stopped, or was not running). */

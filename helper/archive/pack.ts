@@ -171,14 +171,7 @@ class HashingSink {
 
   /** A header block, encoded in place. */
   header(h: HeaderFields): Promise<void> | undefined {
-    const put = () => {
-      encodeHeaderInto(this.stage.fill(0, this.used, this.used + BLOCK).subarray(this.used, this.used + BLOCK), h);
-      this.used += BLOCK;
-    };
-    const full = this.used + BLOCK > STAGE ? this.flush() : undefined;
-    if (full) return full.then(put);
-    put();
-    return undefined;
+    return this.staged(BLOCK, (at) => encodeHeaderInto(this.stage.fill(0, at, at + BLOCK).subarray(at, at + BLOCK), h));
   }
 
   /** `n` zero bytes (padding, the end blocks). */
@@ -195,13 +188,18 @@ class HashingSink {
         await this.emit(buf);
       })();
     }
-    const put = () => {
-      buf.copy(this.stage, this.used);
-      this.used += buf.length;
+    return this.staged(buf.length, (at) => buf.copy(this.stage, at));
+  }
+
+  /** Runs `put` on `n` staged bytes from its offset, after a flush when they do not fit (then the promise). */
+  private staged(n: number, put: (at: number) => void): Promise<void> | undefined {
+    const fill = () => {
+      put(this.used);
+      this.used += n;
     };
-    const full = this.used + buf.length > STAGE ? this.flush() : undefined;
-    if (full) return full.then(put);
-    put();
+    const full = this.used + n > STAGE ? this.flush() : undefined;
+    if (full) return full.then(fill);
+    fill();
     return undefined;
   }
 

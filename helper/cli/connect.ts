@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { StrataClient } from '../protocol/client';
 import { BUILD_ID } from '../protocol/methods';
+import { lockHolder } from '../store/lock';
 import { StorePaths } from '../store/paths';
 
 export class ConnectError extends Error {}
@@ -81,21 +82,13 @@ export async function connect(root: string, warn: (line: string) => void = (l) =
   }
   // The pid to signal is the one the store's lock holder wrote, not only what the socket said: a
   // signal from root must reach the store's helper and no other process.
-  if (readPid(new StorePaths(root).pidFile) !== info.helperPid || process.getuid?.() !== 0) {
+  if (lockHolder(new StorePaths(root).pidFile) !== info.helperPid || process.getuid?.() !== 0) {
     warn(`${other}; restart it as root (sudo kill ${info.helperPid}: the next command starts this build's).`);
     return client;
   }
   client.dispose();
   await stopHelper(info.helperPid);
   return clientOn((await openHelper(root)).sock);
-}
-
-function readPid(file: string): number | undefined {
-  try {
-    return Number(readFileSync(file, 'utf8').trim()) || undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** SIGTERM (the helper's orderly stop), then waits up to 10 s for the process to be gone. */

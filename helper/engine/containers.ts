@@ -207,8 +207,7 @@ export async function pruneContainers(ctx: EngineContext): Promise<{ deleted: st
     // One that starts meanwhile is refused, as rm refuses it, and stays.
     if (await removeContainer(ctx, rec.id, false).then(() => true, () => false)) deleted.push(rec.id);
   }
-  if (deleted.length) ctx.events.emit('changed', { what: 'containers' });
-  return { deleted };
+  return { deleted }; // (each removal has told the clients already)
 }
 
 /** rm with the container's lock held, or from its exit (--rm), which must not wait for that lock:

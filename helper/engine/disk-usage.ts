@@ -14,18 +14,16 @@ import { readUpper } from './upper';
 export async function diskUsage(ctx: EngineContext): Promise<DiskUsage> {
   const { images, containers } = ctx.store;
   const layersOf = new Map(images.ids().map((id) => [id, imageLayers(ctx, images.get(id)!)]));
-  const usedBy = new Map<string, number>(); // layer id -> how many images have it
-  for (const layers of layersOf.values()) for (const l of layers) usedBy.set(l.id, (usedBy.get(l.id) ?? 0) + 1);
+  const distinct = new Map<string, { size: number; images: number }>(); // each layer once, and how many images have it
+  for (const layers of layersOf.values()) for (const l of layers) distinct.set(l.id, { size: l.size, images: (distinct.get(l.id)?.images ?? 0) + 1 });
   const containerCount = new Map<string, number>();
   for (const c of containers.list()) containerCount.set(c.imageId, (containerCount.get(c.imageId) ?? 0) + 1);
 
   const imageRows = [...layersOf].map(([id, layers]) => {
     const size = layers.reduce((n, l) => n + l.size, 0);
-    const shared = layers.filter((l) => (usedBy.get(l.id) ?? 0) > 1).reduce((n, l) => n + l.size, 0);
+    const shared = layers.filter((l) => distinct.get(l.id)!.images > 1).reduce((n, l) => n + l.size, 0);
     return { id, repoTags: images.tagsOf(id), created: images.get(id)!.created, size, sharedSize: shared, uniqueSize: size - shared, containers: containerCount.get(id) ?? 0 };
   });
-  const layerSize = new Map<string, number>();
-  for (const layers of layersOf.values()) for (const l of layers) layerSize.set(l.id, l.size);
   // Reclaimable: the layers of no image that a container uses (what `image prune -a` frees), but
   // for one that holds a container's moved changes: removing it gives them back, it frees nothing.
   const kept = new Set<string>(containers.list().flatMap((c) => (c.upperLayer ? [c.upperLayer] : [])));
@@ -42,7 +40,7 @@ export async function diskUsage(ctx: EngineContext): Promise<DiskUsage> {
     images: imageRows,
     containers: containerRows,
     totals: {
-      images: { count: imageRows.length, active: imageRows.filter((i) => i.containers > 0).length, size: sum([...layerSize.values()]), reclaimable: sum([...layerSize].filter(([id]) => !kept.has(id)).map(([, s]) => s)) },
+      images: { count: imageRows.length, active: imageRows.filter((i) => i.containers > 0).length, size: sum([...distinct.values()].map((l) => l.size)), reclaimable: sum([...distinct].filter(([id]) => !kept.has(id)).map(([, l]) => l.size)) },
       containers: { count: containerRows.length, active: containerRows.filter((c) => c.status === 'running').length, size: sum(containerRows.map((c) => c.size)), reclaimable: sum(containerRows.filter((c) => c.status !== 'running').map((c) => c.size)) },
     },
   };

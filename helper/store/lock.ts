@@ -16,6 +16,15 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The pid the store's lock file names (the helper that holds the store), if any. */
+export function lockHolder(pidFile: string): number | undefined {
+  try {
+    return Number(readFileSync(pidFile, 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface StoreLock {
   release(): Promise<void>;
 }
@@ -36,7 +45,7 @@ export async function lockStore(pidFile: string, root: string): Promise<StoreLoc
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      const holder = Number((await fs.readFile(pidFile, 'utf8').catch(() => '')).trim());
+      const holder = lockHolder(pidFile);
       if (holder && holder !== process.pid && alive(holder)) {
         throw new StrataError(ErrorCode.StoreBusy, `another Strata helper (pid ${holder}) already serves the store ${root}; use it, or stop it first`);
       }

@@ -20,6 +20,12 @@ async function confirmed(ctx: CommandContext, warning: string): Promise<boolean>
   return /^[yY]$/.test(line.trim());
 }
 
+/** Docker's report of a prune: a title and a line for each thing removed, nothing when none was. */
+function printRemoved(ctx: CommandContext, title: string, lines: string[]): number {
+  if (lines.length) ctx.out(`${title}:\n${lines.join('\n')}\n\n`);
+  return 0;
+}
+
 const forceFlag = { long: 'force', short: 'f', kind: 'bool', help: 'Do not prompt for confirmation' } as const;
 
 export const containerPrune: Command = {
@@ -27,8 +33,7 @@ export const containerPrune: Command = {
   async run(ctx) {
     if (!(await confirmed(ctx, 'This will remove all stopped containers.'))) return 0;
     const { deleted } = await (await ctx.client()).request('containers.prune', {});
-    if (deleted.length) ctx.out(`Deleted Containers:\n${deleted.join('\n')}\n\n`);
-    return 0;
+    return printRemoved(ctx, 'Deleted Containers', deleted);
   },
 };
 
@@ -42,9 +47,7 @@ export const imagePrune: Command = {
     const all = bool(ctx, 'all');
     if (!(await confirmed(ctx, all ? 'This will remove all images without at least one container associated to them.' : 'This will remove all dangling images.'))) return 0;
     const r = await (await ctx.client()).request('images.prune', { all });
-    const lines = [...r.untagged.map((t) => `untagged: ${t}`), ...r.deleted.map((d) => `deleted: ${d}`)];
-    if (lines.length) ctx.out(`Deleted Images:\n${lines.join('\n')}\n\n`);
-    return 0;
+    return printRemoved(ctx, 'Deleted Images', [...r.untagged.map((t) => `untagged: ${t}`), ...r.deleted.map((d) => `deleted: ${d}`)]);
   },
 };
 
