@@ -13,7 +13,7 @@ import { commit, diff, inspect, kill, pause, ps, rename, restart, rm, stop, unpa
 import { stats } from './commands/stats';
 import { top } from './commands/top';
 import { ConnectionLostError, StrataRequestError, type StrataClient } from '../protocol/client';
-import { DEFAULT_ROOT } from '../store/paths';
+import { DEFAULT_ROOT } from '../protocol/endpoint';
 
 const commands: Command[] = [run, create, start, attach, exec, ps, top, stats, logs, rename, stop, restart, kill, pause, unpause, rm, wait, commit, diff, importCmd, images, history, inspect, tag, rmi, busybox];
 

@@ -5,13 +5,18 @@ import type {
   Change, ContainerDetail, ContainerProcessInfo, ContainerStats, ContainerSummary, DiskUsage, FileContent, HistoryEntry, ImageDetail, ImageSummary, LayerInfo, StreamName,
 } from './types';
 
+/** An upload token: 128 random bits as lowercase hex (engine/uploads.ts makes them). */
+export const UPLOAD_TOKEN_CHARS = 32;
+
 // Exact forms for ids, so that a value can never be a path or an option (moby: ^[a-f0-9]{64}$).
 export const patterns = {
   imageRef: /^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/,
   containerRef: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
   layerRef: /^(sha256:)?[a-f0-9]{4,64}$/,
+  /** A container's full id (64 random hex digits; its first 12 are its hostname). */
+  containerId: /^[a-f0-9]{64}$/,
   session: /^[a-f0-9]{64}$/,
-  token: /^[a-f0-9]{32}$/,
+  token: new RegExp(`^[a-f0-9]{${UPLOAD_TOKEN_CHARS}}$`),
   /** What base64 data is; chunks are checked by isBase64, which gives the same answers faster. */
   base64: /^[A-Za-z0-9+/]*={0,2}$/,
   env: /^[^=]+=/s,
