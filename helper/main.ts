@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     // An auto-started helper goes away once nothing needs it: no client, no running container.
     let idleSince = Date.now();
     setInterval(() => {
-      const busy = server!.connections() > 0 || engine.listContainers(false).length > 0;
+      const busy = server!.connections() > 0 || engine.hasRunningContainers();
       if (busy) idleSince = Date.now();
       else if (Date.now() - idleSince > args.idleTimeout * 1000) void stop('idle');
     }, 1000).unref();

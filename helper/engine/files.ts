@@ -3,6 +3,7 @@
 import { readMergedFile } from '../archive/read-file';
 import type { FileContent } from '../protocol/types';
 import type { EngineContext } from './context';
+import type { MethodTable } from './method-table';
 import { imageLayers } from './images';
 import { readUpper } from './upper';
 
@@ -14,17 +15,22 @@ function toContent(view: Awaited<ReturnType<typeof readMergedFile>>): FileConten
   return { ...rest, ...(data ? { data: data.toString('base64') } : {}) };
 }
 
-export async function readLayerFile(ctx: EngineContext, ref: string, path: string, side: 'layer' | 'below'): Promise<FileContent> {
+async function readLayerFile(ctx: EngineContext, ref: string, path: string, side: 'layer' | 'below'): Promise<FileContent> {
   const layer = ctx.store.layers.resolve(ref);
   const chain = ctx.store.layers.chain(layer.id).reverse(); // top-most first
   const dirs = (side === 'layer' ? chain.slice(0, 1) : chain.slice(1)).map((l) => ctx.store.paths.layerFiles(l.id));
   return toContent(await readMergedFile(dirs, path, MAX_FILE_BYTES));
 }
 
-export async function readContainerFile(ctx: EngineContext, ref: string, path: string, side: 'container' | 'image'): Promise<FileContent> {
+async function readContainerFile(ctx: EngineContext, ref: string, path: string, side: 'container' | 'image'): Promise<FileContent> {
   const rec = ctx.store.containers.resolve(ref);
   const config = ctx.store.images.get(rec.imageId);
   const imageDirs = config ? imageLayers(ctx, config).reverse().map((l) => ctx.store.paths.layerFiles(l.id)) : [];
   if (side === 'image') return toContent(await readMergedFile(imageDirs, path, MAX_FILE_BYTES));
   return toContent(await readUpper(ctx, rec.id, (upper) => readMergedFile([upper], path, MAX_FILE_BYTES)));
 }
+
+export const fileMethods = {
+  'layer.readFile': { lock: 'none', run: (ctx, p) => readLayerFile(ctx, p.id, p.path, p.side) },
+  'container.readFile': { lock: 'none', run: (ctx, p) => readContainerFile(ctx, p.id, p.path, p.side) },
+} satisfies MethodTable<'layer.readFile' | 'container.readFile'>;

@@ -10,7 +10,8 @@ import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import { MAX_MESSAGE_BYTES, methods, type MethodName, type Notifications, type ParamsOf } from '../protocol/methods';
 import { SchemaError } from '../protocol/schema';
-import { handlers, type ConnectionState } from './handlers';
+import type { ConnectionState } from './handlers';
+import { dispatch } from './methods';
 import { MessageSizeCap } from './size-cap';
 
 export type Logger = (line: string) => void;
@@ -43,7 +44,7 @@ export function serveConnection(engine: Engine, input: Readable, output: Writabl
       const started = Date.now();
       try {
         const params = methods[name].params.check(raw ?? {}, name) as ParamsOf<typeof name>;
-        const result = await (handlers[name] as (p: unknown, s: ConnectionState) => Promise<unknown>)(params, state);
+        const result = await dispatch(name, params, state);
         if (!name.startsWith('upload.write') && !name.startsWith('session.')) log(`${name} ok (${Date.now() - started} ms)`);
         return result ?? {};
       } catch (err) {
