@@ -10,7 +10,7 @@ import type { Change, HistoryEntry, ImageConfig, ImageDetail, ImageSummary, Laye
 import { buildBusyboxRootfs } from '../sources/busybox';
 import { applyChanges } from '../sources/changes';
 import { chainIds } from '../store/ids';
-import { parseReference } from '../store/reference';
+import { formatReference, parseReference } from '../store/reference';
 import type { LayerRecord } from '../store';
 import { type EngineContext, now } from './context';
 import type { MethodTable } from './method-table';
@@ -111,9 +111,9 @@ export async function importImage(ctx: EngineContext, input: NodeJS.ReadableStre
 
 /** The built-in busybox image (Debian's busybox-static), made on the helper's side. */
 async function busyboxImage(ctx: EngineContext, name = 'busybox:latest'): Promise<{ id: string; created: boolean }> {
-  try {
-    return { id: ctx.store.images.resolve(name), created: false };
-  } catch { /* not there yet */ }
+  // By name only: `busybox <64 hex>` must not answer with whatever image has that id.
+  const existing = ctx.store.images.allTags()[formatReference(parseReference(name))];
+  if (existing) return { id: existing, created: false };
   const stage = await ctx.store.stage();
   try {
     buildBusyboxRootfs(join(stage, 'rootfs'));

@@ -94,3 +94,13 @@ test('names with a registry host and port, and hex with a tag, work as before', 
   assert.equal(digest.code, 1);
   assert.match(digest.stderr, /^Error response from daemon: invalid reference format: /, 'a digest is not a name to create, as before');
 });
+
+test('busybox NAME looks NAME up as a name: another image\'s id is refused, never answered with that image', async () => {
+  const hex = victim.slice(7);
+  const ids = await imageIds();
+  const byHex = await store.cli(['busybox', hex]);
+  assert.deepEqual([byHex.code, byHex.stderr, byHex.stdout], [1, HEX_REFUSED(hex), '']);
+  const byDigest = await store.cli(['busybox', victim]);
+  assert.deepEqual([byDigest.code, byDigest.stderr, byDigest.stdout], [1, AMBIGUOUS, '']);
+  assert.equal(await imageIds(), ids);
+});
