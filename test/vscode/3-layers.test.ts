@@ -110,6 +110,8 @@ suite('layers', () => {
 
     await vscode.commands.executeCommand('strata.openChange', node('/hello'));
     tab = await diffTab('/hello');
+    // Two versions of one path: the parent layer's chain on the left, this layer's on the right.
+    assert.deepEqual([tab.original.authority, tab.modified.authority], [top.layer.parent!.slice(7), top.layer.id.slice(7)]);
     assert.equal(await text(tab.original), '');
     assert.equal(await text(tab.modified), 'hi\n');
 
