@@ -100,12 +100,12 @@ class LowerView {
   }
 
   /**
-   * Adds what listing a directory in `layer` found. Only paths no lookup has seen are added, so no
-   * resolution made before changes (each of those saw its path in every layer).
+   * Adds what listing a directory in `layer` found. Paths already asked about keep what stat found
+   * (the lowers do not change), so no resolution made before changes.
    */
   learn(layer: number, entries: WalkEntry[]): void {
     for (const e of entries) {
-      if (this.layers[layer].get(e.path) == null) this.layers[layer].set(e.path, e);
+      if (!this.layers[layer].has(e.path)) this.layers[layer].set(e.path, e);
       const dir = parentOf(e.path);
       let names = this.listed.get(dir);
       if (!names) this.listed.set(dir, (names = new Set()));
