@@ -29,7 +29,7 @@ import { OPAQUE_MARKER, WHITEOUT_PREFIX } from './entry-name';
 import { baseOf, compareBytes, joinRel, parentOf, quote } from './fspath';
 import { ByteReader } from './input';
 import { BLOCK, MAX_OCTAL_11, MAX_OCTAL_7, encodeHeaderInto, type HeaderFields, padding, paxRecord } from './tar-format';
-import { catFiles, checkFaithful, OPAQUE_XATTR, walkTree, xattrAllowed, type WalkEntry } from './xattr';
+import { catFiles, checkFaithful, isOpaqueDir, walkTree, xattrAllowed, type WalkEntry } from './xattr';
 
 export interface Item {
   /** Sort key: the tar name without a trailing '/' (an opaque marker: its dir + '\0'). */
@@ -62,7 +62,7 @@ export function layerItems(entries: WalkEntry[]): Item[] {
   const items: Item[] = [];
   for (const e of entries) {
     checkFaithful(e);
-    const opaque = e.kind === 'dir' && e.xattrs.size > 0 && e.xattrs.get(OPAQUE_XATTR)?.toString('latin1') === 'y';
+    const opaque = isOpaqueDir(e);
     if (e.path === '.') {
       if (opaque) items.push(marker('\0', OPAQUE_MARKER));
       continue;

@@ -5,7 +5,7 @@
 // followed out of the layer (the CVE-2018-15664 family).
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
-import { catFiles, OPAQUE_XATTR, statPaths, type EntryKind, type WalkEntry } from './xattr';
+import { catFiles, isOpaqueDir, statPaths, type EntryKind } from './xattr';
 
 export interface FileView {
   /** 'missing' when no layer of the stack has it (or a whiteout hides it). */
@@ -27,10 +27,6 @@ export function layerRelative(path: string): string[] {
     throw new StrataError(ErrorCode.InvalidParams, `not a file path inside a layer: ${JSON.stringify(path)}`);
   }
   return parts.map((p) => Buffer.from(p, 'utf8').toString('latin1'));
-}
-
-function isOpaque(e: WalkEntry): boolean {
-  return e.kind === 'dir' && e.xattrs.get(OPAQUE_XATTR)?.toString('latin1') === 'y';
 }
 
 async function readData(dir: string, rel: string, size: number, maxBytes: number): Promise<{ data: Buffer; truncated: boolean }> {
@@ -60,7 +56,7 @@ export async function readMergedFile(dirs: string[], path: string, maxBytes: num
       if (!e) break;
       // A whiteout or a non-directory at a parent hides everything under it in lower layers.
       if (e.kind !== 'dir') return MISSING;
-      if (isOpaque(e)) hiddenBelow = true;
+      if (isOpaqueDir(e)) hiddenBelow = true;
     }
     const e = found.get(full);
     if (e) {

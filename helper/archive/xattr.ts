@@ -42,6 +42,15 @@ export function checkFaithful(e: WalkEntry): void {
   }
 }
 
+/**
+ * An opaque directory: overlayfs shows none of the same-named directories below it (its
+ * trusted.overlay.opaque=y, what a tar's `.wh..wh..opq` becomes; notes/layers.md). The one test
+ * for it, used by the change list, the merged-file reader and the packer.
+ */
+export function isOpaqueDir(e: WalkEntry): boolean {
+  return e.kind === 'dir' && e.xattrs.size > 0 && e.xattrs.get(OPAQUE_XATTR)?.toString('latin1') === 'y';
+}
+
 export function kindOfMode(mode: number, rdevMajor: number, rdevMinor: number): EntryKind {
   switch (mode & 0o170000) {
     case 0o100000:
@@ -137,6 +146,24 @@ export async function statPaths(dir: string, paths: string[], signal?: AbortSign
   }
   for (const e of parseWalk(out, true)) found.set(e.path, e.kind === null ? null : (e as WalkEntry));
   return found;
+}
+
+/**
+ * The entries directly in each directory of `dirs` (binary, relative to `dir`; '.' is `dir`), as
+ * walkTree reports them; nothing for a path that is not a directory there (missing, another kind,
+ * or reached through a symlink). One process for all the directories.
+ */
+export async function listDirs(dir: string, dirs: string[], signal?: AbortSignal): Promise<WalkEntry[]> {
+  if (dirs.length === 0) return [];
+  let out: Buffer;
+  try {
+    const input = Buffer.concat(dirs.flatMap((p) => [Buffer.from(p, 'latin1'), ZERO]));
+    const r = await execa(nativeTool('strata-xattr'), ['list', dir], { input, encoding: 'buffer', maxBuffer: 2 ** 31 - 1, stripFinalNewline: false, cancelSignal: signal });
+    out = Buffer.from(r.stdout);
+  } catch (err) {
+    throw toolError(`reading ${dir}`, err);
+  }
+  return parseWalk(out) as WalkEntry[];
 }
 
 export function parseWalk(out: Buffer, allowMissing = false): (WalkEntry | { path: string; kind: null })[] {
