@@ -159,6 +159,10 @@ int main(int argc, char **argv) {
   /* fd 3 must be the control channel: without it a socket we create could take its number and
    * the child would close its own sync socket. */
   if (fcntl(CTL_FD, F_GETFD) < 0) return usage_error(0, "fd 3 must be the control channel", NULL);
+  /* Before anything else, and while fd 3 still survives execve: the container side must run from
+   * a sealed copy, never from the host's file (sealed.c, CVE-2019-5736). */
+  char err[512];
+  if (run_from_sealed_copy(argv, err, sizeof err) < 0) return usage_error(1, err, NULL);
   fcntl(CTL_FD, F_SETFD, FD_CLOEXEC);
   if (parse_opts(sub_argc, sub_argv, &o, 1)) return EXIT_SETUP;
   if (!o.argv[0]) return usage_error(1, "no command given after --", NULL);

@@ -102,6 +102,9 @@ void parent_signals_init(void);
 int cmd_run(struct opts *o);
 int cmd_exec(struct opts *o);
 
+/* sealed.c: run and exec re-execute themselves from a sealed memfd copy (CVE-2019-5736) */
+int run_from_sealed_copy(char **argv, char *err, size_t len);
+
 /* tools.c */
 int build_overlay_data(const struct opts *o, char *buf, size_t len);
 int cmd_overlay_check(struct opts *o);
