@@ -93,6 +93,7 @@ extern struct stdio_pipes g_pipes;
 int stdio_pipes_make(void);
 void stdio_pipes_child(void);
 void stdio_pipes_parent(void);
+void stdio_pipes_close(void);
 
 /* run.c, exec.c, supervise.c: the parent */
 pid_t spawn_child(unsigned long flags, int *pidfd);
