@@ -32,8 +32,9 @@ struct bind_spec {
 };
 
 struct opts {
-  const char *store_links; /* cwd for the overlay mount: lowerdir names are relative to it */
-  const char *lower, *upper, *work, *rootfs;
+  const char *store_links;  /* cwd for the overlay mount: lowerdir names are relative to it */
+  const char *overlay_data; /* the mount's options, whole, as helper/union/overlay-options.ts built them */
+  const char *rootfs;
   struct bind_spec *binds;
   int nbinds;
   const char *hostname;
@@ -107,7 +108,7 @@ int cmd_exec(struct opts *o);
 int run_from_sealed_copy(char **argv, char *err, size_t len);
 
 /* tools.c */
-int build_overlay_data(const struct opts *o, char *buf, size_t len);
+int overlay_data_fits(const char *data);
 int cmd_overlay_check(struct opts *o);
 int cmd_umount(int argc, char **argv);
 
