@@ -1,5 +1,6 @@
-// The overlay mount's option string, built here too (the shim builds the same) so that a chain
-// that cannot fit is refused with a clear LimitExceeded before any process starts.
+// The overlay mount's option string, built here and only here: the shim mounts with exactly what it
+// is given (--overlay-data), so what Strata mounts has one definition, and a chain that cannot fit
+// is refused with a clear LimitExceeded before any process starts.
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 
