@@ -9,6 +9,7 @@ import { createMessageConnection, StreamMessageReader, StreamMessageWriter } fro
 import { StrataClient } from '../protocol/client';
 import { BUILD_ID } from '../protocol/methods';
 import { helperEndpoint, parsePidFile, type HelperEndpoint } from '../protocol/endpoint';
+import { storeRootProblem } from '../store/root-folder';
 
 export class ConnectError extends Error {}
 
@@ -28,6 +29,9 @@ function helperScript(): string {
 }
 
 function startHelper(root: string, paths: HelperEndpoint): { exited: () => boolean } {
+  // Before the helper's log is made there: a folder others use is not taken over (store/root-folder.ts).
+  const problem = storeRootProblem(root);
+  if (problem) throw new ConnectError(problem);
   mkdirSync(root, { recursive: true, mode: 0o700 });
   const log = openSync(paths.log, 'a', 0o600);
   // bin/strata set NODE_EXTRA_CA_CERTS aside to start faster; the helper gets it back.
