@@ -43,6 +43,9 @@ function inspectContainer(ctx: EngineContext, ref: string): ContainerDetail {
 }
 
 /** Under the store's mutex (its table row). */
+// Not built, on purpose for now: volumes, bind mounts and `cp`. The helper never opens a host path
+// on a client's behalf, so whoever reaches its socket can run containers but not read or write the
+// host's files through it (README, "The helper and root"); host mounts must keep that property.
 async function createContainer(ctx: EngineContext, imageRef: string, options: ContainerOptions): Promise<{ id: string; name: string }> {
   const imageId = ctx.store.images.resolve(imageRef);
   const config = ctx.store.images.get(imageId)!;

@@ -78,6 +78,8 @@ export interface ImportOptions {
 }
 
 /** Imports a tar stream (plain or gzip) as a one-layer image; the store is untouched on failure. */
+// XXX(issue 11): the imported tar's own bytes are not kept (no tar-split metadata), so the layer's
+// diff_id, the sha256 of those bytes, cannot be reproduced from its folder: save and push need it.
 export async function importImage(ctx: EngineContext, input: NodeJS.ReadableStream, opts: ImportOptions): Promise<{ id: string; layer: string; diffId: string }> {
   const progress = opts.progress ?? noProgress;
   const config = applyChanges({}, opts.changes ?? []);

@@ -7,6 +7,8 @@ import { chainIds } from './ids';
 import type { Store } from './index';
 import { repairMovedUppers } from './moved-uppers';
 
+// XXX(issue 14, `strata check`): repair trusts that a complete layer's files still hash to its
+// diff_id; nothing re-verifies them, nor reports orphans beyond what start-up removes.
 export async function repairStore(store: Store): Promise<string[]> {
   const done: string[] = [];
   const { paths } = store;
