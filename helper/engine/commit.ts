@@ -10,7 +10,7 @@ import { StrataError, withContext } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import type { ImageConfig } from '../protocol/types';
 import { freeze, thaw } from '../runtime';
-import type { LayerRecord } from '../store';
+import type { ContainerRecord, LayerRecord } from '../store';
 import { chainId } from '../store/ids';
 import { parseReference } from '../store/reference';
 import { applyChanges } from '../sources/changes';
@@ -30,6 +30,75 @@ interface CommitOptions {
   progress?: Progress;
 }
 
+/** The diff_id of a layer with no entries (the tar of two zero blocks), as moby's layer.DigestSHA256EmptyTar. */
+export const EMPTY_TAR_DIFF_ID = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
+
+type Made = { layer: LayerRecord; stage?: string; move?: boolean };
+
+/** The container's changes as a layer record, staged (a running container) or hashed in place (stopped). */
+async function makeLayer(ctx: EngineContext, rec: ContainerRecord, layerOf: (diffId: string, size: number) => LayerRecord, opts: CommitOptions): Promise<Made> {
+  const progress = opts.progress ?? noProgress;
+  const running = ctx.sessions.find(rec.id)?.process;
+  if (running) {
+    // A running container writes on: its changes are copied in one frozen moment.
+    const stage = await ctx.store.stage();
+    // (A paused container is frozen already, and stays so.)
+    const frozen = opts.pause !== false && !rec.paused;
+    progress(frozen ? 'freezing the container and copying its changes' : 'copying the container changes');
+    if (frozen) await freeze(rec.id);
+    try {
+      // One pass (archive/copy.ts): the copy, and the diff_id of its canonical tar as it is made.
+      const { diffId, size } = await copyLayer(upperOf(ctx, rec), join(stage, 'layer'));
+      return { layer: layerOf(diffId, size), stage };
+    } catch (err) {
+      await fs.rm(stage, { recursive: true, force: true });
+      throw withContext(`commit ${rec.name}: copy the changes`, err);
+    } finally {
+      if (frozen) await thaw(rec.id);
+    }
+  } else {
+    // Stopped (the container's lock keeps it so): hashed in place, then moved, not copied.
+    progress('reading the container changes');
+    try {
+      const { diffId, size } = await digestAndFlushUpper(ctx, rec);
+      return { layer: layerOf(diffId, size), move: true };
+    } catch (err) {
+      throw withContext(`commit ${rec.name}: read the changes`, err);
+    }
+  }
+}
+
+/** Puts the layer `makeLayer` made into the graph. Under the store's mutex. */
+async function saveLayer(ctx: EngineContext, rec: ContainerRecord, made: Made): Promise<void> {
+  const { layer } = made;
+  if (made.stage) await ctx.store.layers.adopt(made.stage, layer);
+  // The same change on the same parent is the same layer: an existing one is used as it is
+  // (and a container whose changes already live in their layer commits without moving them).
+  else if (!ctx.store.layers.get(layer.id)) await moveUpperIntoLayer(ctx.store, ctx.store.containers.get(rec.id) ?? rec, layer);
+}
+
+/**
+ * A STOPPED container's changes as a layer on `parent`, and no image: what a Dockerfile's RUN
+ * keeps (engine/build.ts), by the same steps as commit. Call with the container's lock held.
+ */
+export async function commitLayer(ctx: EngineContext, containerId: string, parent: string | null, meta: { created: string; createdBy: string }): Promise<LayerRecord | null> {
+  const rec = ctx.store.containers.get(containerId);
+  if (!rec) throw new StrataError(ErrorCode.NotFound, `No such container: ${containerId}`);
+  const layerOf = (diffId: string, size: number): LayerRecord => ({ id: chainId(parent, diffId), parent, diff_id: diffId, size, created: meta.created, created_by: meta.createdBy, comment: '' });
+  const made = await makeLayer(ctx, rec, layerOf, {});
+  try {
+    // No change is no layer: Docker marks such a step empty_layer (layer.IsEmpty).
+    if (made.layer.diff_id === EMPTY_TAR_DIFF_ID) return null;
+    await ctx.mutex.run(async () => {
+      await saveLayer(ctx, rec, made);
+      if (made.move) ctx.events.emit('changed', { what: 'containers', id: rec.id });
+    });
+    return ctx.store.layers.get(made.layer.id) ?? made.layer;
+  } finally {
+    if (made.stage) await fs.rm(made.stage, { recursive: true, force: true });
+  }
+}
+
 /** Under the container's lock (its table row): `containerId` is the full id. */
 async function commitContainer(ctx: EngineContext, containerId: string, opts: CommitOptions): Promise<{ id: string; layer: string; diffId: string }> {
   if (opts.ref) parseReference(opts.ref); // a bad name is refused before any work
@@ -45,44 +114,12 @@ async function commitContainer(ctx: EngineContext, containerId: string, opts: Co
   const comment = opts.message ?? '';
   const layerOf = (diffId: string, size: number): LayerRecord => ({ id: chainId(parent, diffId), parent, diff_id: diffId, size, created, created_by: createdBy, comment });
 
-  const running = ctx.sessions.find(rec.id)?.process;
-  let made: { layer: LayerRecord; stage?: string; move?: boolean };
-  if (running) {
-    // A running container writes on: its changes are copied in one frozen moment.
-    const stage = await ctx.store.stage();
-    // (A paused container is frozen already, and stays so.)
-    const frozen = opts.pause !== false && !rec.paused;
-    progress(frozen ? 'freezing the container and copying its changes' : 'copying the container changes');
-    if (frozen) await freeze(rec.id);
-    try {
-      // One pass (archive/copy.ts): the copy, and the diff_id of its canonical tar as it is made.
-      const { diffId, size } = await copyLayer(upperOf(ctx, rec), join(stage, 'layer'));
-      made = { layer: layerOf(diffId, size), stage };
-    } catch (err) {
-      await fs.rm(stage, { recursive: true, force: true });
-      throw withContext(`commit ${rec.name}: copy the changes`, err);
-    } finally {
-      if (frozen) await thaw(rec.id);
-    }
-  } else {
-    // Stopped (the container's lock keeps it so): hashed in place, then moved, not copied.
-    progress('reading the container changes');
-    try {
-      const { diffId, size } = await digestAndFlushUpper(ctx, rec);
-      made = { layer: layerOf(diffId, size), move: true };
-    } catch (err) {
-      throw withContext(`commit ${rec.name}: read the changes`, err);
-    }
-  }
-
+  const made = await makeLayer(ctx, rec, layerOf, opts);
   const { layer } = made;
   try {
     return await ctx.mutex.run(async () => {
       progress('saving the layer');
-      if (made.stage) await ctx.store.layers.adopt(made.stage, layer);
-      // The same change on the same parent is the same layer: an existing one is used as it is
-      // (and a container whose changes already live in their layer commits without moving them).
-      else if (!ctx.store.layers.get(layer.id)) await moveUpperIntoLayer(ctx.store, ctx.store.containers.get(rec.id) ?? rec, layer);
+      await saveLayer(ctx, rec, made);
       // The container's own Cmd and Entrypoint, as Docker's commit keeps them: --entrypoint replaced
       // the image's (and dropped its Cmd).
       const { entrypoint } = rec.options;

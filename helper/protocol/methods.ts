@@ -106,6 +106,28 @@ export const methods = {
     params: s.object({ token, name: s.optional(s.string({ max: 255 })), message: s.optional(s.string({ max: 65536 })), changes }),
     result: {} as { id: string; layer: string; diffId: string },
   },
+  /**
+   * strata build: the context is the upload `token` (a tar); the output (Docker's classic builder's
+   * lines and each RUN's own) arrives as session.output under the client's `session`, which
+   * session.detach (or the connection's end) cancels; each step as progress under progressToken.
+   * dockerfile: its path in the context (dockerfileName: how messages name it); a RUN that fails
+   * fails the build with its exit code (the error's data.exitCode).
+   */
+  'image.build': {
+    params: s.object({
+      token, session, progressToken: s.optional(token),
+      dockerfile: s.string({ pattern: /^[^/\0]/, max: 4096, what: 'a path inside the context' }),
+      dockerfileName: s.optional(s.string({ max: 4096 })),
+      dockerfileOutsideContext: s.bool(),
+      tags: s.array(s.string({ max: 255 }), { max: 64 }),
+      buildArgs: envList,
+      target: s.optional(s.string({ max: 128 })),
+      noCache: s.bool(), remove: s.bool(), forceRemove: s.bool(),
+      network: s.oneOf('none', 'host'),
+      sourceDateEpoch: s.optional(s.string({ max: 20 })),
+    }),
+    result: {} as { id: string; tags: string[] },
+  },
   'image.busybox': { params: s.object({ name: s.optional(s.string({ max: 255 })) }), result: {} as { id: string; created: boolean } },
   'upload.begin': { params: none, result: {} as { token: string } },
   'upload.write': { params: s.object({ token, data: chunk }), result: {} as { received: number } },
@@ -196,7 +218,7 @@ export interface Notifications {
   /** The session's process ended; the container (for a main process) has stopped. */
   'session.exit': { session: string; exitCode: number };
   /** Progress of long work started with a progress token. */
-  progress: { token: string; message: string; done?: number; total?: number };
+  progress: { token: string; message: string; done?: number; total?: number; /** A build step's Dockerfile line. */ line?: number };
   /** The store changed: clients refresh their views. */
   changed: { what: 'images' | 'containers' | 'layers'; id?: string };
 }

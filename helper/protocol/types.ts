@@ -28,6 +28,14 @@ export interface ImageConfigBody {
   WorkingDir?: string;
   User?: string;
   Labels?: Record<string, string>;
+  // Set by Dockerfile builds, with Docker's names and shapes (strata build).
+  ExposedPorts?: Record<string, Record<string, never>>;
+  Volumes?: Record<string, Record<string, never>>;
+  StopSignal?: string;
+  /** Durations in nanoseconds, as Docker stores them. */
+  Healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number };
+  OnBuild?: string[] | null;
+  Shell?: string[];
 }
 
 export interface HistoryItem {

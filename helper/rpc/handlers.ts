@@ -5,6 +5,7 @@
 import type { Engine } from '../engine';
 import { StrataError } from '../errors';
 import { importImage } from '../engine/images';
+import { buildImage } from '../engine/build';
 import { mainSession, normalizeSignal, readLogs } from '../engine/containers';
 import { createExec } from '../engine/exec';
 import { progressFor } from '../engine/events';
@@ -56,6 +57,25 @@ export const connectionHandlers = {
         throw err;
       });
   },
+  'image.build': (p, state) => {
+    const { engine } = state;
+    const upload = engine.uploads.get(p.token, state.owner);
+    // The build belongs to its client: session.detach of its session, or the connection's end, cancels it.
+    const cancel = new AbortController();
+    setDetacher(state, p.session, () => cancel.abort(new StrataError(ErrorCode.Cancelled, 'the build was cancelled')));
+    const { token: _t, session, progressToken, ...params } = p;
+    const out = {
+      line: (text: string) => state.notify('session.output', { session, stream: 'stdout', data: Buffer.from(`${text}\n`).toString('base64') }),
+      data: (stream: 'stdout' | 'stderr', data: Buffer) => state.notify('session.output', { session, stream, data: data.toString('base64') }),
+      step: (done: number, total: number, message: string, line: number) => { if (progressToken) state.notify('progress', { token: progressToken, message, done, total, line }); },
+    };
+    return buildImage(engine.ctx, upload.stream, params, out, cancel.signal)
+      .catch((err: unknown) => {
+        upload.abort('the build failed');
+        throw err;
+      })
+      .finally(() => state.detachers.delete(session));
+  },
   'upload.begin': (_p, state) => ({ token: state.engine.uploads.open(state.owner).token }),
   'upload.write': async (p, state) => {
     const upload = state.engine.uploads.get(p.token, state.owner);
@@ -100,6 +120,6 @@ export const connectionHandlers = {
   'session.detach': (p, state) => { state.detachers.get(p.session)?.(); state.detachers.delete(p.session); return empty; },
   'session.signal': (p, { engine }) => { engine.ctx.sessions.get(p.session).running().signal(normalizeSignal(p.signal)); return empty; },
 } satisfies HandlerTable<
-  | 'image.import' | 'upload.begin' | 'upload.write' | 'upload.end' | 'upload.abort' | 'container.attach' | 'container.logs'
+  | 'image.import' | 'image.build' | 'upload.begin' | 'upload.write' | 'upload.end' | 'upload.abort' | 'container.attach' | 'container.logs'
   | 'container.exec' | 'session.input' | 'session.closeStdin' | 'session.resize' | 'session.detach' | 'session.signal'
 >;
