@@ -158,7 +158,8 @@ export async function planCopy(req: CopyRequest): Promise<CopyPlan> {
     }
   }
   const sourceHash = hashes.length === 1 ? hashes[0] : `multi:${createHash('sha256').update(hashes.join(',')).digest('hex')}`;
-  return { items, sourceHash, dest: destAbs, archives };
+  // History names the destination as written (moby's copyInstruction.dest), not as resolved.
+  return { items, sourceHash, dest: req.dest, archives };
 }
 
 function joinDest(dir: string, rel: string): string {
