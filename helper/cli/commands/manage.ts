@@ -42,6 +42,10 @@ export const imagePrune: Command = {
     name: 'image prune', usage: '[OPTIONS]', summary: 'Remove dangling (untagged) images, or with -a every image no container uses',
     flags: [{ long: 'all', short: 'a', kind: 'bool', help: 'Remove all images without a container, not just dangling ones' }, forceFlag, helpFlag],
     maxArgs: 0,
+    notes: [
+      'The build cache goes with the images that hold it: the <none> images a multi-stage build leaves',
+      'hold its earlier stages\' steps, so pruning them means those steps run again next time.',
+    ],
   },
   async run(ctx) {
     const all = bool(ctx, 'all');
