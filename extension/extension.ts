@@ -18,6 +18,7 @@ import { CONTAINER_SCHEME, IMAGE_SCHEME, LAYER_SCHEME } from './diff/uris';
 import { PROFILE_ID, ShellProfileProvider, Shells } from './terminal/shells';
 import { ContainersProvider } from './tree/containers-provider';
 import { ImagesProvider } from './tree/images-provider';
+import { buildRecords } from './tree/build-records';
 
 // The rest of the bundle has loaded once this line runs (imports are evaluated first).
 const moduleLoaded = performance.now();
@@ -35,6 +36,7 @@ export function activate(context: vscode.ExtensionContext) {
   const shells = new Shells(helper, (err) => errors.report(err, 'Open shell in container'));
   const fs = new StrataFileSystem(helper, changes);
   const decorations = new ChangeDecorations(changes);
+  buildRecords.init(context.globalState);
   const services: Services = { context, log, helper, changes, images, imagesView, containers, containersView, shells, errors };
   images.onError = (err) => errors.report(err, 'List images');
   containers.onError = (err) => errors.report(err, 'List containers');

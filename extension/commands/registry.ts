@@ -2,10 +2,12 @@
 // error messages), and its handler. Each handler takes optional arguments, so that keybindings,
 // tasks and tests can run it without dialogs; each runs through wrap(), which reports errors.
 import * as vscode from 'vscode';
+import { buildImage } from './build-image';
 import { commitContainer } from './commit-container';
 import { pauseContainer, restartContainer, unpauseContainer } from './container-state';
 import { createBusyboxImage } from './create-busybox';
 import { importTarball } from './import-tarball';
+import { goToInstruction } from './go-to-instruction';
 import { openChange } from './open-change';
 import { openLayerChanges } from './open-layer-changes';
 import { openShell } from './open-shell';
@@ -36,6 +38,8 @@ export const COMMANDS: readonly { id: string; what: string; run: Handler }[] = [
   { id: 'strata.pauseContainer', what: 'Pause container', run: pauseContainer },
   { id: 'strata.unpauseContainer', what: 'Unpause container', run: unpauseContainer },
   { id: 'strata.restartContainer', what: 'Restart container', run: restartContainer },
+  { id: 'strata.buildImage', what: 'Build image', run: buildImage },
+  { id: 'strata.goToInstruction', what: 'Go to instruction', run: goToInstruction },
   { id: 'strata.refresh', what: 'Refresh', run: refresh },
   { id: 'strata.showLog', what: 'Show log', run: showLog },
 ];

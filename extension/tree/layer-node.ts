@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { LayerInfo } from '../../helper/protocol';
 import type { ChangeIndex } from '../diff/change-index';
+import { buildRecords, type BuiltLayer } from './build-records';
 import { hexId, layerBase, type ChangeSource } from '../diff/uris';
 import { changeNodes, MessageNode } from './change-nodes';
 import { age, code, formatSize, shortId } from './format';
@@ -28,9 +29,14 @@ export class LayerNode implements TreeNode {
     return { kind: 'layer', id: hexId(this.layer.id), base: layerBase(this.layer.parent) };
   }
 
-  /** The command or the commit message that made this layer. */
+  /** The Dockerfile instruction that made this layer, when a build in this VS Code did (build-records.ts). */
+  get built(): BuiltLayer | undefined {
+    return buildRecords.get(this.layer.id);
+  }
+
+  /** The instruction, the command or the commit message that made this layer. */
   get madeBy(): string {
-    return (this.layer.comment || this.layer.createdBy || '(no history)').replace(/\s+/g, ' ').trim();
+    return (this.built?.instruction || this.layer.comment || this.layer.createdBy || '(no history)').replace(/\s+/g, ' ').trim();
   }
 
   counts(): string {
@@ -44,7 +50,7 @@ export class LayerNode implements TreeNode {
     item.id = this.id;
     item.description = `${this.madeBy} · ${formatSize(this.layer.size)} · ${this.counts()}`;
     item.iconPath = new vscode.ThemeIcon(this.position === this.total ? 'layers-active' : 'layers');
-    item.contextValue = 'layer';
+    item.contextValue = this.built ? 'layer.built' : 'layer';
     item.tooltip = this.tooltip();
     return item;
   }
@@ -61,6 +67,13 @@ export class LayerNode implements TreeNode {
     md.appendMarkdown(`- created: ${l.created} (${age(l.created)})\n`);
     if (l.createdBy) md.appendMarkdown(`- created by: ${code(l.createdBy)}\n`);
     if (l.comment) md.appendText(`- comment: ${l.comment}\n`);
+    const built = this.built;
+    if (built) {
+      const where = `${vscode.workspace.asRelativePath(vscode.Uri.parse(built.file))}:${built.line}`;
+      const go = `command:strata.goToInstruction?${encodeURIComponent(JSON.stringify([l.id]))}`;
+      md.appendMarkdown(`- instruction: ${code(built.instruction)}\n- from: [${where}](${go}) ([Go to instruction](${go}))\n`);
+      md.isTrusted = { enabledCommands: ['strata.goToInstruction'] };
+    }
     return md;
   }
 

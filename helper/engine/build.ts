@@ -13,7 +13,7 @@ import { readMergedFile } from '../archive/read-file';
 import { StrataError, withContext } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import type { ParamsOf } from '../protocol/methods';
-import type { ImageConfig } from '../protocol/types';
+import type { BuildStep, ImageConfig } from '../protocol/types';
 import { BuildCache } from '../sources/build/cache';
 import { Builder } from '../sources/build/builder';
 import type { BuildHost, RunSpec } from '../sources/build/host';
@@ -207,7 +207,7 @@ async function readDockerfile(contextDir: string, path: string): Promise<string>
  * `signal` cancels (the running step's container is stopped); on any failure the store is left
  * as it was.
  */
-export async function buildImage(ctx: EngineContext, input: NodeJS.ReadableStream, p: BuildParams, out: BuildOutput, signal: AbortSignal): Promise<{ id: string; tags: string[] }> {
+export async function buildImage(ctx: EngineContext, input: NodeJS.ReadableStream, p: BuildParams, out: BuildOutput, signal: AbortSignal): Promise<{ id: string; tags: string[]; steps: BuildStep[] }> {
   try {
     return await buildIn(ctx, input, p, out, signal);
   } catch (err) {
@@ -217,7 +217,7 @@ export async function buildImage(ctx: EngineContext, input: NodeJS.ReadableStrea
   }
 }
 
-async function buildIn(ctx: EngineContext, input: NodeJS.ReadableStream, p: BuildParams, out: BuildOutput, signal: AbortSignal): Promise<{ id: string; tags: string[] }> {
+async function buildIn(ctx: EngineContext, input: NodeJS.ReadableStream, p: BuildParams, out: BuildOutput, signal: AbortSignal): Promise<{ id: string; tags: string[]; steps: BuildStep[] }> {
   for (const t of p.tags) parseReference(t); // a bad name is refused before any work
   const epoch = sourceDateEpoch(p.sourceDateEpoch);
   const buildArgs = new Map(p.buildArgs.map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]));
@@ -247,7 +247,7 @@ async function buildIn(ctx: EngineContext, input: NodeJS.ReadableStream, p: Buil
       if (unused.length) out.line(say.unusedArgs(unused));
       out.line(say.built(id));
       for (const t of tags) out.line(say.tagged(t));
-      return { id, tags };
+      return { id, tags, steps: stages.flatMap((s) => s.record) };
     } catch (err) {
       await host.discard().catch((e: unknown) => ctx.events.emit('log', `build: removing what the failed build made: ${String(e)}`));
       throw err;

@@ -2,7 +2,7 @@
 // Methods are named noun.verb. Notifications (helper -> client) are at the end.
 import { s, SchemaError, type Infer, type Schema } from './schema';
 import type {
-  Change, ContainerDetail, FileVersion, ContainerProcessInfo, ContainerStats, ContainerSummary, DiskUsage, FileContent, HistoryEntry, ImageDetail, ImageSummary, LayerInfo, StreamName,
+  BuildStep, Change, ContainerDetail, FileVersion, ContainerProcessInfo, ContainerStats, ContainerSummary, DiskUsage, FileContent, HistoryEntry, ImageDetail, ImageSummary, LayerInfo, StreamName,
 } from './types';
 
 /** An upload token: 128 random bits as lowercase hex (engine/uploads.ts makes them). */
@@ -126,7 +126,7 @@ export const methods = {
       network: s.oneOf('none', 'host'),
       sourceDateEpoch: s.optional(s.string({ max: 20 })),
     }),
-    result: {} as { id: string; tags: string[] },
+    result: {} as { id: string; tags: string[]; steps: BuildStep[] },
   },
   'image.busybox': { params: s.object({ name: s.optional(s.string({ max: 255 })) }), result: {} as { id: string; created: boolean } },
   'upload.begin': { params: none, result: {} as { token: string } },

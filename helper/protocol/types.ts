@@ -57,6 +57,15 @@ export interface ImageConfig {
   history: HistoryItem[];
 }
 
+/** One step of a build (strata build), for a client that links layers back to their Dockerfile lines. */
+export interface BuildStep {
+  line: number;
+  instruction: string;
+  /** The layer (chain id) the step added, null for a config-only or unchanged step. */
+  layer: string | null;
+  cached: boolean;
+}
+
 export interface ImageDetail {
   id: string;
   repoTags: string[];

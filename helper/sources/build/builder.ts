@@ -2,7 +2,8 @@
 // from its FROM (a store image, `scratch`, or an earlier stage), each instruction a step whose
 // result is looked up in the cache first. Each step's state is kept as an image (host.keep), so a
 // RUN has an image to run a container of and a client sees the image grow layer by layer.
-import type { ImageConfig } from '../../protocol/types';
+import type { BuildStep, ImageConfig } from '../../protocol/types';
+import { chainIds } from '../../store/ids';
 import { processWord, nameValues } from './lex';
 import { DockerfileError, type Instruction } from './parse';
 import type { Plan, Stage } from './plan';
@@ -20,7 +21,7 @@ export interface BuildOptions {
   epoch: number | null;
 }
 
-export interface StageResult { name: string | null; state: StageState; steps: Map<string, ImageConfig> }
+export interface StageResult { name: string | null; state: StageState; steps: Map<string, ImageConfig>; record: BuildStep[] }
 
 function scratch(created: string): ImageConfig {
   return { created, architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] }, history: [] };
@@ -104,6 +105,7 @@ export class Builder {
     let state = await this.fromState(stage);
     this.host.out.line(say.result(state.imageId));
     const steps = new Map<string, ImageConfig>();
+    const record: BuildStep[] = [];
     const ctx: StepContext = {
       host: this.host, file: this.plan.file, escape: this.plan.escape, created: () => this.created(), layerTime: this.opts.epoch ?? 0,
       buildArgs: this.opts.buildArgs, metaArgs: this.metaArgs, declared: this.declared,
@@ -117,13 +119,16 @@ export class Builder {
         made = await runStep(ctx, ins, state, this.opts.noCache);
       } catch (err) { this.fail(ins, err); }
       if (made.cached) this.host.out.line(say.cached);
+      const layers = chainIds(made.state.config.rootfs.diff_ids);
+      const added = layers.length > state.config.rootfs.diff_ids.length ? layers[layers.length - 1] : null;
+      record.push({ line: ins.line, instruction: ins.original, layer: added, cached: made.cached });
       state = made.state;
       if (made.key) steps.set(made.key, state.config);
       state.imageId = await this.host.keep(state.config, before);
       this.host.out.line(say.result(state.imageId));
     }
     if (state.imageId) this.host.retain(state.imageId);
-    return { name: stage.name, state, steps };
+    return { name: stage.name, state, steps, record };
   }
 }
 
