@@ -226,8 +226,12 @@ async function buildIn(ctx: EngineContext, input: NodeJS.ReadableStream, p: Buil
     const contextDir = join(work, 'context');
     await extractLayer(input, contextDir, { signal }).catch((err) => { throw withContext('build context', err); });
     const text = await readDockerfile(contextDir, p.dockerfile);
-    // A Dockerfile from outside the context came inside it under a name of the client's: not a file COPY can see.
-    if (p.dockerfileOutsideContext) await fs.rm(join(contextDir, p.dockerfile), { force: true });
+    // A Dockerfile from outside the context came inside it under a name of the client's, at its
+    // top (nothing else is removed on a client's word): not a file COPY can see.
+    if (p.dockerfileOutsideContext) {
+      if (p.dockerfile.includes('/')) throw new StrataError(ErrorCode.InvalidParams, `a Dockerfile from outside the context must sit at its top, not at ${p.dockerfile}`);
+      await fs.rm(join(contextDir, p.dockerfile), { force: true });
+    }
     const plan = makePlan(parseDockerfile(text, p.dockerfileName ?? p.dockerfile), p.dockerfileName ?? p.dockerfile, p.target);
     const host = new EngineBuildHost(ctx, work, contextDir, out, signal, { ...p, layerTime: epoch ?? 0 });
     const builder = new Builder(host, plan, { buildArgs, noCache: p.noCache, epoch });

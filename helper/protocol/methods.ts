@@ -116,7 +116,7 @@ export const methods = {
   'image.build': {
     params: s.object({
       token, session, progressToken: s.optional(token),
-      dockerfile: s.string({ pattern: /^[^/\0]/, max: 4096, what: 'a path inside the context' }),
+      dockerfile: s.string({ pattern: /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[^\0]+$/, max: 4096, what: 'a relative path inside the context, without ..' }),
       dockerfileName: s.optional(s.string({ max: 4096 })),
       dockerfileOutsideContext: s.bool(),
       tags: s.array(s.string({ max: 255 }), { max: 64 }),
