@@ -136,8 +136,7 @@ class EngineBuildHost implements BuildHost {
     const layer = await withContainerLock(ctx, id, async () => {
       // The container has stopped: its upper dir is still, and gets the build's fixed time.
       await fixLayerTimes(upperOf(ctx, ctx.store.containers.get(id)!), this.opts.layerTime);
-      const existed = (l: string) => !!ctx.store.layers.get(l);
-      const before = new Set(ctx.store.layers.list().map((l) => l.id).filter(existed));
+      const before = new Set(ctx.store.layers.list().map((l) => l.id));
       const rec = await commitLayer(ctx, id, parent, { created: spec.created, createdBy: spec.createdBy });
       if (rec && !before.has(rec.id)) this.madeLayers.add(rec.id);
       return rec;
