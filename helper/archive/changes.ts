@@ -15,7 +15,8 @@
 // that has the path decides; a whiteout hides it, a non-directory ends the merge, a directory merges
 // with the same-named directories under it until one of them is opaque or a layer has a non-dir.
 import { compareBytes, displayPath, parentOf } from './fspath';
-import { OPAQUE_XATTR, statPaths, walkTree, type WalkEntry } from './xattr';
+import { statPaths, walkTree, type WalkEntry } from './native-fs';
+import { OPAQUE_XATTR } from './xattr';
 
 export interface Change {
   /** Absolute in the container, e.g. '/etc/motd'. */

@@ -5,7 +5,7 @@
 // (trusted.overlay.origin, impure, nlink...), security.selinux and anything off the allowlist stay
 // behind, and so do sockets (a tar cannot hold one, so the canonical tar leaves them out).
 //
-// One `strata-xattr copy` process does it all (native/main.c): it walks the upper dir and prints
+// One `strata-fs copy` process does it all (native/main.c): it walks the upper dir and prints
 // the walk; from it, this file builds the canonical tar's items (pack.ts: the one definition of a
 // layer's tar and its order) and sends back the operations that make the copy, in tar order (those
 // of unpack, as an import makes a layer, plus C: copy one file). The tool echoes each copied
@@ -19,7 +19,7 @@
 //   cp -a alone                                               49 / 54 ms  (the file system's floor)
 //   before: cp -a, walk (+ apply) to strip xattrs, then digestLayer (walk + cat): 4-5 processes,
 //           two walks, every file read back                  121 / 107 ms
-//   now: one strata-xattr copy                                75 /  71 ms
+//   now: one strata-fs copy                                   75 /  71 ms
 // and end to end (strata commit through the CLI, ~100 ms of it Node's start-up, against docker
 // commit, interleaved, medians of 9): before 280 ms, now 199 ms, docker 172 ms. Creating 1000
 // inodes costs ~50 ms on a quiet disk and up to ~0.5 s while other jobs create and delete many files
@@ -27,7 +27,7 @@
 // tar -x and dockerd alike.
 //
 // So a STOPPED container's commit creates no file at all: digestInPlace reads its upper dir where
-// it is (strata-xattr read: the walk, then each file's bytes; ~25-30 ms warm for 1000 files, about
+// it is (strata-fs read: the walk, then each file's bytes; ~25-30 ms warm for 1000 files, about
 // half of it this side's JavaScript) and engine/upper.ts renames the dir into the graph. End to end,
 // same run, medians: strata commit of a stopped container 101-106 ms against docker commit 188-272
 // ms (of Strata's, ~45 ms is the CLI's start-up, `strata --version` alone, and ~15 ms the syncfs
@@ -40,8 +40,9 @@ import { OPAQUE_MARKER } from './entry-name';
 import { baseOf, joinRel, parentOf } from './fspath';
 import { ByteReader } from './input';
 import { digestItems, layerItems, type Item } from './pack';
-import { LayerWriter } from './unpack';
-import { OPAQUE_XATTR, parseWalk, xattrAllowed, type WalkEntry } from './xattr';
+import { LayerWriter } from './op-stream';
+import { parseWalk, type WalkEntry } from './native-fs';
+import { OPAQUE_XATTR, xattrAllowed } from './xattr';
 
 /** The xattrs a layer keeps of what the walk found: the opaque mark on a dir, and the allowlist. */
 function keptXattrs(e: WalkEntry): [string, Buffer][] {
@@ -114,7 +115,7 @@ async function walkAndDigest(src: string, dest: string | null, send: (out: Layer
   try {
     const head = await bytes.readExact(16);
     const walked = head && /^\d{15}\n$/.test(head.toString('latin1')) ? await bytes.readExact(Number(head.toString('latin1', 0, 15))) : null;
-    if (walked === null) throw new StrataError(ErrorCode.Internal, `copy: strata-xattr printed no walk of ${src}`);
+    if (walked === null) throw new StrataError(ErrorCode.Internal, `copy: strata-fs printed no walk of ${src}`);
     const entries = parseWalk(walked) as WalkEntry[];
     const root = entries.find((e) => e.path === '.');
     if (!root) throw new StrataError(ErrorCode.Internal, `copy: the walk of ${src} has no root entry`);

@@ -17,7 +17,7 @@
 //    removed, so even a wrong tree could not make open() follow a link. Hard links must name a
 //    regular file created earlier in this layer (moby TestUntarInvalidHardlink,
 //    TestUntarHardlinkToSymlink).
-//  - the writes themselves: one `strata-xattr unpack` process (unpack.ts) performs what this file
+//  - the writes themselves: one `strata-fs unpack` process (op-stream.ts) performs what this file
 //    decided, in order, and refuses on its own (in the kernel) any path that would leave the layer
 //    or pass through a symlink (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS for every parent) and
 //    any new entry over an existing one (O_EXCL and friends). The final metadata pass (whiteouts,
@@ -32,8 +32,9 @@ import { baseOf, quote, rootBytes } from './fspath';
 import { ByteReader, cancelled, openInput } from './input';
 import { badArchive, limitExceeded, resolveLimits, type ImportLimits } from './limits';
 import { TarReader, type TarEntry } from './tar-reader';
-import { LayerWriter } from './unpack';
-import { OPAQUE_XATTR, xattrAllowed, type EntryKind } from './xattr';
+import { LayerWriter } from './op-stream';
+import type { EntryKind } from './native-fs';
+import { OPAQUE_XATTR, xattrAllowed } from './xattr';
 
 export interface ExtractResult {
   /** 'sha256:<hex>' of the uncompressed tar bytes exactly as streamed. */

@@ -6,4 +6,4 @@ export { extractLayer, type ExtractOptions, type ExtractResult } from './extract
 export { layerChanges, type Change } from './changes';
 export { digestLayer, packLayer } from './pack';
 export { copyLayer, copyTree, digestInPlace } from './copy';
-export { filesSize } from './xattr';
+export { filesSize } from './native-fs';

@@ -29,7 +29,8 @@ import { OPAQUE_MARKER, WHITEOUT_PREFIX } from './entry-name';
 import { baseOf, compareBytes, joinRel, parentOf, quote } from './fspath';
 import { ByteReader } from './input';
 import { BLOCK, MAX_OCTAL_11, MAX_OCTAL_7, encodeHeaderInto, type HeaderFields, padding, paxRecord } from './tar-format';
-import { catFiles, checkFaithful, OPAQUE_XATTR, walkTree, xattrAllowed, type WalkEntry } from './xattr';
+import { catFiles, walkTree, type WalkEntry } from './native-fs';
+import { checkFaithful, OPAQUE_XATTR, xattrAllowed } from './xattr';
 
 export interface Item {
   /** Sort key: the tar name without a trailing '/' (an opaque marker: its dir + '\0'). */

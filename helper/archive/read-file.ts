@@ -5,7 +5,8 @@
 // followed out of the layer (the CVE-2018-15664 family).
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
-import { catFiles, OPAQUE_XATTR, statPaths, type EntryKind, type WalkEntry } from './xattr';
+import { catFiles, statPaths, type EntryKind, type WalkEntry } from './native-fs';
+import { OPAQUE_XATTR } from './xattr';
 
 export interface FileView {
   /** 'missing' when no layer of the stack has it (or a whiteout hides it). */

@@ -74,7 +74,7 @@ test('row 10: a name the file system cannot hold (a 300-byte component) is refus
   await withArena(async ({ dest }) => {
     const long = 'n'.repeat(300);
     const tar = await buildTar([{ name: 'ok', data: 'fine' }, { name: `dir/${long}`, data: 'x' }, { name: 'after', data: 'y' }]);
-    await refused(tar, dest, new RegExp(`strata-xattr: create dir/${long}: File name too long`), ErrorCode.LimitExceeded);
+    await refused(tar, dest, new RegExp(`strata-fs: create dir/${long}: File name too long`), ErrorCode.LimitExceeded);
   });
 });
 

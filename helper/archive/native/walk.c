@@ -1,4 +1,4 @@
-// strata-xattr walk, stat and cat: reading a tree (lstat, symlink targets, xattrs, file contents).
+// strata-fs walk, stat and cat: reading a tree (lstat, symlink targets, xattrs, file contents).
 #include "common.h"
 
 static char *list_buf, *value_buf;

@@ -1,4 +1,4 @@
-// The writing side of an import (and of commit's copy): one `strata-xattr unpack DIR` (or `copy SRC
+// The writing side of an import (and of commit's copy): one `strata-fs unpack DIR` (or `copy SRC
 // DIR`) process that performs, in order, the operations extract.ts (copy.ts) sends it down a pipe
 // (format: native/main.c). The TypeScript side decides what is written (every check on names,
 // types, links and limits stays there); the tool only writes, and on its own refuses any path that
@@ -14,7 +14,7 @@
 //   GNU tar -x                                      0.69 s
 //   extractLayer, node:fs writes (before)           2.50 s   (3.6x tar)
 //   extractLayer, this pipe (after)                 1.05 s   (1.5x tar)
-//   strata-xattr unpack alone, fed from a file      0.29-0.46 s (tar: 0.38-0.42 s)
+//   strata-fs unpack alone, fed from a file         0.29-0.46 s (tar: 0.38-0.42 s)
 // The tool writes as fast as tar; what remains is the helper's side on the other CPU (reading,
 // sha256 of every byte for diff_id, parsing, the pipe: ~0.35-0.45 s of CPU), and the machine's two
 // CPUs being shared. Through the CLI, the upload costs more than all of this: see client.ts.
@@ -46,8 +46,8 @@ export class LayerWriter {
   private broken = false;
 
   /**
-   * `strata-xattr unpack DIR`, or with `copyFrom`, `strata-xattr copy SRC DIR` (its stdout
-   * readable), or with `copyFrom` and a null `dir`, `strata-xattr read SRC` (R operations only:
+   * `strata-fs unpack DIR`, or with `copyFrom`, `strata-fs copy SRC DIR` (its stdout
+   * readable), or with `copyFrom` and a null `dir`, `strata-fs read SRC` (R operations only:
    * nothing is written). An abort of `signal` ends any wait for the tool (the caller then aborts it).
    */
   constructor(
@@ -56,7 +56,7 @@ export class LayerWriter {
     private readonly signal?: AbortSignal,
   ) {
     const args = copyFrom === undefined ? ['unpack', dir!] : dir === null ? ['read', copyFrom] : ['copy', copyFrom, dir];
-    this.proc = spawn(nativeTool('strata-xattr'), args, { stdio: ['pipe', copyFrom === undefined ? 'ignore' : 'pipe', 'pipe'] });
+    this.proc = spawn(nativeTool('strata-fs'), args, { stdio: ['pipe', copyFrom === undefined ? 'ignore' : 'pipe', 'pipe'] });
     this.stdout = this.proc.stdout;
     this.stdin = this.proc.stdin!;
     // EPIPE once the tool has stopped: its exit status and stderr say why.
@@ -181,7 +181,7 @@ export class LayerWriter {
   async failure(): Promise<StrataError> {
     await this.exited;
     const detail = Buffer.concat(this.stderr).toString('utf8').trim();
-    const msg = detail || `strata-xattr stopped (exit ${this.exitCode}) ${this.dir === null ? 'reading' : 'writing'} ${this.dir ?? 'a layer'}`;
+    const msg = detail || `strata-fs stopped (exit ${this.exitCode}) ${this.dir === null ? 'reading' : 'writing'} ${this.dir ?? 'a layer'}`;
     const what = this.stdout ? 'copy' : 'extract';
     // As node:fs reported it before: a name the file system cannot hold is a limit, not a bug.
     if (/File name too long/.test(msg)) return new StrataError(ErrorCode.LimitExceeded, `${what}: ${msg}`);
