@@ -32,7 +32,7 @@ import { baseOf, quote, rootBytes } from './fspath';
 import { ByteReader, cancelled, openInput } from './input';
 import { badArchive, limitExceeded, resolveLimits, type ImportLimits } from './limits';
 import { TarReader, type TarEntry } from './tar-reader';
-import { LayerWriter } from './op-stream';
+import { LayerUnpacker } from './op-stream';
 import type { EntryKind } from './native-fs';
 import { OPAQUE_XATTR, xattrAllowed } from './xattr';
 
@@ -98,7 +98,7 @@ class Extractor {
   constructor(
     dest: string,
     private readonly limits: ImportLimits,
-    private readonly out: LayerWriter,
+    private readonly out: LayerUnpacker,
   ) {
     this.rootLen = rootBytes(dest).length;
   }
@@ -375,12 +375,12 @@ export async function extractLayer(input: NodeJS.ReadableStream, destDir: string
   await checkEmptyDir(destDir);
   let bytes: ByteReader | null = null;
   let current: TarEntry | null = null;
-  let out: LayerWriter | null = null;
+  let out: LayerUnpacker | null = null;
   try {
     if (signal?.aborted) throw cancelled();
     bytes = new ByteReader(await openInput(input, opts.onProgress, signal), limits.maxTotalBytes, signal);
     const reader = new TarReader(bytes, limits);
-    out = new LayerWriter(destDir, undefined, signal);
+    out = new LayerUnpacker(destDir, signal);
     const x = new Extractor(destDir, limits, out);
     while ((current = await reader.next())) {
       if (signal?.aborted) throw cancelled();

@@ -1,9 +1,9 @@
-// The writing side of an import (and of commit's copy): one `strata-fs unpack DIR` (or `copy SRC
-// DIR`) process that performs, in order, the operations extract.ts (copy.ts) sends it down a pipe
-// (format: native/main.c). The TypeScript side decides what is written (every check on names,
-// types, links and limits stays there); the tool only writes, and on its own refuses any path that
-// leaves DIR or passes through a symlink (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) and any new
-// entry over an existing one (O_EXCL and friends).
+// The writing side of an import, and of commit's copy and in-place digest: one strata-fs process
+// (`unpack DIR`, `copy SRC DEST` or `read SRC`) that performs, in order, the operations extract.ts
+// (copy.ts) sends it down a pipe (format: native/main.c). The TypeScript side decides what is
+// written (every check on names, types, links and limits stays there); the tool only writes, and
+// on its own refuses any path that leaves DIR or passes through a symlink (openat2 RESOLVE_BENEATH
+// | RESOLVE_NO_SYMLINKS) and any new entry over an existing one (O_EXCL and friends).
 //
 // Why: through node:fs every file costs ~6 round trips to libuv's thread pool (open, write, fchown,
 // fchmod, futimes, close), and a CPU profile of the import showed the main thread mostly dispatching
@@ -32,10 +32,15 @@ const MAX_BUFFERED = 8 * 1024 * 1024;
 
 type Field = string | number;
 
-export class LayerWriter {
-  private readonly proc: ChildProcess;
-  /** The tool's stdout (copy: the walk of SRC, then the copied files' data). */
-  readonly stdout: NodeJS.ReadableStream | null;
+/** What a strata-fs process is doing, for its errors: the caller's verb, and the tree it works on. */
+interface Task {
+  verb: 'extract' | 'copy' | 'digest';
+  doing: string;
+}
+
+/** A strata-fs process that performs the operations written to it; the three commands below. */
+abstract class OpStream {
+  protected readonly proc: ChildProcess;
   private readonly stdin: Writable;
   private parts: Buffer[] = [];
   private partsLen = 0;
@@ -45,19 +50,14 @@ export class LayerWriter {
   private exitCode: number | null | undefined = undefined;
   private broken = false;
 
-  /**
-   * `strata-fs unpack DIR`, or with `copyFrom`, `strata-fs copy SRC DIR` (its stdout
-   * readable), or with `copyFrom` and a null `dir`, `strata-fs read SRC` (R operations only:
-   * nothing is written). An abort of `signal` ends any wait for the tool (the caller then aborts it).
-   */
-  constructor(
-    private readonly dir: string | null,
-    copyFrom?: string,
+  /** An abort of `signal` ends any wait for the tool (the caller then aborts it). */
+  protected constructor(
+    args: string[],
+    output: 'pipe' | 'ignore',
+    private readonly task: Task,
     private readonly signal?: AbortSignal,
   ) {
-    const args = copyFrom === undefined ? ['unpack', dir!] : dir === null ? ['read', copyFrom] : ['copy', copyFrom, dir];
-    this.proc = spawn(nativeTool('strata-fs'), args, { stdio: ['pipe', copyFrom === undefined ? 'ignore' : 'pipe', 'pipe'] });
-    this.stdout = this.proc.stdout;
+    this.proc = spawn(nativeTool('strata-fs'), args, { stdio: ['pipe', output, 'pipe'] });
     this.stdin = this.proc.stdin!;
     // EPIPE once the tool has stopped: its exit status and stderr say why.
     this.stdin.on('error', () => {
@@ -148,7 +148,7 @@ export class LayerWriter {
     if (signal.aborted) throw new StrataError(ErrorCode.Cancelled, 'cancelled');
   }
 
-  /** Sends the rest and closes the stream, without waiting (copy: its stdout must be read meanwhile). */
+  /** Sends the rest and closes the stream, without waiting (copy, read: their output must be read meanwhile). */
   end(): void {
     this.write();
     if (!this.broken) this.stdin.end();
@@ -172,19 +172,55 @@ export class LayerWriter {
     this.partsLen = 0;
     if (this.exitCode === undefined) this.proc.kill('SIGKILL');
     // Unread output would keep the process from closing.
-    (this.stdout as { destroy?: () => void } | null)?.destroy?.();
+    this.proc.stdout?.destroy();
     const code = await this.exited;
     return code !== null && code !== 0 ? this.failure() : null;
   }
 
   /** The tool's own error (its stderr names the path), once it has exited. */
-  async failure(): Promise<StrataError> {
+  private async failure(): Promise<StrataError> {
     await this.exited;
     const detail = Buffer.concat(this.stderr).toString('utf8').trim();
-    const msg = detail || `strata-fs stopped (exit ${this.exitCode}) ${this.dir === null ? 'reading' : 'writing'} ${this.dir ?? 'a layer'}`;
-    const what = this.stdout ? 'copy' : 'extract';
+    const msg = detail || `strata-fs stopped (exit ${this.exitCode}) ${this.task.doing}`;
     // As node:fs reported it before: a name the file system cannot hold is a limit, not a bug.
-    if (/File name too long/.test(msg)) return new StrataError(ErrorCode.LimitExceeded, `${what}: ${msg}`);
-    return new StrataError(ErrorCode.Internal, `${what}: ${msg}`);
+    if (/File name too long/.test(msg)) return new StrataError(ErrorCode.LimitExceeded, `${this.task.verb}: ${msg}`);
+    return new StrataError(ErrorCode.Internal, `${this.task.verb}: ${msg}`);
+  }
+}
+
+/** `strata-fs unpack DIR`: writes a layer into DIR from the operations extract.ts sends. */
+export class LayerUnpacker extends OpStream {
+  constructor(dir: string, signal?: AbortSignal) {
+    super(['unpack', dir], 'ignore', { verb: 'extract', doing: `writing ${dir}` }, signal);
+  }
+}
+
+/**
+ * `strata-fs copy SRC DEST`: prints the walk of SRC, then performs in DEST the operations copy.ts
+ * sends (unpack's, and C: copy a file of SRC), echoing each copied file's bytes.
+ */
+export class TreeCopier extends OpStream {
+  /** The walk of SRC (its length first), then the bytes of each file copied, in order. */
+  readonly output: NodeJS.ReadableStream;
+
+  constructor(src: string, dest: string) {
+    super(['copy', src, dest], 'pipe', { verb: 'copy', doing: `writing ${dest}` });
+    this.output = this.proc.stdout!;
+  }
+}
+
+/** `strata-fs read SRC`: prints the walk of SRC, then the bytes of each file asked for; writes nothing. */
+export class TreeReader extends OpStream {
+  /** The walk of SRC (its length first), then the bytes of each file read, in order. */
+  readonly output: NodeJS.ReadableStream;
+
+  constructor(src: string) {
+    super(['read', src], 'pipe', { verb: 'digest', doing: `reading ${src}` });
+    this.output = this.proc.stdout!;
+  }
+
+  /** R: the bytes of the regular file at `path`, which must still be `size` bytes long. */
+  readFile(path: string, size: number): void {
+    this.op('R', path, size);
   }
 }
