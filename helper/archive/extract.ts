@@ -357,11 +357,10 @@ async function checkEmptyDir(dir: string): Promise<void> {
   if ((await fsp.readdir(dir)).length) throw new StrataError(ErrorCode.InvalidParams, `extract: ${dir} is not empty (a layer is always extracted into its own empty directory)`);
 }
 
-function fsError(e: TarEntry | null, err: unknown): unknown {
+/** An error that is not already Strata's (a failing input stream), with the entry it stopped at. */
+function extractError(e: TarEntry | null, err: unknown): unknown {
   if (err instanceof StrataError) return err;
-  const code = (err as NodeJS.ErrnoException).code;
   const where = e ? `entry ${quote(e.name)}` : 'finishing the layer';
-  if (code === 'ENAMETOOLONG') return limitExceeded(`${where}: name too long for the file system`);
   return new StrataError(ErrorCode.Internal, `extract ${where}: ${(err as Error).message}`, { cause: err });
 }
 
@@ -398,6 +397,6 @@ export async function extractLayer(input: NodeJS.ReadableStream, destDir: string
     bytes?.close();
     (input as { destroy?: () => void }).destroy?.();
     if (signal?.aborted) throw cancelled();
-    throw toolFailure ?? fsError(current, err);
+    throw toolFailure ?? extractError(current, err);
   }
 }

@@ -33,7 +33,6 @@ struct tree {
   char *parent_path;
 };
 int tree_parent(struct tree *t, const char *path, const char **leaf);
-void tree_forget(struct tree *t);
 int try_open_parent(const char *path, const char **leaf);
 int open_parent(const char *path, const char **leaf);
 void forget_parent(void);

@@ -91,7 +91,7 @@ int tree_parent(struct tree *t, const char *path, const char **leaf) {
 }
 
 // Drops the cached parent (after a removal, which may have taken it away).
-void tree_forget(struct tree *t) {
+static void tree_forget(struct tree *t) {
   if (t->parent_fd >= 0) close(t->parent_fd);
   t->parent_fd = -1;
   if (t->parent_path != NULL) t->parent_path[0] = '\0';
