@@ -49,7 +49,7 @@ const { build } = await import('esbuild');
 await build({ entryPoints: [join(root, 'helper/sources/busybox.ts')], outfile: join(root, 'out/start/busybox.mjs'), bundle: true, platform: 'node', format: 'esm', logLevel: 'warning' });
 const { buildBusyboxRootfs } = await import(join(root, 'out/start/busybox.mjs'));
 const rootfs = join(work, 'busybox');
-buildBusyboxRootfs(rootfs);
+await buildBusyboxRootfs(rootfs);
 const bbTar = join(work, 'busybox.tar');
 execFileSync('tar', ['-C', rootfs, '-cf', bbTar, '.']);
 

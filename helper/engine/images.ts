@@ -115,7 +115,7 @@ export async function busyboxImage(ctx: EngineContext, name = 'busybox:latest'):
   } catch { /* not there yet */ }
   const stage = await ctx.store.stage();
   try {
-    buildBusyboxRootfs(join(stage, 'rootfs'));
+    await buildBusyboxRootfs(join(stage, 'rootfs'));
     const tar = new PassThrough();
     const packing = packLayer(join(stage, 'rootfs'), tar);
     const [result] = await Promise.all([importImage(ctx, tar, { name, message: 'Built-in image: Debian busybox-static', changes: ['CMD ["/bin/sh"]'] }), packing]);

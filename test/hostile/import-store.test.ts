@@ -60,7 +60,7 @@ test('a block device and a character device are kept, but inert: nodev in the co
   // physical memory), both 0666: what a hostile image would ship to reach the host's hardware.
   const tmp = mkdtempSync(join(tmpdir(), 'strata-devs-'));
   try {
-    const input = appendToTar(readFileSync(busyboxTarball(tmp).tar), [deviceHeader('./sda', 'b', 8, 0), deviceHeader('./mem', 'c', 1, 1)]);
+    const input = appendToTar(readFileSync((await busyboxTarball(tmp)).tar), [deviceHeader('./sda', 'b', 8, 0), deviceHeader('./mem', 'c', 1, 1)]);
     await store.ok(['import', '-', 'devs'], { input });
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -15,7 +15,7 @@ let store: TestStore;
 
 before(async () => {
   store = TestStore.create('processes');
-  await store.ok(['import', busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-processes-'))).tar, 'bb']);
+  await store.ok(['import', (await busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-processes-')))).tar, 'bb']);
 });
 after(async () => { await store.close(); });
 
@@ -146,7 +146,7 @@ test('top lists a container\'s processes with their pids on the host and in the 
 
 test('rename: a free, different name; --entrypoint replaces the image\'s (and its CMD), and a commit keeps it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'strata-ep-'));
-  await store.ok(['import', '-c', 'ENTRYPOINT ["echo", "from-entrypoint"]', '-c', 'CMD ["from-cmd"]', busyboxTarball(dir).tar, 'ep']);
+  await store.ok(['import', '-c', 'ENTRYPOINT ["echo", "from-entrypoint"]', '-c', 'CMD ["from-cmd"]', (await busyboxTarball(dir)).tar, 'ep']);
   try {
     assert.equal(await store.ok(['run', '--rm', 'ep']), 'from-entrypoint from-cmd\n');
     assert.equal(await store.ok(['run', '--rm', 'ep', 'given']), 'from-entrypoint given\n');

@@ -13,7 +13,7 @@ let store: TestStore;
 
 before(async () => {
   store = TestStore.create('verbs');
-  await store.ok(['import', busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-verbs-'))).tar, 'bb']);
+  await store.ok(['import', (await busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-verbs-')))).tar, 'bb']);
 });
 after(async () => { await store.close(); });
 

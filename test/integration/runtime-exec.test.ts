@@ -12,7 +12,7 @@ let store: RuntimeStore;
 let spec: LaunchSpec;
 let init: ContainerProcess;
 before(async () => {
-  store = makeRuntimeStore();
+  store = await makeRuntimeStore();
   spec = store.spec({ cmd: ['sleep', '1000'] });
   init = await launch(spec);
 });

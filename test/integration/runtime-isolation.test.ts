@@ -11,7 +11,7 @@ import { makeRuntimeStore, runToEnd, type RuntimeStore } from '../support/runtim
 import { buildSyscallProbe, probeResults } from '../support/syscall-probe';
 
 let store: RuntimeStore;
-before(() => (store = makeRuntimeStore()));
+before(async () => (store = await makeRuntimeStore()));
 after(() => store.dispose());
 
 async function sh(script: string, overrides = {}) {

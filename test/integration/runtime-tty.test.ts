@@ -10,7 +10,7 @@ import { existingCgroupDirs } from '../../helper/runtime/cgroups';
 import { eventually, makeRuntimeStore, Output, runToEnd, type RuntimeStore } from '../support/runtime-fixture';
 
 let store: RuntimeStore;
-before(() => (store = makeRuntimeStore()));
+before(async () => (store = await makeRuntimeStore()));
 after(() => store.dispose());
 
 /** Host pids of the container's processes running `cmdline` (NUL-separated argv). */

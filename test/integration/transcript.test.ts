@@ -15,9 +15,9 @@ let tarball: { rootfs: string; tar: string };
 let imageId = '';
 let firstShortId = '';
 
-before(() => {
+before(async () => {
   store = TestStore.create('transcript');
-  tarball = busyboxTarball(work);
+  tarball = await busyboxTarball(work);
 });
 after(async () => { await store.close(); });
 

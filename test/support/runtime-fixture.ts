@@ -18,10 +18,10 @@ export interface RuntimeStore {
   dispose(): Promise<void>;
 }
 
-export function makeRuntimeStore(): RuntimeStore {
+export async function makeRuntimeStore(): Promise<RuntimeStore> {
   const root = mkdtempSync('/tmp/strata-runtime-test-');
   const layerDir = join(root, 'graph', 'busybox', 'layer');
-  buildBusyboxRootfs(layerDir);
+  await buildBusyboxRootfs(layerDir);
   const containers: LaunchSpec[] = [];
   return {
     root,

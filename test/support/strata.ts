@@ -85,10 +85,10 @@ export class TestStore {
 }
 
 /** A busybox root fs folder and its tar made with GNU tar, as the article's user makes one. */
-export function busyboxTarball(dir: string): { rootfs: string; tar: string } {
+export async function busyboxTarball(dir: string): Promise<{ rootfs: string; tar: string }> {
   const rootfs = join(dir, 'busybox-rootfs');
   const tar = join(dir, 'busybox.tar');
-  buildBusyboxRootfs(rootfs);
+  await buildBusyboxRootfs(rootfs);
   execFileSync('tar', ['-C', rootfs, '-c', '-f', tar, '.']);
   return { rootfs, tar };
 }

@@ -146,7 +146,7 @@ suite('layers', () => {
 
   test('a layer of thousands of files opens folder by folder, fast', async function () {
     this.timeout(120_000);
-    const tar = busyboxTar((dir) => {
+    const tar = await busyboxTar((dir) => {
       for (let d = 0; d < 20; d++) {
         mkdirSync(join(dir, 'many', `d${d}`), { recursive: true });
         for (let f = 0; f < 250; f++) writeFileSync(join(dir, 'many', `d${d}`, `f${f}.txt`), `${d}/${f}\n`);

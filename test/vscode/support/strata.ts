@@ -40,10 +40,10 @@ export function cliLayerDiff(layerId: string): string[] {
 }
 
 /** A busybox root filesystem as a tar file, with `extra(dir)` run on the folder first. */
-export function busyboxTar(extra?: (dir: string) => void): string {
+export async function busyboxTar(extra?: (dir: string) => void): Promise<string> {
   const work = mkdtempSync(join(tmpdir(), 'strata-vscode-tar-'));
   const rootfs = join(work, 'rootfs');
-  buildBusyboxRootfs(rootfs);
+  await buildBusyboxRootfs(rootfs);
   extra?.(rootfs);
   const tar = join(work, 'rootfs.tar');
   execFileSync('tar', ['-C', rootfs, '-cf', tar, '.']);
