@@ -7,7 +7,7 @@ import { dirname, join, relative } from 'node:path';
 
 export const BUSYBOX_BINARY = '/bin/busybox';
 
-export class BusyboxMissingError extends Error {
+class BusyboxMissingError extends Error {
   constructor() {
     super(`busybox: ${BUSYBOX_BINARY} not found; install Debian's busybox-static (apt-get install busybox-static)`);
   }
