@@ -1,7 +1,7 @@
 /* A seccomp filter for the container's programs, installed last before execve (runc's order:
  * no_new_privs, then seccomp; no_new_privs is what lets an unprivileged process install it).
  *
- * A deny-list, not Docker's allowlist: the syscalls below are refused with EPERM (ENOSYS for
+ * XXX(issue 14, item 7): a deny-list, not Docker's allowlist: the syscalls below are refused with EPERM (ENOSYS for
  * clone3, whose flags a filter cannot read, so that libc falls back to clone), everything else is
  * allowed. Each entry names what it stops:
  *  - new namespaces: unshare, setns, and clone with a CLONE_NEW* flag. A new user namespace hands
