@@ -11,7 +11,7 @@
 
 /* redirect_dir=off, metacopy=off, index=off: with any of them on, a rename or a chmod in the
  * container is recorded as an xattr pointing into a lower layer instead of as a whole file, and
- * the upper dir stops being a self-contained diff (notes/layers.md, "Commit"). The whole string
+ * the upper dir stops being a self-contained diff (docs/layers.md, "Commit"). The whole string
  * must fit in one page: the kernel copies mount data as a single page. */
 int build_overlay_data(const struct opts *o, char *buf, size_t len) {
   int n = snprintf(buf, len, "lowerdir=%s,upperdir=%s,workdir=%s,redirect_dir=off,metacopy=off,index=off", o->lower,
