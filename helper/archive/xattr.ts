@@ -1,4 +1,4 @@
-// The bridge to strata-xattr (helper/archive/native/strata-xattr.c): one process walks a whole tree
+// The bridge to strata-xattr (helper/archive/native/, main.c): one process walks a whole tree
 // with lstat + xattrs, or applies a whole batch of xattr/mknod/utimes operations. Node has no xattr
 // or mknod API, and one process per file would cost milliseconds each.
 import { execa } from 'execa';
