@@ -13,7 +13,7 @@
 //    id/size/mtime the octal field cannot hold, and allowlisted xattrs as SCHILY.xattr.<name>
 //  - a 0/0 character device becomes `.wh.<name>`: an empty regular file, mode 0, 0:0, mtime 0;
 //    `.wh..wh..opq` likewise (Docker stamps these with the current time, which makes its tars
-//    irreproducible; notes/layers.md)
+//    irreproducible; docs/layers.md, "Canonical tar")
 //  - regular files with several names inside the layer: the first by path is the file, the others
 //    are hard links to it. Whiteouts are never treated as links: on this kernel all 0/0 whiteouts of
 //    an upper dir can share one inode.

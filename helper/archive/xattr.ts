@@ -1,4 +1,4 @@
-// The bridge to strata-xattr (helper/archive/native/strata-xattr.c): one process walks a whole tree
+// The bridge to strata-xattr (helper/archive/native/, main.c): one process walks a whole tree
 // with lstat + xattrs, or applies a whole batch of xattr/mknod/utimes operations. Node has no xattr
 // or mknod API, and one process per file would cost milliseconds each.
 import { execa } from 'execa';
@@ -28,7 +28,7 @@ export function xattrAllowed(name: string, kind: EntryKind): boolean {
 
 /**
  * An upper dir is the whole diff only when overlayfs ran with redirect_dir=off and metacopy=off
- * (notes/layers.md): a redirect or a metacopy-only file points into a lower layer, and copying or
+ * (docs/layers.md, "Commit"): a redirect or a metacopy-only file points into a lower layer, and copying or
  * packing the upper dir alone would lose what it points at. Refuse rather than write a wrong layer.
  */
 export function checkFaithful(e: WalkEntry): void {
