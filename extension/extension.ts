@@ -14,7 +14,7 @@ import { ErrorReporter } from './commands/wrap';
 import { ChangesCache } from './diff/changes';
 import { ChangeDecorations } from './diff/decorations';
 import { StrataFileSystem } from './diff/fs-provider';
-import { CONTAINER_SCHEME, LAYER_SCHEME } from './diff/uris';
+import { CONTAINER_SCHEME, IMAGE_SCHEME, LAYER_SCHEME } from './diff/uris';
 import { PROFILE_ID, ShellProfileProvider, Shells } from './terminal/shells';
 import { ContainersProvider } from './tree/containers-provider';
 import { ImagesProvider } from './tree/images-provider';
@@ -45,6 +45,7 @@ export function activate(context: vscode.ExtensionContext) {
     log, helper, errors, changes, images, containers, imagesView, containersView, shells, fs, decorations,
     vscode.workspace.registerFileSystemProvider(LAYER_SCHEME, fs, { isReadonly: true, isCaseSensitive: true }),
     vscode.workspace.registerFileSystemProvider(CONTAINER_SCHEME, fs, { isReadonly: true, isCaseSensitive: true }),
+    vscode.workspace.registerFileSystemProvider(IMAGE_SCHEME, fs, { isReadonly: true, isCaseSensitive: true }),
     vscode.window.registerFileDecorationProvider(decorations),
     vscode.window.registerTerminalProfileProvider(PROFILE_ID, new ShellProfileProvider(shells, () => pickImage(services, 'Open a shell in a new container from which image?'))),
     createStatusItem(helper),
@@ -65,6 +66,9 @@ export function activate(context: vscode.ExtensionContext) {
       // Settings often change together (launch and socket): connect again once they have settled.
       clearTimeout(reconnectTimer);
       reconnectTimer = setTimeout(() => {
+        // A connection (or a failed attempt) already made with the new settings, e.g. by a Refresh
+        // meanwhile, stands: resetting it would throw away its answer and show an empty view.
+        if (!helper.settingsChanged()) return;
         log.info('connection settings changed: connecting again');
         helper.reset();
       }, 250);

@@ -2,6 +2,7 @@
 // its own stdio (--stdio, one client), and knows nothing about VS Code.
 //   helper.js [--root DIR] [--socket PATH | --stdio] [--idle-timeout SECONDS]
 import { appendFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Engine } from './engine';
 import { serveConnection } from './rpc/connection';
 import { listenOnSocket } from './rpc/socket';
@@ -16,7 +17,7 @@ function parseArgs(argv: string[]): HelperArgs {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => { const v = argv[++i]; if (v === undefined) throw new Error(`${a} needs a value`); return v; };
-    if (a === '--root') args.root = value();
+    if (a === '--root') args.root = resolve(value());
     else if (a === '--socket') args.socket = value();
     else if (a === '--stdio') args.stdio = true;
     else if (a === '--connect') args.connect = true;
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
     // An auto-started helper goes away once nothing needs it: no client, no running container.
     let idleSince = Date.now();
     setInterval(() => {
-      const busy = server!.connections() > 0 || engine.listContainers(false).length > 0;
+      const busy = server!.connections() > 0 || engine.hasRunningContainers();
       if (busy) idleSince = Date.now();
       else if (Date.now() - idleSince > args.idleTimeout * 1000) void stop('idle');
     }, 1000).unref();

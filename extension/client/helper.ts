@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Notifications, StrataClient } from '../../helper/protocol';
+import { helperEndpoint } from '../../helper/protocol/endpoint';
 import { adviceFor, HelperUnavailableError } from './errors';
 import { helperCommand, socketTransport, spawnTransport, type LaunchMode, type Transport } from './launch';
 import type { LoggedClient } from './logged-client';
@@ -142,7 +143,7 @@ export class Helper implements vscode.Disposable {
       this.log.info(`starting the helper: ${argv.join(' ')}`);
       // As root (direct), the store's socket is reachable too: uploads go raw on it.
       // (The path is StorePaths.socket's; helper/store is not loaded into the extension host.)
-      const rawSocket = mode === 'direct' ? join(storeRoot, 'helper.sock') : undefined;
+      const rawSocket = mode === 'direct' ? helperEndpoint(storeRoot).socket : undefined;
       transport = spawnTransport(mode, argv, (line) => this.log.info(`[helper] ${line}`), rawSocket);
     }
     // Loaded here, not at activation: vscode-jsonrpc alone takes ~20 ms to load.

@@ -2,6 +2,7 @@
 // The store root falls back to $STRATA_ROOT so that tests and scripts can point the extension at
 // their own store without touching the user's settings.
 import * as vscode from 'vscode';
+import { DEFAULT_ROOT } from '../../helper/protocol/endpoint';
 
 export type LaunchSetting = 'auto' | 'direct' | 'sudo' | 'pkexec' | 'socket';
 export type NetworkSetting = 'none' | 'host';
@@ -14,12 +15,11 @@ export interface StrataSettings {
   network: NetworkSetting;
 }
 
-export const DEFAULT_STORE_ROOT = '/var/lib/strata';
 
 export function readSettings(): StrataSettings {
   const c = vscode.workspace.getConfiguration('strata');
   return {
-    storeRoot: c.get<string>('storeRoot', '').trim() || process.env.STRATA_ROOT || DEFAULT_STORE_ROOT,
+    storeRoot: c.get<string>('storeRoot', '').trim() || process.env.STRATA_ROOT || DEFAULT_ROOT,
     launch: c.get<LaunchSetting>('helper.launch', 'auto'),
     socket: c.get<string>('helper.socket', '').trim(),
     defaultImage: c.get<string>('defaultImage', '').trim(),

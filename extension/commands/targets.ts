@@ -62,8 +62,9 @@ export async function pickShellTarget(s: Services): Promise<ShellTarget | undefi
 }
 
 /** A layer to act on: a layer row, a chain id, or one picked (image, then layer; the top one first). */
-export async function resolveLayer(s: Services, arg: unknown): Promise<{ id: string; madeBy?: string } | undefined> {
-  if (arg instanceof LayerNode) return { id: arg.layer.id, madeBy: arg.madeBy };
+/** A layer; madeBy and parent (null under a base layer) when the row or the pick told them. */
+export async function resolveLayer(s: Services, arg: unknown): Promise<{ id: string; madeBy?: string; parent?: string | null } | undefined> {
+  if (arg instanceof LayerNode) return { id: arg.layer.id, madeBy: arg.madeBy, parent: arg.layer.parent };
   if (typeof arg === 'string' && arg) return { id: arg };
   if (arg && typeof arg === 'object' && typeof (arg as { layer?: unknown }).layer === 'string') return { id: (arg as { layer: string }).layer };
   const image = arg instanceof ImageNode ? arg.imageId : await pickImage(s, 'Which image?');
@@ -71,12 +72,12 @@ export async function resolveLayer(s: Services, arg: unknown): Promise<{ id: str
   const client = await s.helper.client();
   const detail = await client.request('image.inspect', { ref: image });
   const layers = [...detail.layers].reverse();
-  if (layers.length === 1) return { id: layers[0].id, madeBy: layers[0].comment || layers[0].createdBy };
+  if (layers.length === 1) return { id: layers[0].id, madeBy: layers[0].comment || layers[0].createdBy, parent: layers[0].parent };
   const picked = await vscode.window.showQuickPick(
     layers.map((l, i) => ({ label: shortId(l.id), description: `${i === 0 ? 'top · ' : ''}${l.comment || l.createdBy} · ${formatSize(l.size)}`, layer: l })),
     { placeHolder: 'Which layer? (newest first)' },
   );
-  return picked ? { id: picked.layer.id, madeBy: picked.layer.comment || picked.layer.createdBy } : undefined;
+  return picked ? { id: picked.layer.id, madeBy: picked.layer.comment || picked.layer.createdBy, parent: picked.layer.parent } : undefined;
 }
 
 /** A container id from a row, a string, or {container}; undefined if none was given. */

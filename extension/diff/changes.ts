@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { Helper } from '../client/helper';
 import { ChangeIndex } from './change-index';
-import { fileUri, hexId, sourceKey, type ChangeSource } from './uris';
+import { changeRowUri, hexId, versionKey, versionUri, type ChangeSource, type Version } from './uris';
 
 const LAYERS_KEPT = 64;
 
@@ -35,7 +35,7 @@ export class ChangesCache implements vscode.Disposable {
     }
     p = this.helper.client().then((c) => c.request('layer.changes', { id: key })).then((changes) => {
       const index = new ChangeIndex(changes);
-      this.loaded.set(sourceKey({ kind: 'layer', id: key }), index);
+      this.loaded.set(versionKey({ layer: key }), index);
       return index;
     });
     p.catch(() => this.layers.delete(key));
@@ -43,35 +43,36 @@ export class ChangesCache implements vscode.Disposable {
     while (this.layers.size > LAYERS_KEPT) {
       const oldest = this.layers.keys().next().value as string;
       this.layers.delete(oldest);
-      this.loaded.delete(sourceKey({ kind: 'layer', id: oldest }));
+      this.loaded.delete(versionKey({ layer: oldest }));
     }
     return p;
   }
 
   /** A container's changes now; fires onDidChangeContainer when they differ from the last fetch. */
-  async container(id: string): Promise<ChangeIndex> {
+  async container(source: ChangeSource & { kind: 'container' }): Promise<ChangeIndex> {
+    const { id } = source;
     const client = await this.helper.client();
     const changes = await client.request('container.changes', { id });
-    const key = sourceKey({ kind: 'container', id });
+    const key = versionKey({ container: id });
     const before = this.loaded.get(key);
     const index = new ChangeIndex(changes);
     this.loaded.set(key, index);
     if (before && !sameChanges(before, index)) {
-      const source: ChangeSource = { kind: 'container', id };
+      // The container's version of each path and its row; its base (the image) never changes.
       const paths = new Set([...before.changes.map((c) => c.path), ...index.changes.map((c) => c.path)]);
-      const uris = [...paths].flatMap((p) => [fileUri(source, p), fileUri(source, p, 'old'), fileUri(source, p, 'row')]);
+      const uris = [...paths].flatMap((p) => [versionUri({ container: id }, p), changeRowUri(source, p)]);
       this.emitter.fire({ id, uris });
     }
     return index;
   }
 
-  /** What is known now, without asking the helper (for decorations, which must answer at once). */
-  peek(source: ChangeSource): ChangeIndex | undefined {
-    return this.loaded.get(sourceKey(source));
+  /** The change list that a version's files belong to, if loaded (for decorations, which must answer at once). */
+  peek(version: Version): ChangeIndex | undefined {
+    return this.loaded.get(versionKey(version));
   }
 
   forgetContainer(id: string): void {
-    this.loaded.delete(sourceKey({ kind: 'container', id }));
+    this.loaded.delete(versionKey({ container: id }));
   }
 
   dispose(): void {

@@ -28,9 +28,11 @@ export class ChangeDecorations implements vscode.FileDecorationProvider, vscode.
   }
 
   provideFileDecoration(uri: vscode.Uri): vscode.FileDecoration | undefined {
+    // A file in a layer's or a container's version carries the mark of that layer's or container's
+    // change to it (the rows, and the right of their diffs); an image's files carry none.
     const parsed = parseUri(uri);
-    if (!parsed || parsed.side !== 'new') return undefined;
-    const mark = this.changes.peek(parsed.source)?.markOf(parsed.path);
+    if (!parsed) return undefined;
+    const mark = this.changes.peek(parsed.version)?.markOf(parsed.path);
     return mark ? decorationFor(mark) : undefined;
   }
 

@@ -1,9 +1,9 @@
-// Opening changes the way Git does: one file in the diff editor (left: as the layers below or the
-// image see it; right: as this layer or the container has it), or every changed file of a layer
-// at once in the multi-file diff editor.
+// Opening changes the way Git does: one file in the diff editor, the path in two versions (left: the
+// source's base, its parent layer or its image; right: the layer or the container), or every changed
+// file of a layer at once in the multi-file diff editor.
 import * as vscode from 'vscode';
 import type { ChangeIndex, Mark } from './change-index';
-import { fileUri, hexId, type ChangeSource } from './uris';
+import { hexId, versionOf, versionUri, type ChangeSource } from './uris';
 
 /** The multi-diff editor gets slow past this many files; the rest are left out and said so. */
 export const MULTI_DIFF_LIMIT = 1000;
@@ -19,8 +19,8 @@ export function diffTitle(source: ChangeSource, path: string, mark: Mark | undef
 }
 
 export async function openDiff(source: ChangeSource, path: string, mark: Mark | undefined, options: vscode.TextDocumentShowOptions = {}): Promise<void> {
-  const left = fileUri(source, path, 'old');
-  const right = fileUri(source, path, 'new');
+  const left = versionUri(source.base, path);
+  const right = versionUri(versionOf(source), path);
   await vscode.commands.executeCommand('vscode.diff', left, right, diffTitle(source, path, mark), { preview: true, ...options });
 }
 
@@ -36,8 +36,8 @@ export async function openMultiDiff(source: ChangeSource, index: ChangeIndex, ti
   // [resource, original, modified]: an added file has no original and a deleted one no modified,
   // which the multi-diff editor shows as "added" and "deleted", as it does for a Git commit.
   const resources = shown.map((c) => {
-    const right = fileUri(source, c.path, 'new');
-    const left = fileUri(source, c.path, 'old');
+    const right = versionUri(versionOf(source), c.path);
+    const left = versionUri(source.base, c.path);
     return [right, c.kind === 'A' ? undefined : left, c.kind === 'D' ? undefined : right] as const;
   });
   await vscode.commands.executeCommand('vscode.changes', title, resources);

@@ -3,7 +3,7 @@
 // through resourceUri). A file opens its diff; a folder builds its children when opened.
 import * as vscode from 'vscode';
 import type { ChangeEntry, ChangeIndex, Mark } from '../diff/change-index';
-import { fileUri, type ChangeSource } from '../diff/uris';
+import { changeRowUri, type ChangeSource } from '../diff/uris';
 import type { TreeNode } from './node';
 
 const MARK_WORDS: Record<Mark, string> = { A: 'added', M: 'changed', D: 'deleted' };
@@ -25,7 +25,7 @@ export class ChangeFolderNode implements TreeNode {
   treeItem(): vscode.TreeItem {
     const item = new vscode.TreeItem(this.entry.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = this.id;
-    item.resourceUri = fileUri(this.source, this.entry.path, 'row');
+    item.resourceUri = changeRowUri(this.source, this.entry.path);
     item.iconPath = vscode.ThemeIcon.Folder;
     item.contextValue = 'change.folder';
     item.tooltip = this.entry.mark ? `${this.entry.path} (folder ${MARK_WORDS[this.entry.mark]})` : this.entry.path;
@@ -56,7 +56,7 @@ export class ChangeFileNode implements TreeNode {
   treeItem(): vscode.TreeItem {
     const item = new vscode.TreeItem(this.entry.name, vscode.TreeItemCollapsibleState.None);
     item.id = this.id;
-    item.resourceUri = fileUri(this.source, this.entry.path, 'row');
+    item.resourceUri = changeRowUri(this.source, this.entry.path);
     item.iconPath = vscode.ThemeIcon.File;
     item.contextValue = 'change.file';
     item.tooltip = `${this.entry.path} (${this.entry.mark ? MARK_WORDS[this.entry.mark] : 'unchanged'})`;

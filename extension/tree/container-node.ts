@@ -32,8 +32,8 @@ export class ContainerNode implements TreeNode {
     return this.summary.status === 'running';
   }
 
-  get source(): ChangeSource {
-    return { kind: 'container', id: this.summary.id };
+  get source(): ChangeSource & { kind: 'container' } {
+    return { kind: 'container', id: this.summary.id, base: { image: this.summary.imageId } };
   }
 
   treeItem(): vscode.TreeItem {
@@ -72,7 +72,7 @@ export class ContainerNode implements TreeNode {
   async children(): Promise<TreeNode[]> {
     let index;
     try {
-      index = await this.changes.container(this.summary.id);
+      index = await this.changes.container(this.source);
     } catch (err) {
       return [new MessageNode(this, `${this.id}#error`, `Changes unavailable: ${(err as Error).message}`, 'warning')];
     }

@@ -10,6 +10,9 @@ import type { TreeNode } from './node';
 import { RowsProvider } from './rows-provider';
 import type { ContainerSummary } from '../../helper/protocol';
 
+// FIXME(issue 10, item 8): this polls container.changes every POLL_MS while a running container is
+// expanded, which floods the output log; the helper should watch each running container's upper
+// dir and push a coalesced container.changed notification instead.
 export const POLL_MS = 1500;
 
 export class ContainersProvider extends RowsProvider<ContainerNode, ContainerSummary> {
@@ -74,7 +77,7 @@ export class ContainersProvider extends RowsProvider<ContainerNode, ContainerSum
     this.polling = true;
     try {
       // A difference fires onDidChangeContainer, which refreshes that container's rows.
-      await Promise.all(open.map((n) => this.changes.container(n!.containerId).catch(() => undefined)));
+      await Promise.all(open.map((n) => this.changes.container(n!.source).catch(() => undefined)));
     } finally {
       this.polling = false;
       this.schedule();

@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import type { LayerInfo } from '../../helper/protocol';
 import type { ChangeIndex } from '../diff/change-index';
-import { hexId, type ChangeSource } from '../diff/uris';
+import { hexId, layerBase, type ChangeSource } from '../diff/uris';
 import { changeNodes, MessageNode } from './change-nodes';
 import { age, code, formatSize, shortId } from './format';
 import type { TreeNode } from './node';
@@ -25,7 +25,7 @@ export class LayerNode implements TreeNode {
   }
 
   get source(): ChangeSource {
-    return { kind: 'layer', id: hexId(this.layer.id) };
+    return { kind: 'layer', id: hexId(this.layer.id), base: layerBase(this.layer.parent) };
   }
 
   /** The command or the commit message that made this layer. */

@@ -1,22 +1,43 @@
-// The changes an upper-form layer makes to the view of the layers below it: `docker diff` for
-// overlay2 (moby's OverlayChanges), used for `strata diff CID` (a container's upper dir over its
-// image) and `strata diff --layer` (a layer over its parents).
+// The changes an upper-form layer makes to the view of the layers below it: what `docker diff`
+// prints, for `strata diff CID` (a container's upper dir over its image's layers) and `strata diff
+// --layer` (a layer over its parents, imported or committed). The extension's tree, its A/M/D
+// marks and the diff editor all show this one list.
 //
-//  - a whiteout (0/0 character device): D, as Docker prints it whether or not anything was below
-//  - any other device node (kept in layers, inert: extract.ts) is an ordinary entry, like a file:
-//    A, or C over something visible below, or D when a later layer whites it out
-//  - an entry present in the upper dir and visible in the merged view of the lowers: C. That
-//    includes directories that are only there because a child was copied up (`C /etc`).
-//  - an opaque directory that is visible below: D. Docker and Podman print exactly that (the
-//    directory was deleted and made again; what it holds now is listed after it, as A, or as C
-//    where the same path exists below); they list no D for each hidden lower child, nor do we.
-//  - anything else: A
-// "Visible below" follows overlayfs's own lookup over the lowers (top-most first): the first layer
-// that has the path decides; a whiteout hides it, a non-directory ends the merge, a directory merges
-// with the same-named directories under it until one of them is opaque or a layer has a non-dir.
+// Docker's rule. Since moby ac5d363e67 (2018: "The archive changes function is not implemented
+// correctly to handle opaque directories") overlay2's Changes is the naive driver's: moby
+// daemon/graphdriver/fsdiff.go mounts the layer and its parent and calls go-archive's
+// ChangesDirs(new merged view, old merged view); the containerd image store does the same
+// (daemon/containerd/image_changes.go). ChangesDirs (github.com/moby/go-archive changes.go,
+// addChanges; statDifferent in changes_unix.go) compares the two trees:
+//  - a path only in the new view: A, and so is everything under it
+//  - a path in both: C when its mode (type and permissions), uid, gid, rdev or security.capability
+//    differ, or, for a non-directory, its size or mtime (equal when the same, or the same second
+//    with one side at 0 ns: tar keeps seconds). A directory's own size and mtime never count.
+//    Nothing when all are the same (a directory only copied up; a file put back with its old mtime)
+//  - a path only in the old view: D, and nothing for what was under it
+//  - a directory (not /) holding any A, C or D below it and not listed itself: C
+// So, shape by shape (what `docker diff` prints on overlay2):
+//   file -> dir, symlink -> dir    C /p, and A for what p holds now
+//   dir -> file, dir -> symlink    C /p, nothing for what the directory held
+//   rm -rf /d; mkdir /d (opaque)   C /d, and D /d/x for each child /d had: its top level only (a
+//                                  hidden subdirectory's children get no line). Nothing at all
+//                                  when /d was empty and its mode and owner are the same
+//   ... then new files in /d       also A /d/y, or C /d/x where the old /d had x too
+//   rm /d/f                        C /d, D /d/f
+//   rm f; recreate it              C /f, unless size, mtime, mode and owner all match the old one
+//   a whiteout of what nothing below has (a layer tar can carry one): no line
+//
+// The two views come from the upper dir, not from two mounts. The old view is the lowers merged as
+// overlayfs merges them (top-most first: the first layer that has a path decides, a whiteout hides
+// it, a non-directory ends the merge, a directory merges with the same-named directories below
+// until one is opaque). The new view is the upper dir over the old view, so its entries are the
+// upper dir's. An upper directory that merges (neither opaque nor under an opaque one) also shows
+// the old view's children, unchanged except what the upper dir whites out (D when the old view
+// has it). One that does not merge shows only its own: each child the old view has there and the
+// upper dir does not is D, so only those directories' listings are read from the lowers.
 import { compareBytes, displayPath, parentOf } from './fspath';
-import { statPaths, walkTree, type WalkEntry } from './native-fs';
-import { OPAQUE_XATTR } from './xattr';
+import { listDirs, statPaths, walkTree, type WalkEntry } from './native-fs';
+import { isOpaqueDir } from './xattr';
 
 export interface Change {
   /** Absolute in the container, e.g. '/etc/motd'. */
@@ -24,16 +45,19 @@ export interface Change {
   kind: 'A' | 'C' | 'D';
 }
 
-type Resolved = { kind: 'dir'; layers: number[] } | { kind: 'other' } | null;
-
-function isOpaque(e: WalkEntry): boolean {
-  return e.kind === 'dir' && e.xattrs.get(OPAQUE_XATTR)?.toString('latin1') === 'y';
+/** A path in the old view: the entry that shows there, and for a directory the layers it merges. */
+interface Seen {
+  entry: WalkEntry;
+  layers: number[];
 }
 
 /** The merged view of the lowers, for the paths asked about (and their parents) only. */
 class LowerView {
-  private readonly memo = new Map<string, Resolved>();
+  private readonly memo = new Map<string, Seen | null>();
+  /** Directory -> the paths listed in it (learn()). */
+  private readonly listed = new Map<string, Set<string>>();
 
+  /** `layers`: for each lower (top-most first), the entries at the paths asked about. */
   constructor(private readonly layers: Map<string, WalkEntry | null>[]) {}
 
   private at(layer: number, rel: string): WalkEntry | null {
@@ -43,60 +67,129 @@ class LowerView {
   /** Merges the directory found first in layer `first` with the same dirs under it in `candidates`. */
   private mergeDirs(rel: string, first: number, candidates: number[]): number[] {
     const merged = [first];
-    if (isOpaque(this.at(first, rel)!)) return merged;
+    if (isOpaqueDir(this.at(first, rel)!)) return merged;
     for (const j of candidates) {
       if (j <= first) continue;
       const e = this.at(j, rel);
       if (e === null) continue;
       if (e.kind !== 'dir') break;
       merged.push(j);
-      if (isOpaque(e)) break;
+      if (isOpaqueDir(e)) break;
     }
     return merged;
   }
 
-  resolve(rel: string): Resolved {
+  resolve(rel: string): Seen | null {
     const known = this.memo.get(rel);
     if (known !== undefined) return known;
-    let result: Resolved = null;
+    let result: Seen | null = null;
     if (rel === '.') {
-      const all = this.layers.map((_, i) => i);
-      result = all.length ? { kind: 'dir', layers: this.mergeDirs('.', 0, all) } : null;
+      // Every layer's root merges: overlayfs ignores an opaque mark on a layer's root (a tar's
+      // top-level .wh..wh..opq), as lower and as upper alike.
+      result = this.layers.length ? { entry: this.at(0, '.')!, layers: this.layers.map((_, i) => i) } : null;
     } else {
       const parent = this.resolve(parentOf(rel));
-      if (parent?.kind === 'dir') {
-        for (const i of parent.layers) {
-          const e = this.at(i, rel);
-          if (e === null) continue;
-          if (e.kind === 'whiteout') result = null;
-          else if (e.kind === 'dir') result = { kind: 'dir', layers: this.mergeDirs(rel, i, parent.layers) };
-          else result = { kind: 'other' };
-          break;
-        }
+      for (const i of parent?.entry.kind === 'dir' ? parent.layers : []) {
+        const e = this.at(i, rel);
+        if (e === null) continue;
+        if (e.kind !== 'whiteout') result = { entry: e, layers: e.kind === 'dir' ? this.mergeDirs(rel, i, parent!.layers) : [] };
+        break;
       }
     }
     this.memo.set(rel, result);
     return result;
   }
+
+  /**
+   * Adds what listing a directory in `layer` found. Paths already asked about keep what stat found
+   * (the lowers do not change), so no resolution made before changes.
+   */
+  learn(layer: number, entries: WalkEntry[]): void {
+    for (const e of entries) {
+      if (!this.layers[layer].has(e.path)) this.layers[layer].set(e.path, e);
+      const dir = parentOf(e.path);
+      let names = this.listed.get(dir);
+      if (!names) this.listed.set(dir, (names = new Set()));
+      names.add(e.path);
+    }
+  }
+
+  /** The paths learn() found directly in `dir`, in any of its layers. */
+  children(dir: string): Iterable<string> {
+    return this.listed.get(dir) ?? [];
+  }
+}
+
+/** go-archive's sameFsTime: equal, or the same second with either side at 0 ns. */
+function sameTime(a: WalkEntry, b: WalkEntry): boolean {
+  return a.mtimeSec === b.mtimeSec && (a.mtimeNsec === b.mtimeNsec || a.mtimeNsec === 0 || b.mtimeNsec === 0);
+}
+
+const NO_CAPABILITY = Buffer.alloc(0);
+
+/** Whether ChangesDirs calls a path in both views changed (statDifferent, and the capability). */
+function differs(old: WalkEntry, now: WalkEntry): boolean {
+  if (old.mode !== now.mode || old.uid !== now.uid || old.gid !== now.gid) return true;
+  if (old.rdevMajor !== now.rdevMajor || old.rdevMinor !== now.rdevMinor) return true;
+  if (old.kind !== 'dir' && (old.size !== now.size || !sameTime(old, now))) return true;
+  const cap = (e: WalkEntry) => e.xattrs.get('security.capability') ?? NO_CAPABILITY;
+  return !cap(old).equals(cap(now));
+}
+
+/**
+ * The upper directories whose view does not merge with the lowers: opaque, or under an opaque one
+ * (never the root: see resolve). `entries` is in walk order, a directory before what it holds.
+ */
+function unmerged(entries: WalkEntry[]): Set<string> {
+  const out = new Set<string>();
+  for (const e of entries) {
+    if (e.kind !== 'dir' || e.path === '.') continue;
+    if (isOpaqueDir(e) || out.has(parentOf(e.path))) out.add(e.path);
+  }
+  return out;
 }
 
 /** The changes `layerDir` makes over `lowerDirs` (the layers below it, top-most first), sorted by path. */
 export async function layerChanges(layerDir: string, lowerDirs: string[]): Promise<Change[]> {
-  const upper = (await walkTree(layerDir)).filter((e) => e.path !== '.');
-  if (upper.length === 0) return [];
+  const walked = await walkTree(layerDir);
+  const upper = new Map(walked.filter((e) => e.path !== '.').map((e) => [e.path, e]));
   // Every parent of an upper path is itself an upper path, so these are all the lookups needed.
-  const paths = ['.', ...upper.map((e) => e.path)];
-  const lowers = await Promise.all(lowerDirs.map((dir) => statPaths(dir, paths)));
-  const view = new LowerView(lowers);
-  upper.sort((a, b) => compareBytes(a.path, b.path));
-  const changes: Change[] = [];
-  for (const e of upper) {
-    const visible = view.resolve(e.path) !== null;
-    let kind: Change['kind'];
-    if (e.kind === 'whiteout') kind = 'D';
-    else if (visible) kind = isOpaque(e) ? 'D' : 'C';
-    else kind = 'A';
-    changes.push({ path: `/${displayPath(e.path)}`, kind });
+  const view = new LowerView(await Promise.all(lowerDirs.map((dir) => statPaths(dir, ['.', ...upper.keys()]))));
+  const alone = unmerged(walked);
+  // An unmerged directory over a directory below: its children there are needed for the D lines.
+  const toList = lowerDirs.map(() => [] as string[]);
+  for (const dir of alone) {
+    const old = view.resolve(dir);
+    if (old?.entry.kind === 'dir') for (const i of old.layers) toList[i].push(dir);
   }
-  return changes;
+  const listings = await Promise.all(lowerDirs.map((dir, i) => listDirs(dir, toList[i])));
+  listings.forEach((entries, i) => view.learn(i, entries));
+
+  const changes = new Map<string, Change['kind']>();
+  for (const [rel, e] of upper) {
+    if (e.kind === 'whiteout') {
+      if (!alone.has(parentOf(rel)) && view.resolve(rel) !== null) changes.set(rel, 'D');
+      continue;
+    }
+    const old = view.resolve(rel);
+    if (old === null) changes.set(rel, 'A');
+    else if (differs(old.entry, e)) changes.set(rel, 'C');
+  }
+  for (const dir of alone) {
+    for (const rel of view.children(dir)) {
+      const now = upper.get(rel);
+      if ((now === undefined || now.kind === 'whiteout') && view.resolve(rel) !== null) changes.set(rel, 'D');
+    }
+  }
+  // A directory holding a change is changed, up to (not including) the root.
+  const marked = new Set<string>();
+  for (const rel of [...changes.keys()]) {
+    for (let dir = parentOf(rel); dir !== '.' && !marked.has(dir); dir = parentOf(dir)) {
+      marked.add(dir);
+      if (!changes.has(dir)) changes.set(dir, 'C');
+    }
+  }
+  return [...changes]
+    .sort((a, b) => compareBytes(a[0], b[0]))
+    .map(([rel, kind]) => ({ path: `/${displayPath(rel)}`, kind }));
 }

@@ -1,6 +1,6 @@
 // Safe extraction of one layer tar into an empty directory, in overlayfs upper-dir form.
 //
-// The helper runs as root and the tar is hostile until proven otherwise (notes/security.md,
+// The helper runs as root and the tar is hostile until proven otherwise (docs/security.md,
 // "Importing a tar"). The defences, in the order an entry meets them:
 //  - input.ts: gzip by magic bytes; the uncompressed stream is hashed (diff_id) and capped.
 //  - tar-reader.ts: extended headers are size-checked before they are read; PAX globals ignored;
@@ -163,7 +163,7 @@ class Extractor {
       if (e.type !== 'file') throw badArchive(`entry ${quote(e.name)}: a whiteout must be a regular file, not a ${e.type}`);
       if (whiteout.kind === 'opaque') {
         // Applies whatever its position in the tar: the directory keeps the mark even if its own
-        // entry comes later (notes/layers.md).
+        // entry comes later (docs/layers.md, "Whiteouts").
         const dir = whiteout.dir === '.' ? this.root : this.ensureDir(whiteout.dir, e.name);
         dir.opaque = true;
       } else {

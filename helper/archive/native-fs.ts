@@ -94,16 +94,29 @@ export async function walkTree(dir: string, signal?: AbortSignal): Promise<WalkE
 export async function statPaths(dir: string, paths: string[], signal?: AbortSignal): Promise<Map<string, WalkEntry | null>> {
   const found = new Map<string, WalkEntry | null>();
   if (paths.length === 0) return found;
-  let out: Buffer;
+  for (const e of parseWalk(await runOnPaths('stat', dir, paths, signal), true)) found.set(e.path, e.kind === null ? null : (e as WalkEntry));
+  return found;
+}
+
+/**
+ * The entries directly in each directory of `dirs` (binary, relative to `dir`; '.' is `dir`), as
+ * walkTree reports them; nothing for a path that is not a directory there (missing, another kind,
+ * or reached through a symlink). One process for all the directories.
+ */
+export async function listDirs(dir: string, dirs: string[], signal?: AbortSignal): Promise<WalkEntry[]> {
+  if (dirs.length === 0) return [];
+  return parseWalk(await runOnPaths('list', dir, dirs, signal)) as WalkEntry[];
+}
+
+/** `strata-fs COMMAND DIR` fed the NUL-terminated paths; its output. */
+async function runOnPaths(command: 'stat' | 'list', dir: string, paths: string[], signal?: AbortSignal): Promise<Buffer> {
   try {
     const input = Buffer.concat(paths.flatMap((p) => [Buffer.from(p, 'latin1'), ZERO]));
-    const r = await execa(nativeTool('strata-fs'), ['stat', dir], { input, encoding: 'buffer', maxBuffer: 2 ** 31 - 1, stripFinalNewline: false, cancelSignal: signal });
-    out = Buffer.from(r.stdout);
+    const r = await execa(nativeTool('strata-fs'), [command, dir], { input, encoding: 'buffer', maxBuffer: 2 ** 31 - 1, stripFinalNewline: false, cancelSignal: signal });
+    return Buffer.from(r.stdout);
   } catch (err) {
     throw toolError(`reading ${dir}`, err);
   }
-  for (const e of parseWalk(out, true)) found.set(e.path, e.kind === null ? null : (e as WalkEntry));
-  return found;
 }
 
 export function parseWalk(out: Buffer, allowMissing = false): (WalkEntry | { path: string; kind: null })[] {

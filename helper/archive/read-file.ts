@@ -1,12 +1,12 @@
 // One file as a stack of upper-form layer dirs shows it, for the diff editor: the left side of a
 // layer's change is the file as the layers below see it, the right side the file in the layer.
-// Layers are untrusted content read by root: every lookup goes through strata-xattr, which opens
+// Layers are untrusted content read by root: every lookup goes through strata-fs, which opens
 // each path component with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, so a planted symlink is never
 // followed out of the layer (the CVE-2018-15664 family).
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
-import { catFiles, statPaths, type EntryKind, type WalkEntry } from './native-fs';
-import { OPAQUE_XATTR } from './xattr';
+import { catFiles, statPaths, type EntryKind } from './native-fs';
+import { isOpaqueDir } from './xattr';
 
 export interface FileView {
   /** 'missing' when no layer of the stack has it (or a whiteout hides it). */
@@ -28,10 +28,6 @@ export function layerRelative(path: string): string[] {
     throw new StrataError(ErrorCode.InvalidParams, `not a file path inside a layer: ${JSON.stringify(path)}`);
   }
   return parts.map((p) => Buffer.from(p, 'utf8').toString('latin1'));
-}
-
-function isOpaque(e: WalkEntry): boolean {
-  return e.kind === 'dir' && e.xattrs.get(OPAQUE_XATTR)?.toString('latin1') === 'y';
 }
 
 async function readData(dir: string, rel: string, size: number, maxBytes: number): Promise<{ data: Buffer; truncated: boolean }> {
@@ -61,7 +57,7 @@ export async function readMergedFile(dirs: string[], path: string, maxBytes: num
       if (!e) break;
       // A whiteout or a non-directory at a parent hides everything under it in lower layers.
       if (e.kind !== 'dir') return MISSING;
-      if (isOpaque(e)) hiddenBelow = true;
+      if (isOpaqueDir(e)) hiddenBelow = true;
     }
     const e = found.get(full);
     if (e) {

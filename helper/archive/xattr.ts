@@ -27,6 +27,15 @@ export function xattrAllowed(name: string, kind: EntryKind): boolean {
  * (notes/layers.md): a redirect or a metacopy-only file points into a lower layer, and copying or
  * packing the upper dir alone would lose what it points at. Refuse rather than write a wrong layer.
  */
+/**
+ * An opaque directory: overlayfs shows none of the same-named directories below it (its
+ * trusted.overlay.opaque=y, what a tar's `.wh..wh..opq` becomes; docs/layers.md). The one test
+ * for it, used by the change list, the merged-file reader and the packer.
+ */
+export function isOpaqueDir(e: WalkEntry): boolean {
+  return e.kind === 'dir' && e.xattrs.size > 0 && e.xattrs.get(OPAQUE_XATTR)?.toString('latin1') === 'y';
+}
+
 export function checkFaithful(e: WalkEntry): void {
   for (const name of e.xattrs.keys()) {
     if (name === 'trusted.overlay.redirect' || name === 'trusted.overlay.metacopy') {

@@ -30,6 +30,8 @@ export function bool(ctx: CommandContext, flag: string): boolean {
   return ctx.flags[flag] === true;
 }
 
+// XXX(issue 13): Docker's --format takes Go templates ('{{.ID}}', 'table {{.Names}}'), and its json
+// is one object per line with Docker's keys; only "table" and a JSON array of Strata's shapes exist.
 export function wantsJson(ctx: CommandContext): boolean {
   const f = str(ctx, 'format');
   if (f === undefined || f === 'table') return false;

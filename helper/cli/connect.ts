@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { StrataClient } from '../protocol/client';
 import { BUILD_ID } from '../protocol/methods';
-import { lockHolder } from '../store/lock';
-import { StorePaths } from '../store/paths';
+import { helperEndpoint, parsePidFile, type HelperEndpoint } from '../protocol/endpoint';
+import { storeRootProblem } from '../store/root-folder';
 
 export class ConnectError extends Error {}
 
@@ -28,7 +28,10 @@ function helperScript(): string {
   return found;
 }
 
-function startHelper(root: string, paths: StorePaths): { exited: () => boolean } {
+function startHelper(root: string, paths: HelperEndpoint): { exited: () => boolean } {
+  // Before the helper's log is made there: a folder others use is not taken over (store/root-folder.ts).
+  const problem = storeRootProblem(root);
+  if (problem) throw new ConnectError(problem);
   mkdirSync(root, { recursive: true, mode: 0o700 });
   const log = openSync(paths.log, 'a', 0o600);
   // bin/strata set NODE_EXTRA_CA_CERTS aside to start faster; the helper gets it back.
@@ -46,8 +49,17 @@ function startHelper(root: string, paths: StorePaths): { exited: () => boolean }
   return { exited: () => exited };
 }
 
+/** The pid the store's lock holder wrote (protocol/endpoint.ts), if any. */
+function pidFileHolder(pidFile: string): number | undefined {
+  try {
+    return parsePidFile(readFileSync(pidFile, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 /** The helper's last words, for an error message that says why it did not start. */
-function lastLogLine(paths: StorePaths): string {
+function lastLogLine(paths: HelperEndpoint): string {
   try {
     const lines = readFileSync(paths.log, 'utf8').trim().split('\n');
     return lines[lines.length - 1] ?? '';
@@ -82,7 +94,7 @@ export async function connect(root: string, warn: (line: string) => void = (l) =
   }
   // The pid to signal is the one the store's lock holder wrote, not only what the socket said: a
   // signal from root must reach the store's helper and no other process.
-  if (lockHolder(new StorePaths(root).pidFile) !== info.helperPid || process.getuid?.() !== 0) {
+  if (pidFileHolder(helperEndpoint(root).pidFile) !== info.helperPid || process.getuid?.() !== 0) {
     warn(`${other}; restart it as root (sudo kill ${info.helperPid}: the next command starts this build's).`);
     return client;
   }
@@ -114,7 +126,7 @@ async function stopHelper(pid: number): Promise<void> {
  * raw upload's bytes travel on one of these, not as base64 in JSON-RPC (protocol/raw-upload.ts).
  */
 export function rawChannelOpener(root: string): () => Promise<net.Socket> {
-  const path = new StorePaths(root).socket;
+  const path = helperEndpoint(root).socket;
   return async () => {
     const res = await tryConnect(path);
     if (res instanceof net.Socket) return res;
@@ -128,7 +140,7 @@ export async function openHelperSocket(root: string): Promise<net.Socket> {
 }
 
 async function openHelper(root: string): Promise<{ sock: net.Socket; started: boolean }> {
-  const paths = new StorePaths(root);
+  const paths = helperEndpoint(root);
   let started: { exited: () => boolean } | undefined;
   for (let attempt = 0; attempt < 100; attempt++) {
     const res = await tryConnect(paths.socket);

@@ -13,7 +13,8 @@ import { commit, diff, inspect, kill, pause, ps, rename, restart, rm, stop, unpa
 import { stats } from './commands/stats';
 import { top } from './commands/top';
 import { ConnectionLostError, StrataRequestError, type StrataClient } from '../protocol/client';
-import { DEFAULT_ROOT } from '../store/paths';
+import { resolve } from 'node:path';
+import { DEFAULT_ROOT } from '../protocol/endpoint';
 
 const commands: Command[] = [run, create, start, attach, exec, ps, top, stats, logs, rename, stop, restart, kill, pause, unpause, rm, wait, commit, diff, importCmd, images, history, inspect, tag, rmi, busybox];
 
@@ -51,6 +52,9 @@ async function main(argv: string[]): Promise<number> {
     else if (a === '--version' || a === '-v') { process.stdout.write('strata version 0.1.0\n'); return 0; }
     else { process.stderr.write(`strata: unknown flag: ${a}\nSee 'strata --help'.\n`); return 125; }
   }
+  // A relative --root means the folder under the current one, as any path on a command line does
+  // (the helper that serves it runs elsewhere, and overlayfs takes absolute paths only).
+  root = resolve(root);
   let name = argv[i];
   if (!name) { process.stdout.write(usage()); return 0; }
   const find = (n: string) => commands.find((c) => c.spec.name === n);

@@ -16,10 +16,12 @@ import { parseReference } from '../store/reference';
 import { applyChanges } from '../sources/changes';
 import { type EngineContext, now } from './context';
 import { imageLayers } from './images';
-import { type Progress, noProgress } from './events';
-import { digestAndFlushUpper, moveUpperIntoLayer, upperOf } from './upper';
+import { type Progress, noProgress, progressFor } from './events';
+import type { MethodTable } from './method-table';
+import { moveUpperIntoLayer } from '../store/moved-uppers';
+import { digestAndFlushUpper, upperOf } from './upper';
 
-export interface CommitOptions {
+interface CommitOptions {
   ref?: string;
   message?: string;
   author?: string;
@@ -28,13 +30,9 @@ export interface CommitOptions {
   progress?: Progress;
 }
 
-export async function commitContainer(ctx: EngineContext, containerRef: string, opts: CommitOptions): Promise<{ id: string; layer: string; diffId: string }> {
-  const found = ctx.store.containers.resolve(containerRef);
-  if (opts.ref) parseReference(opts.ref);
-  return ctx.containerLocks.run(found.id, () => commitLocked(ctx, found.id, opts));
-}
-
-async function commitLocked(ctx: EngineContext, containerId: string, opts: CommitOptions): Promise<{ id: string; layer: string; diffId: string }> {
+/** Under the container's lock (its table row): `containerId` is the full id. */
+async function commitContainer(ctx: EngineContext, containerId: string, opts: CommitOptions): Promise<{ id: string; layer: string; diffId: string }> {
+  if (opts.ref) parseReference(opts.ref); // a bad name is refused before any work
   const progress = opts.progress ?? noProgress;
   const rec = ctx.store.containers.get(containerId);
   if (!rec) throw new StrataError(ErrorCode.NotFound, `No such container: ${containerId}`);
@@ -84,7 +82,7 @@ async function commitLocked(ctx: EngineContext, containerId: string, opts: Commi
       if (made.stage) await ctx.store.layers.adopt(made.stage, layer);
       // The same change on the same parent is the same layer: an existing one is used as it is
       // (and a container whose changes already live in their layer commits without moving them).
-      else if (!ctx.store.layers.get(layer.id)) await moveUpperIntoLayer(ctx, ctx.store.containers.get(rec.id) ?? rec, layer);
+      else if (!ctx.store.layers.get(layer.id)) await moveUpperIntoLayer(ctx.store, ctx.store.containers.get(rec.id) ?? rec, layer);
       // The container's own Cmd and Entrypoint, as Docker's commit keeps them: --entrypoint replaced
       // the image's (and dropped its Cmd).
       const { entrypoint } = rec.options;
@@ -107,3 +105,13 @@ async function commitLocked(ctx: EngineContext, containerId: string, opts: Commi
     if (made.stage) await fs.rm(made.stage, { recursive: true, force: true });
   }
 }
+
+export const commitMethods = {
+  'container.commit': {
+    lock: 'container',
+    run: (ctx, p) => commitContainer(ctx, p.id, {
+      ref: p.ref, message: p.message, author: p.author, changes: p.changes, pause: p.pause,
+      progress: p.progressToken ? progressFor(ctx.events, p.progressToken) : undefined,
+    }),
+  },
+} satisfies MethodTable<'container.commit'>;

@@ -10,14 +10,16 @@ import type { Change, ContainerDetail, ContainerOptions, ContainerProcessInfo, C
 import { cleanupContainerMounts, containerProcesses, containerUsage, launch, prepareContainerDirs, removeCgroups } from '../runtime';
 import type { ContainerRecord } from '../store';
 import { randomId } from '../store/ids';
-import { type EngineContext, now } from './context';
+import { type EngineContext, now, withContainerLock } from './context';
+import type { MethodTable } from './method-table';
 import { imageLayers } from './images';
 import { mergeEnv, processEnv } from './env';
 import { type LogFollower, logOf } from './logs';
 import { generateName } from './names';
 import { thawIfPaused } from './pause';
 import { Session } from './sessions';
-import { readUpper, takeUpperBack, upperOf } from './upper';
+import { takeUpperBack } from '../store/moved-uppers';
+import { readUpper, upperOf } from './upper';
 
 export function summary(rec: ContainerRecord): ContainerSummary {
   return {
@@ -27,11 +29,11 @@ export function summary(rec: ContainerRecord): ContainerSummary {
   };
 }
 
-export function listContainers(ctx: EngineContext, all: boolean): ContainerSummary[] {
+function listContainers(ctx: EngineContext, all: boolean): ContainerSummary[] {
   return ctx.store.containers.list().filter((c) => all || c.status === 'running').map(summary);
 }
 
-export function inspectContainer(ctx: EngineContext, ref: string): ContainerDetail {
+function inspectContainer(ctx: EngineContext, ref: string): ContainerDetail {
   const rec = ctx.store.containers.resolve(ref);
   const config = ctx.store.images.get(rec.imageId);
   return {
@@ -40,7 +42,11 @@ export function inspectContainer(ctx: EngineContext, ref: string): ContainerDeta
   };
 }
 
-export async function createContainer(ctx: EngineContext, imageRef: string, options: ContainerOptions): Promise<{ id: string; name: string }> {
+/** Under the store's mutex (its table row). */
+// Not built, on purpose for now: volumes, bind mounts and `cp`. The helper never opens a host path
+// on a client's behalf, so whoever reaches its socket can run containers but not read or write the
+// host's files through it (README, "The helper and root"); host mounts must keep that property.
+async function createContainer(ctx: EngineContext, imageRef: string, options: ContainerOptions): Promise<{ id: string; name: string }> {
   const imageId = ctx.store.images.resolve(imageRef);
   const config = ctx.store.images.get(imageId)!;
   imageLayers(ctx, config); // refuse now, not at start, if a layer is missing
@@ -52,27 +58,25 @@ export async function createContainer(ctx: EngineContext, imageRef: string, opti
     ? [...entrypoint, ...options.cmd]
     : [...entrypoint, ...(options.entrypoint === undefined ? body.Cmd ?? [] : [])];
   if (command.length === 0) command.push('/bin/sh');
-  return ctx.mutex.run(async () => {
-    if (options.name && ctx.store.containers.nameTaken(options.name)) {
-      throw new StrataError(ErrorCode.AlreadyExists, `Conflict. The container name "${options.name}" is already in use; remove that container or choose another name`);
-    }
-    const id = randomId();
-    const hostname = options.hostname ?? id.slice(0, 12);
-    const rec: ContainerRecord = {
-      id, name: options.name ?? generateName((n) => ctx.store.containers.nameTaken(n)), image: imageRef, imageId, command,
-      created: now(), hostname,
-      options: { ...options, env: mergeEnv(body.Env ?? [], options.env), workdir: options.workdir ?? (body.WorkingDir || '/'), user: options.user ?? (body.User || '') },
-      status: 'created', exitCode: null, pid: null, startedAt: null, finishedAt: null,
-    };
-    await ctx.store.containers.save(rec);
-    await prepareContainerDirs({
-      containerDir: ctx.store.paths.container(id), hostname: rec.hostname, network: options.network,
-      layerDirs: imageLayers(ctx, config).map((l) => ctx.store.paths.layerFiles(l.id)),
-    });
-    ctx.sessions.add(new Session(id, id, options.tty, options.openStdin));
-    ctx.events.emit('changed', { what: 'containers', id });
-    return { id, name: rec.name };
+  if (options.name && ctx.store.containers.nameTaken(options.name)) {
+    throw new StrataError(ErrorCode.AlreadyExists, `Conflict. The container name "${options.name}" is already in use; remove that container or choose another name`);
+  }
+  const id = randomId();
+  const hostname = options.hostname ?? id.slice(0, 12);
+  const rec: ContainerRecord = {
+    id, name: options.name ?? generateName((n) => ctx.store.containers.nameTaken(n)), image: imageRef, imageId, command,
+    created: now(), hostname,
+    options: { ...options, env: mergeEnv(body.Env ?? [], options.env), workdir: options.workdir ?? (body.WorkingDir || '/'), user: options.user ?? (body.User || '') },
+    status: 'created', exitCode: null, pid: null, startedAt: null, finishedAt: null,
+  };
+  await ctx.store.containers.save(rec);
+  await prepareContainerDirs({
+    containerDir: ctx.store.paths.container(id), hostname: rec.hostname, network: options.network,
+    layerDirs: imageLayers(ctx, config).map((l) => ctx.store.paths.layerFiles(l.id)),
   });
+  ctx.sessions.add(new Session(id, id, options.tty, options.openStdin));
+  ctx.events.emit('changed', { what: 'containers', id });
+  return { id, name: rec.name };
 }
 
 /** The session of a container's main process (made on demand for containers from an earlier helper). */
@@ -80,14 +84,14 @@ export function mainSession(ctx: EngineContext, rec: ContainerRecord): Session {
   return ctx.sessions.find(rec.id) ?? ctx.sessions.add(new Session(rec.id, rec.id, rec.options.tty, rec.options.openStdin));
 }
 
-export async function startContainer(ctx: EngineContext, ref: string, size?: { cols: number; rows: number }): Promise<{ id: string }> {
-  const found = ctx.store.containers.resolve(ref);
+/** Under the container's lock (its table row): `id` is the full id. */
+async function startContainer(ctx: EngineContext, id: string, size?: { cols: number; rows: number }): Promise<{ id: string }> {
   try {
-    return await ctx.containerLocks.run(found.id, () => startLocked(ctx, found.id, size));
+    return await startLocked(ctx, id, size);
   } catch (err) {
-    // docker run --rm with a command that cannot start leaves no container behind either (removed
-    // once the container's lock is free again: rm takes it too).
-    if (found.options.autoRemove && ctx.store.containers.get(found.id)?.status !== 'running') await removeContainer(ctx, found.id, true).catch(() => undefined);
+    // docker run --rm with a command that cannot start leaves no container behind either.
+    const rec = ctx.store.containers.get(id);
+    if (rec?.options.autoRemove && rec.status !== 'running') await removeLocked(ctx, id, true).catch(() => undefined);
     throw err;
   }
 }
@@ -100,7 +104,7 @@ async function startLocked(ctx: EngineContext, id: string, size?: { cols: number
   const config = ctx.store.images.get(rec.imageId);
   if (!config) throw new StrataError(ErrorCode.NotFound, `the image of container ${rec.name} (${rec.imageId}) is gone`);
   // Its changes may live in a layer since a commit (engine/upper.ts): it writes to its own copy.
-  if (rec.upperLayer) rec = await ctx.mutex.run(() => takeUpperBack(ctx, ctx.store.containers.get(id) ?? rec!));
+  if (rec.upperLayer) rec = await ctx.mutex.run(() => takeUpperBack(ctx.store, ctx.store.containers.get(id) ?? rec!));
   const o = rec.options;
   const proc = await launch({
     id: rec.id, storeRoot: ctx.store.paths.root, containerDir: ctx.store.paths.container(rec.id),
@@ -141,7 +145,7 @@ export function readLogs(ctx: EngineContext, ref: string, opts: { follow: boolea
   return { tty: rec.options.tty, stop };
 }
 
-export async function waitContainer(ctx: EngineContext, ref: string): Promise<{ exitCode: number }> {
+async function waitContainer(ctx: EngineContext, ref: string): Promise<{ exitCode: number }> {
   const rec = ctx.store.containers.resolve(ref);
   const session = mainSession(ctx, rec);
   if (!session.process) return { exitCode: rec.exitCode ?? 0 };
@@ -150,7 +154,7 @@ export async function waitContainer(ctx: EngineContext, ref: string): Promise<{ 
   });
 }
 
-export async function killContainer(ctx: EngineContext, ref: string, signal: string | number = 'SIGKILL'): Promise<{ id: string }> {
+async function killContainer(ctx: EngineContext, ref: string, signal: string | number = 'SIGKILL'): Promise<{ id: string }> {
   const rec = ctx.store.containers.resolve(ref);
   const proc = ctx.sessions.find(rec.id)?.process;
   if (!proc) throw new StrataError(ErrorCode.NotRunning, `Container ${rec.id.slice(0, 12)} is not running`);
@@ -179,39 +183,31 @@ export async function stopContainer(ctx: EngineContext, ref: string, timeoutSeco
   return { id: rec.id };
 }
 
-export async function removeContainer(ctx: EngineContext, ref: string, force: boolean): Promise<{ id: string }> {
-  const found = ctx.store.containers.resolve(ref);
-  return ctx.containerLocks.run(found.id, () => removeLocked(ctx, found.id, force));
-}
-
-/** `rename`: a new name, free and different (the record is saved under the store's mutex, where
- *  creation checks names too, so two containers can never end up with one name). */
-export async function renameContainer(ctx: EngineContext, ref: string, name: string): Promise<{ id: string }> {
-  const { id } = ctx.store.containers.resolve(ref);
-  return ctx.mutex.run(async () => {
-    const rec = ctx.store.containers.get(id);
-    if (!rec) throw new StrataError(ErrorCode.NotFound, `No such container: ${ref}`);
-    if (rec.name === name) throw new StrataError(ErrorCode.InvalidParams, 'Renaming a container with the same name as its current name');
-    if (ctx.store.containers.nameTaken(name)) throw new StrataError(ErrorCode.AlreadyExists, `Conflict. The container name "${name}" is already in use; remove that container or choose another name`);
-    await ctx.store.containers.save({ ...rec, name });
-    ctx.events.emit('changed', { what: 'containers', id });
-    return { id };
-  });
+/** `rename`: a new name, free and different. Under the store's mutex (its table row), where
+ *  creation checks names too, so two containers can never end up with one name. */
+async function renameContainer(ctx: EngineContext, ref: string, name: string): Promise<{ id: string }> {
+  const rec = ctx.store.containers.resolve(ref);
+  if (rec.name === name) throw new StrataError(ErrorCode.InvalidParams, 'Renaming a container with the same name as its current name');
+  if (ctx.store.containers.nameTaken(name)) throw new StrataError(ErrorCode.AlreadyExists, `Conflict. The container name "${name}" is already in use; remove that container or choose another name`);
+  await ctx.store.containers.save({ ...rec, name });
+  ctx.events.emit('changed', { what: 'containers', id: rec.id });
+  return { id: rec.id };
 }
 
 /** `container prune`: every container that is not running, removed as rm removes it. */
-export async function pruneContainers(ctx: EngineContext): Promise<{ deleted: string[] }> {
+async function pruneContainers(ctx: EngineContext): Promise<{ deleted: string[] }> {
   const deleted: string[] = [];
   for (const rec of ctx.store.containers.list()) {
     if (rec.status === 'running') continue;
     // One that starts meanwhile is refused, as rm refuses it, and stays.
-    if (await removeContainer(ctx, rec.id, false).then(() => true, () => false)) deleted.push(rec.id);
+    const removed = withContainerLock(ctx, rec.id, (id) => removeLocked(ctx, id, false));
+    if (await removed.then(() => true, () => false)) deleted.push(rec.id);
   }
   return { deleted }; // (each removal has told the clients already)
 }
 
-/** rm with the container's lock held, or from its exit (--rm), which must not wait for that lock:
- *  a forced rm holding it waits for the exit to be handled. */
+/** rm with the container's lock held (its table row), or from its exit (--rm), which must not wait
+ *  for that lock: a forced rm holding it waits for the exit to be handled. */
 async function removeLocked(ctx: EngineContext, id: string, force: boolean): Promise<{ id: string }> {
   const rec = ctx.store.containers.get(id);
   if (!rec) return { id }; // removed meanwhile (--rm)
@@ -232,7 +228,7 @@ async function removeLocked(ctx: EngineContext, id: string, force: boolean): Pro
   return { id: rec.id };
 }
 
-export async function containerChanges(ctx: EngineContext, ref: string): Promise<Change[]> {
+async function containerChanges(ctx: EngineContext, ref: string): Promise<Change[]> {
   const rec = ctx.store.containers.resolve(ref);
   const config = ctx.store.images.get(rec.imageId);
   const lowers = config ? imageLayers(ctx, config).reverse().map((l) => ctx.store.paths.layerFiles(l.id)) : [];
@@ -243,14 +239,14 @@ export async function containerChanges(ctx: EngineContext, ref: string): Promise
 }
 
 /** `top`: the processes of a running container, with their pids on the host and inside. */
-export async function containerTop(ctx: EngineContext, ref: string): Promise<ContainerProcessInfo[]> {
+async function containerTop(ctx: EngineContext, ref: string): Promise<ContainerProcessInfo[]> {
   const rec = ctx.store.containers.resolve(ref);
   if (!ctx.sessions.find(rec.id)?.process) throw new StrataError(ErrorCode.NotRunning, `Container ${rec.id} is not running`);
   return containerProcesses(rec.id);
 }
 
 /** `stats`: what the cgroups of the running containers (or of those named) count now. */
-export async function containerStats(ctx: EngineContext, refs: string[]): Promise<ContainerStats[]> {
+async function containerStats(ctx: EngineContext, refs: string[]): Promise<ContainerStats[]> {
   const recs = refs.length ? refs.map((r) => ctx.store.containers.resolve(r)) : ctx.store.containers.list().filter((c) => c.status === 'running');
   const out: ContainerStats[] = [];
   for (const rec of recs) {
@@ -282,3 +278,24 @@ export function normalizeSignal(signal: string | number): NodeJS.Signals | numbe
   if (!(name in os.constants.signals)) throw new StrataError(ErrorCode.InvalidParams, `invalid signal: ${signal}`);
   return name as NodeJS.Signals;
 }
+
+export const containerMethods = {
+  'containers.list': { lock: 'none', run: (ctx, p) => listContainers(ctx, p.all) },
+  'containers.prune': { lock: 'none', run: (ctx) => pruneContainers(ctx) },
+  'container.create': { lock: 'store', run: (ctx, p) => createContainer(ctx, p.image, p.options) },
+  'container.start': { lock: 'container', run: (ctx, p) => startContainer(ctx, p.id, p.size) },
+  'container.wait': { lock: 'none', run: (ctx, p) => waitContainer(ctx, p.id) },
+  // stop and kill only signal the process: its exit is recorded under the locks it needs.
+  'container.stop': { lock: 'none', run: (ctx, p) => stopContainer(ctx, p.id, p.timeout) },
+  'container.kill': { lock: 'none', run: (ctx, p) => killContainer(ctx, p.id, p.signal) },
+  'container.rename': { lock: 'store', run: (ctx, p) => renameContainer(ctx, p.id, p.name) },
+  'container.remove': { lock: 'container', run: (ctx, p) => removeLocked(ctx, p.id, p.force) },
+  'container.inspect': { lock: 'none', run: (ctx, p) => inspectContainer(ctx, p.id) },
+  'container.changes': { lock: 'none', run: (ctx, p) => containerChanges(ctx, p.id) },
+  'container.top': { lock: 'none', run: (ctx, p) => containerTop(ctx, p.id) },
+  'containers.stats': { lock: 'none', run: (ctx, p) => containerStats(ctx, p.ids) },
+} satisfies MethodTable<
+  | 'containers.list' | 'containers.prune' | 'container.create' | 'container.start' | 'container.wait' | 'container.stop'
+  | 'container.kill' | 'container.rename' | 'container.remove' | 'container.inspect' | 'container.changes' | 'container.top'
+  | 'containers.stats'
+>;

@@ -36,6 +36,15 @@ export interface EngineContext {
   containerLocks: KeyedMutex;
 }
 
+/**
+ * Runs `fn` with the lock of the container `ref` names, given its full id. The record may be gone
+ * by the time the lock is free (rm won the race): `fn` looks it up again.
+ */
+export function withContainerLock<T>(ctx: EngineContext, ref: string, fn: (id: string) => Promise<T>): Promise<T> {
+  const { id } = ctx.store.containers.resolve(ref);
+  return ctx.containerLocks.run(id, () => fn(id));
+}
+
 export function now(): string {
   return new Date().toISOString();
 }

@@ -13,3 +13,8 @@ export class EngineEmitter extends EventEmitter<EngineEvents> {}
 
 export type Progress = (message: string, done?: number, total?: number) => void;
 export const noProgress: Progress = () => {};
+
+/** Progress of long work, as `progress` notifications tied to the client's token. */
+export function progressFor(events: EngineEmitter, token: string): Progress {
+  return (message, done, total) => events.emit('progress', { token, message, done, total });
+}

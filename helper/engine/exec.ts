@@ -5,10 +5,11 @@ import { ErrorCode } from '../protocol/errors';
 import { execIn } from '../runtime';
 import { randomId } from '../store/ids';
 import type { EngineContext } from './context';
+import type { MethodTable } from './method-table';
 import { processEnv } from './env';
 import { Session } from './sessions';
 
-interface ExecSpec {
+export interface ExecSpec {
   cmd: string[];
   tty: boolean;
   openStdin: boolean;
@@ -29,7 +30,7 @@ export function createExec(ctx: EngineContext, ref: string, spec: ExecSpec): { s
   return { session: session.id };
 }
 
-export async function startExec(ctx: EngineContext, sessionId: string, size?: { cols: number; rows: number }): Promise<{ session: string }> {
+async function startExec(ctx: EngineContext, sessionId: string, size?: { cols: number; rows: number }): Promise<{ session: string }> {
   const session = ctx.sessions.get(sessionId);
   const spec = pending.get(sessionId);
   if (!spec) throw new StrataError(ErrorCode.BadRequest, 'this exec session was already started');
@@ -49,3 +50,7 @@ export async function startExec(ctx: EngineContext, sessionId: string, size?: { 
   });
   return { session: sessionId };
 }
+
+export const execMethods = {
+  'exec.start': { lock: 'none', run: (ctx, p) => startExec(ctx, p.session, p.size) },
+} satisfies MethodTable<'exec.start'>;

@@ -1,9 +1,11 @@
-// File contents for the diff editor: a changed file in a layer or a container, and the same path
-// as the layers below show it. Only paths inside store layers are ever read (see archive/read-file).
+// File contents for the diff editor: a path as one version of a file system shows it (a layer's
+// chain, a container, an image). Only paths inside store layers and upper dirs are ever read (see
+// archive/read-file).
 import { readMergedFile } from '../archive/read-file';
-import type { FileContent } from '../protocol/types';
+import type { FileContent, FileVersion } from '../protocol/types';
 import type { EngineContext } from './context';
 import { imageLayers } from './images';
+import type { MethodTable } from './method-table';
 import { readUpper } from './upper';
 
 /** Files larger than this come back cut (truncated: true): a diff editor cannot show more anyway. */
@@ -14,17 +16,25 @@ function toContent(view: Awaited<ReturnType<typeof readMergedFile>>): FileConten
   return { ...rest, ...(data ? { data: data.toString('base64') } : {}) };
 }
 
-export async function readLayerFile(ctx: EngineContext, ref: string, path: string, side: 'layer' | 'below'): Promise<FileContent> {
-  const layer = ctx.store.layers.resolve(ref);
-  const chain = ctx.store.layers.chain(layer.id).reverse(); // top-most first
-  const dirs = (side === 'layer' ? chain.slice(0, 1) : chain.slice(1)).map((l) => ctx.store.paths.layerFiles(l.id));
-  return toContent(await readMergedFile(dirs, path, MAX_FILE_BYTES));
+/** The folders of an image's layers, top-most first (as overlayfs stacks them). */
+function imageDirs(ctx: EngineContext, imageId: string): string[] {
+  const config = ctx.store.images.get(imageId);
+  return config ? imageLayers(ctx, config).reverse().map((l) => ctx.store.paths.layerFiles(l.id)) : [];
 }
 
-export async function readContainerFile(ctx: EngineContext, ref: string, path: string, side: 'container' | 'image'): Promise<FileContent> {
-  const rec = ctx.store.containers.resolve(ref);
-  const config = ctx.store.images.get(rec.imageId);
-  const imageDirs = config ? imageLayers(ctx, config).reverse().map((l) => ctx.store.paths.layerFiles(l.id)) : [];
-  if (side === 'image') return toContent(await readMergedFile(imageDirs, path, MAX_FILE_BYTES));
-  return toContent(await readUpper(ctx, rec.id, (upper) => readMergedFile([upper], path, MAX_FILE_BYTES)));
+async function readFile(ctx: EngineContext, version: FileVersion, path: string): Promise<FileContent> {
+  const read = (dirs: string[]) => readMergedFile(dirs, path, MAX_FILE_BYTES).then(toContent);
+  if ('layer' in version) {
+    const layer = ctx.store.layers.resolve(version.layer);
+    return read(ctx.store.layers.chain(layer.id).reverse().map((l) => ctx.store.paths.layerFiles(l.id)));
+  }
+  if ('image' in version) return read(imageDirs(ctx, ctx.store.images.resolve(version.image)));
+  const rec = ctx.store.containers.resolve(version.container);
+  const below = imageDirs(ctx, rec.imageId);
+  // Its changes may move (a commit, a start, an rmi) while they are read: readUpper follows them.
+  return readUpper(ctx, rec.id, (upper) => read([upper, ...below]));
 }
+
+export const fileMethods = {
+  'file.read': { lock: 'none', run: (ctx, p) => readFile(ctx, p.version, p.path) },
+} satisfies MethodTable<'file.read'>;

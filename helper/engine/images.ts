@@ -10,9 +10,10 @@ import type { Change, HistoryEntry, ImageConfig, ImageDetail, ImageSummary, Laye
 import { buildBusyboxRootfs } from '../sources/busybox';
 import { applyChanges } from '../sources/changes';
 import { chainIds } from '../store/ids';
-import { parseReference } from '../store/reference';
+import { formatReference, parseReference } from '../store/reference';
 import type { LayerRecord } from '../store';
 import { type EngineContext, now } from './context';
+import type { MethodTable } from './method-table';
 import { type Progress, noProgress } from './events';
 
 export function layerInfo(ctx: EngineContext, rec: LayerRecord): LayerInfo {
@@ -37,7 +38,7 @@ function configOf(ctx: EngineContext, id: string): ImageConfig {
   return config;
 }
 
-export function listImages(ctx: EngineContext): ImageSummary[] {
+function listImages(ctx: EngineContext): ImageSummary[] {
   return ctx.store.images.ids().map((id) => {
     const config = configOf(ctx, id);
     const layers = imageLayers(ctx, config);
@@ -45,7 +46,7 @@ export function listImages(ctx: EngineContext): ImageSummary[] {
   }).sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
 }
 
-export function inspectImage(ctx: EngineContext, ref: string): ImageDetail {
+function inspectImage(ctx: EngineContext, ref: string): ImageDetail {
   const id = ctx.store.images.resolve(ref);
   const config = configOf(ctx, id);
   const layers = imageLayers(ctx, config).map((l) => layerInfo(ctx, l));
@@ -53,7 +54,7 @@ export function inspectImage(ctx: EngineContext, ref: string): ImageDetail {
 }
 
 /** Newest first, as `docker history` prints it; each non-empty step is paired with its layer. */
-export function history(ctx: EngineContext, ref: string): HistoryEntry[] {
+function history(ctx: EngineContext, ref: string): HistoryEntry[] {
   const config = configOf(ctx, ctx.store.images.resolve(ref));
   const layers = imageLayers(ctx, config);
   let next = 0;
@@ -77,6 +78,8 @@ export interface ImportOptions {
 }
 
 /** Imports a tar stream (plain or gzip) as a one-layer image; the store is untouched on failure. */
+// XXX(issue 11): the imported tar's own bytes are not kept (no tar-split metadata), so the layer's
+// diff_id, the sha256 of those bytes, cannot be reproduced from its folder: save and push need it.
 export async function importImage(ctx: EngineContext, input: NodeJS.ReadableStream, opts: ImportOptions): Promise<{ id: string; layer: string; diffId: string }> {
   const progress = opts.progress ?? noProgress;
   const config = applyChanges({}, opts.changes ?? []);
@@ -109,10 +112,10 @@ export async function importImage(ctx: EngineContext, input: NodeJS.ReadableStre
 }
 
 /** The built-in busybox image (Debian's busybox-static), made on the helper's side. */
-export async function busyboxImage(ctx: EngineContext, name = 'busybox:latest'): Promise<{ id: string; created: boolean }> {
-  try {
-    return { id: ctx.store.images.resolve(name), created: false };
-  } catch { /* not there yet */ }
+async function busyboxImage(ctx: EngineContext, name = 'busybox:latest'): Promise<{ id: string; created: boolean }> {
+  // By name only: `busybox <64 hex>` must not answer with whatever image has that id.
+  const existing = ctx.store.images.allTags()[formatReference(parseReference(name))];
+  if (existing) return { id: existing, created: false };
   const stage = await ctx.store.stage();
   try {
     await buildBusyboxRootfs(join(stage, 'rootfs'));
@@ -125,15 +128,27 @@ export async function busyboxImage(ctx: EngineContext, name = 'busybox:latest'):
   }
 }
 
-export async function tagImage(ctx: EngineContext, source: string, target: string): Promise<{ id: string; tag: string }> {
+/** `tag`: under the store's mutex (its table row says so). */
+async function tagImage(ctx: EngineContext, source: string, target: string): Promise<{ id: string; tag: string }> {
   const id = ctx.store.images.resolve(source);
-  const tag = await ctx.mutex.run(() => ctx.store.images.tag(target, id));
+  const tag = await ctx.store.images.tag(target, id);
   ctx.events.emit('changed', { what: 'images', id });
   return { id, tag };
 }
 
-export async function layerChangesOf(ctx: EngineContext, ref: string): Promise<Change[]> {
+async function layerChangesOf(ctx: EngineContext, ref: string): Promise<Change[]> {
   const layer = ctx.store.layers.resolve(ref);
   const lowers = ctx.store.layers.chain(layer.id).slice(0, -1).reverse().map((l) => ctx.store.paths.layerFiles(l.id));
   return layerChanges(ctx.store.paths.layerFiles(layer.id), lowers);
 }
+
+export const imageMethods = {
+  'images.list': { lock: 'none', run: (ctx) => listImages(ctx) },
+  'image.inspect': { lock: 'none', run: (ctx, p) => inspectImage(ctx, p.ref) },
+  'image.history': { lock: 'none', run: (ctx, p) => history(ctx, p.ref) },
+  'image.tag': { lock: 'store', run: (ctx, p) => tagImage(ctx, p.source, p.target) },
+  // Its import takes the store's mutex for the last step.
+  'image.busybox': { lock: 'none', run: (ctx, p) => busyboxImage(ctx, p.name) },
+  'layer.inspect': { lock: 'none', run: (ctx, p) => layerInfo(ctx, ctx.store.layers.resolve(p.id)) },
+  'layer.changes': { lock: 'none', run: (ctx, p) => layerChangesOf(ctx, p.id) },
+} satisfies MethodTable<'images.list' | 'image.inspect' | 'image.history' | 'image.tag' | 'image.busybox' | 'layer.inspect' | 'layer.changes'>;

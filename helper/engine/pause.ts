@@ -7,6 +7,7 @@ import { ErrorCode } from '../protocol/errors';
 import { freeze, thaw } from '../runtime';
 import type { ContainerRecord } from '../store';
 import type { EngineContext } from './context';
+import type { MethodTable } from './method-table';
 
 function runningRecord(ctx: EngineContext, id: string): ContainerRecord {
   const rec = ctx.store.containers.get(id);
@@ -22,26 +23,21 @@ async function setPaused(ctx: EngineContext, id: string, paused: boolean): Promi
   ctx.events.emit('changed', { what: 'containers', id });
 }
 
-export async function pauseContainer(ctx: EngineContext, ref: string): Promise<{ id: string }> {
-  const { id } = ctx.store.containers.resolve(ref);
-  return ctx.containerLocks.run(id, async () => {
-    const rec = runningRecord(ctx, id);
-    if (rec.paused) throw new StrataError(ErrorCode.InUse, `Container ${id} is already paused`);
-    await freeze(id);
-    await setPaused(ctx, id, true);
-    return { id };
-  });
+/** Under the container's lock (its table row): `id` is the full id. */
+async function pauseContainer(ctx: EngineContext, id: string): Promise<{ id: string }> {
+  const rec = runningRecord(ctx, id);
+  if (rec.paused) throw new StrataError(ErrorCode.InUse, `Container ${id} is already paused`);
+  await freeze(id);
+  await setPaused(ctx, id, true);
+  return { id };
 }
 
-export async function unpauseContainer(ctx: EngineContext, ref: string): Promise<{ id: string }> {
-  const { id } = ctx.store.containers.resolve(ref);
-  return ctx.containerLocks.run(id, async () => {
-    const rec = runningRecord(ctx, id);
-    if (!rec.paused) throw new StrataError(ErrorCode.InUse, `Container ${id} is not paused`);
-    await thaw(id);
-    await setPaused(ctx, id, false);
-    return { id };
-  });
+async function unpauseContainer(ctx: EngineContext, id: string): Promise<{ id: string }> {
+  const rec = runningRecord(ctx, id);
+  if (!rec.paused) throw new StrataError(ErrorCode.InUse, `Container ${id} is not paused`);
+  await thaw(id);
+  await setPaused(ctx, id, false);
+  return { id };
 }
 
 /** Before a signal is sent to it: a paused container is thawed, and is no longer paused. */
@@ -51,3 +47,8 @@ export async function thawIfPaused(ctx: EngineContext, id: string): Promise<void
   await thaw(id).catch(() => undefined); // gone meanwhile: nothing is frozen any more
   await setPaused(ctx, id, false);
 }
+
+export const pauseMethods = {
+  'container.pause': { lock: 'container', run: (ctx, p) => pauseContainer(ctx, p.id) },
+  'container.unpause': { lock: 'container', run: (ctx, p) => unpauseContainer(ctx, p.id) },
+} satisfies MethodTable<'container.pause' | 'container.unpause'>;

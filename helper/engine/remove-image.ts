@@ -5,7 +5,9 @@ import { ErrorCode } from '../protocol/errors';
 import { chainIds, shortId } from '../store/ids';
 import { formatReference, parseReference } from '../store/reference';
 import type { EngineContext } from './context';
-import { giveUppersBack } from './upper';
+import type { MethodTable } from './method-table';
+import { giveUppersBack } from '../store/moved-uppers';
+import { dropLayerLink } from '../union';
 
 function isTagRef(ref: string): string | undefined {
   try {
@@ -24,33 +26,27 @@ function childOf(ctx: EngineContext, id: string): string | undefined {
   return images.ids().find((other) => other !== id && chainIds(images.get(other)!.rootfs.diff_ids).slice(0, -1).includes(top));
 }
 
-export async function removeImage(ctx: EngineContext, ref: string, force: boolean): Promise<{ untagged: string[]; deleted: string[] }> {
-  return ctx.mutex.run(() => removeUnlocked(ctx, ref, force));
-}
-
 /**
  * `image prune`: every dangling (untagged) image, or with `all` every image, that no container
  * uses and no other image is built on, all its names with it; then again, as removing an image
  * can free the one it was built on. The same removal as rmi's, under one hold of the mutex.
  */
-export async function pruneImages(ctx: EngineContext, all: boolean): Promise<{ untagged: string[]; deleted: string[] }> {
-  return ctx.mutex.run(async () => {
-    const { images, containers } = ctx.store;
-    const untagged: string[] = [];
-    const deleted: string[] = [];
-    for (;;) {
-      const used = new Set(containers.list().map((c) => c.imageId));
-      const free = images.ids().find((id) => (all || images.tagsOf(id).length === 0) && !used.has(id) && !childOf(ctx, id));
-      if (!free) return { untagged, deleted };
-      // Forced only past "referenced in multiple repositories": the other refusals were checked here.
-      const r = await removeUnlocked(ctx, free, true);
-      untagged.push(...r.untagged);
-      deleted.push(...r.deleted);
-    }
-  });
+async function pruneImages(ctx: EngineContext, all: boolean): Promise<{ untagged: string[]; deleted: string[] }> {
+  const { images, containers } = ctx.store;
+  const untagged: string[] = [];
+  const deleted: string[] = [];
+  for (;;) {
+    const used = new Set(containers.list().map((c) => c.imageId));
+    const free = images.ids().find((id) => (all || images.tagsOf(id).length === 0) && !used.has(id) && !childOf(ctx, id));
+    if (!free) return { untagged, deleted };
+    // Forced only past "referenced in multiple repositories": the other refusals were checked here.
+    const r = await removeImage(ctx, free, true);
+    untagged.push(...r.untagged);
+    deleted.push(...r.deleted);
+  }
 }
 
-async function removeUnlocked(ctx: EngineContext, ref: string, force: boolean): Promise<{ untagged: string[]; deleted: string[] }> {
+async function removeImage(ctx: EngineContext, ref: string, force: boolean): Promise<{ untagged: string[]; deleted: string[] }> {
   const { images, layers, containers } = ctx.store;
   const id = images.resolve(ref);
   const tags = images.tagsOf(id);
@@ -89,10 +85,16 @@ async function removeUnlocked(ctx: EngineContext, ref: string, force: boolean): 
   for (const layerId of [...mine].reverse()) {
     if (stillUsed.has(layerId) || !layers.get(layerId) || layers.children(layerId).length > 0) continue;
     // A container committed by move keeps its changes in this layer's folder: they go back to it.
-    await giveUppersBack(ctx, layerId);
+    await giveUppersBack(ctx.store, layerId);
     await layers.remove(layerId);
+    await dropLayerLink(ctx.store.paths.root, ctx.store.paths.layerFiles(layerId));
     deleted.push(layerId);
   }
   ctx.events.emit('changed', { what: 'images', id });
   return { untagged, deleted };
 }
+
+export const removeImageMethods = {
+  'image.remove': { lock: 'store', run: (ctx, p) => removeImage(ctx, p.ref, p.force) },
+  'images.prune': { lock: 'store', run: (ctx, p) => pruneImages(ctx, p.all) },
+} satisfies MethodTable<'image.remove' | 'images.prune'>;

@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
+import { UPLOAD_TOKEN_CHARS } from '../protocol/methods';
 
 export class Upload {
   // Object mode: each chunk comes out as it went in. In byte mode a reader that falls behind gets
@@ -98,7 +99,7 @@ export class Uploads {
   private readonly byToken = new Map<string, Upload>();
 
   open(owner: object): Upload {
-    const upload = new Upload(randomBytes(16).toString('hex'), owner);
+    const upload = new Upload(randomBytes(UPLOAD_TOKEN_CHARS / 2).toString('hex'), owner);
     this.byToken.set(upload.token, upload);
     upload.stream.on('close', () => this.byToken.delete(upload.token));
     return upload;

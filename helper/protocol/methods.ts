@@ -2,16 +2,21 @@
 // Methods are named noun.verb. Notifications (helper -> client) are at the end.
 import { s, SchemaError, type Infer, type Schema } from './schema';
 import type {
-  Change, ContainerDetail, ContainerProcessInfo, ContainerStats, ContainerSummary, DiskUsage, FileContent, HistoryEntry, ImageDetail, ImageSummary, LayerInfo, StreamName,
+  Change, ContainerDetail, FileVersion, ContainerProcessInfo, ContainerStats, ContainerSummary, DiskUsage, FileContent, HistoryEntry, ImageDetail, ImageSummary, LayerInfo, StreamName,
 } from './types';
+
+/** An upload token: 128 random bits as lowercase hex (engine/uploads.ts makes them). */
+export const UPLOAD_TOKEN_CHARS = 32;
 
 // Exact forms for ids, so that a value can never be a path or an option (moby: ^[a-f0-9]{64}$).
 export const patterns = {
   imageRef: /^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/,
   containerRef: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
   layerRef: /^(sha256:)?[a-f0-9]{4,64}$/,
+  /** A container's full id (64 random hex digits; its first 12 are its hostname). */
+  containerId: /^[a-f0-9]{64}$/,
   session: /^[a-f0-9]{64}$/,
-  token: /^[a-f0-9]{32}$/,
+  token: new RegExp(`^[a-f0-9]{${UPLOAD_TOKEN_CHARS}}$`),
   /** What base64 data is; chunks are checked by isBase64, which gives the same answers faster. */
   base64: /^[A-Za-z0-9+/]*={0,2}$/,
   env: /^[^=]+=/s,
@@ -50,6 +55,20 @@ const envList = s.array(s.string({ pattern: patterns.env, max: 65536, what: 'KEY
 const termSize = s.object({ cols: s.int({ min: 1, max: 10000 }), rows: s.int({ min: 1, max: 10000 }) });
 const changes = s.optional(s.array(s.string({ max: 65536 }), { max: 256 }));
 const filePath = s.string({ pattern: /^\//, max: 4096, what: 'an absolute path inside the container' });
+
+/** Exactly one of layer, container, image, each in its own exact form. */
+const fileVersion: Schema<FileVersion> = {
+  optional: false,
+  check(value, where) {
+    const keys = value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.keys(value) : [];
+    if (keys.length !== 1) throw new SchemaError(`${where}: expected one of {layer}, {container}, {image}`);
+    const v = value as Record<string, unknown>;
+    if (keys[0] === 'layer') return { layer: layerRef.check(v.layer, `${where}.layer`) };
+    if (keys[0] === 'container') return { container: containerRef.check(v.container, `${where}.container`) };
+    if (keys[0] === 'image') return { image: imageRef.check(v.image, `${where}.image`) };
+    throw new SchemaError(`${where}: unknown field "${keys[0]}": expected layer, container or image`);
+  },
+};
 
 const containerName = s.string({ pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, what: 'a container name ([A-Za-z0-9][A-Za-z0-9_.-]*)' });
 
@@ -98,8 +117,6 @@ export const methods = {
   'upload.abort': { params: s.object({ token }), result: {} as Record<string, never> },
   'layer.inspect': { params: s.object({ id: layerRef }), result: {} as LayerInfo },
   'layer.changes': { params: s.object({ id: layerRef }), result: [] as Change[] },
-  /** side 'layer': the file in this layer; 'below': as the layers under it show it. */
-  'layer.readFile': { params: s.object({ id: layerRef, path: filePath, side: s.oneOf('layer', 'below') }), result: {} as FileContent },
   'containers.list': { params: s.object({ all: s.bool() }), result: [] as ContainerSummary[] },
   /** Every container that is not running. */
   'containers.prune': { params: none, result: {} as { deleted: string[] } },
@@ -131,8 +148,8 @@ export const methods = {
     params: s.object({ id: containerRef, session, follow: s.bool(), tail: s.optional(s.int({ min: 0, max: 2 ** 31 })) }),
     result: {} as { tty: boolean },
   },
-  /** side 'container': the file as the container changed it (its upper dir); 'image': as its image has it. */
-  'container.readFile': { params: s.object({ id: containerRef, path: filePath, side: s.oneOf('container', 'image') }), result: {} as FileContent },
+  /** `path` as `version` shows it (a layer's chain, a container, an image): 'missing' where it does not exist there. */
+  'file.read': { params: s.object({ version: fileVersion, path: filePath }), result: {} as FileContent },
   'container.commit': {
     params: s.object({
       id: containerRef,

@@ -8,9 +8,9 @@
 // <token> is what upload.begin returned (32 lowercase hex). The header has one exact form, so
 // the helper decides at the first wrong byte and never buffers more than HEADER_BYTES of it.
 // Pure: no fs, no net, no vscode (both sides import it).
+import { patterns, UPLOAD_TOKEN_CHARS as TOKEN_CHARS } from './methods';
 
 export const RAW_UPLOAD_PREFIX = 'STRATA-UPLOAD ';
-const TOKEN_CHARS = 32;
 /** The whole header line, newline included (47 bytes): the most the helper buffers before it decides. */
 export const RAW_UPLOAD_HEADER_BYTES = RAW_UPLOAD_PREFIX.length + TOKEN_CHARS + 1;
 
@@ -23,7 +23,7 @@ function isLowerHex(b: number): boolean {
 
 /** The header line a client sends first on a raw upload connection. */
 export function rawUploadHeader(token: string): string {
-  if (!/^[a-f0-9]{32}$/.test(token)) throw new Error(`not an upload token: ${JSON.stringify(token.slice(0, 40))}`);
+  if (!patterns.token.test(token)) throw new Error(`not an upload token: ${JSON.stringify(token.slice(0, 40))}`);
   return `${RAW_UPLOAD_PREFIX}${token}\n`;
 }
 

@@ -118,7 +118,15 @@ export interface ContainerDetail extends ContainerSummary {
 
 export type StreamName = 'stdout' | 'stderr';
 
-/** One file as a layer (or the layers below it) shows it, for the diff editor. */
+/**
+ * A version of a file system, as Git names a file by {path, ref}: the layers up to and including
+ * layer (chain id) X; container C (its changes over its image); image I (its top layer's chain).
+ * A diff's two sides are two versions of one path: a layer against its parent layer, a container
+ * against its image. Later: any two layers or images, a path's history across layers.
+ */
+export type FileVersion = { layer: string } | { container: string } | { image: string };
+
+/** One file as a version shows it, for the diff editor. */
 export interface FileContent {
   kind: 'file' | 'dir' | 'symlink' | 'whiteout' | 'fifo' | 'chardev' | 'blockdev' | 'socket' | 'missing';
   size: number;

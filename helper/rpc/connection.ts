@@ -10,7 +10,8 @@ import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import { MAX_MESSAGE_BYTES, methods, type MethodName, type Notifications, type ParamsOf } from '../protocol/methods';
 import { SchemaError } from '../protocol/schema';
-import { handlers, type ConnectionState } from './handlers';
+import type { ConnectionState } from './handlers';
+import { dispatch } from './methods';
 import { MessageSizeCap } from './size-cap';
 
 export type Logger = (line: string) => void;
@@ -38,21 +39,28 @@ export function serveConnection(engine: Engine, input: Readable, output: Writabl
   };
   const state: ConnectionState = { engine, notify, detachers: new Map(), owner: {} };
 
-  for (const name of Object.keys(methods) as MethodName[]) {
-    conn.onRequest(name, async (raw: unknown) => {
-      const started = Date.now();
-      try {
-        const params = methods[name].params.check(raw ?? {}, name) as ParamsOf<typeof name>;
-        const result = await (handlers[name] as (p: unknown, s: ConnectionState) => Promise<unknown>)(params, state);
-        if (!name.startsWith('upload.write') && !name.startsWith('session.')) log(`${name} ok (${Date.now() - started} ms)`);
-        return result ?? {};
-      } catch (err) {
-        const rerr = toResponseError(name, err, log);
-        log(`${name} failed: ${rerr.message}`);
-        return rerr;
-      }
-    });
-  }
+  // One handler for every method (vscode-jsonrpc's star handler): it gets the params exactly as
+  // sent. A per-method handler is called with the cancellation token in place of absent params
+  // ("unknown field _isCancelled") and with by-position params spread, both of which the schema
+  // must see as they are.
+  conn.onRequest(async (method: string, raw: unknown) => {
+    if (!Object.hasOwn(methods, method)) {
+      log(`${method.slice(0, 80)} refused: no such method`);
+      return new ResponseError(ErrorCode.MethodNotFound, `no such method: ${JSON.stringify(method.slice(0, 80))}`);
+    }
+    const name = method as MethodName;
+    const started = Date.now();
+    try {
+      const params = methods[name].params.check(raw === undefined ? {} : raw, name) as ParamsOf<typeof name>;
+      const result = await dispatch(name, params, state);
+      if (!name.startsWith('upload.write') && !name.startsWith('session.')) log(`${name} ok (${Date.now() - started} ms)`);
+      return result ?? {};
+    } catch (err) {
+      const rerr = toResponseError(name, err, log);
+      log(`${name} failed: ${rerr.message}`);
+      return rerr;
+    }
+  });
 
   const onChanged = (e: Notifications['changed']) => notify('changed', e);
   const onProgress = (e: Notifications['progress']) => notify('progress', e);

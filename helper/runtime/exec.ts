@@ -16,7 +16,9 @@ export async function execIn(target: { pid: number; id: string }, spec: ExecSpec
   if (!Number.isInteger(target.pid) || target.pid < 2) {
     throw new StrataError(ErrorCode.InvalidParams, `bad container pid ${target.pid}`);
   }
-  // The pid must still be this container's: a recycled pid would be some other process.
+  // The pid must still be this container's: a recycled pid would be some other process. This gives
+  // the clear early answer; what holds is the shim's own check, made on a pidfd (native/exec.c),
+  // since the number could change hands between here and the shim's setns.
   if (!(await pidInContainer(target.pid, target.id))) {
     throw new StrataError(ErrorCode.NotRunning, `container ${target.id.slice(0, 12)} is not running`);
   }

@@ -46,13 +46,13 @@ export async function prepareLaunch(spec: LaunchSpec): Promise<string[]> {
     upper: fromStore(image.cwd, paths.upper),
     work: fromStore(image.cwd, paths.work),
   };
-  overlayMountData(overlay); // throws LimitExceeded before anything starts
+  const overlayData = overlayMountData(overlay); // throws LimitExceeded before anything starts
 
   // 4. cgroups with the limits, joined by the shim before the container runs anything
   const cgroups = await createCgroups(spec.id, { memoryBytes: spec.memoryBytes, pidsLimit: spec.pidsLimit });
 
   // 5. the shim: namespaces, mounts, pivot_root, masks, user, caps, exec
-  const args = ['run', '--store-links', image.cwd, '--lower', overlay.lower, '--upper', overlay.upper, '--work', overlay.work];
+  const args = ['run', '--store-links', image.cwd, '--overlay-data', overlayData];
   args.push('--rootfs', paths.merged, '--hostname', hostname, '--net', spec.network);
   for (const [file, target] of BOUND_FILES) args.push('--bind', `${spec.containerDir}/${file}:${target}`);
   args.push(...processArgs(spec, cgroups));

@@ -4,9 +4,10 @@
 import { isAbsolute } from 'node:path';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
+import { patterns } from '../protocol/methods';
 import type { ExecSpec, LaunchSpec, TerminalSize } from './types';
 
-export const CONTAINER_ID = /^[a-f0-9]{64}$/;
+const CONTAINER_ID = patterns.containerId;
 const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,62})$/;
 const USER = /^(?:[A-Za-z0-9_.][A-Za-z0-9_.-]{0,63})?(?::[A-Za-z0-9_.][A-Za-z0-9_.-]{0,63})?$/;
 

@@ -1,8 +1,9 @@
 // Identities, the same as Docker's and OCI's so a user can check them against those tools.
 import { createHash, randomBytes } from 'node:crypto';
+import { patterns } from '../protocol/methods';
 
 export const SHA256_ID = /^sha256:[a-f0-9]{64}$/;
-export const CONTAINER_ID = /^[a-f0-9]{64}$/;
+export const CONTAINER_ID = patterns.containerId;
 
 export function sha256(data: string | Buffer): string {
   return 'sha256:' + createHash('sha256').update(data).digest('hex');

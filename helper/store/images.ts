@@ -9,6 +9,9 @@ import { SHA256_ID, hexOf, sha256 } from './ids';
 import type { StorePaths } from './paths';
 import { formatReference, parseReference } from './reference';
 
+/** A whole image id, bare or with its algorithm. */
+const FULL_ID = /^(?:sha256:)?([a-f0-9]{64})$/;
+
 export class Images {
   private readonly configs = new Map<string, ImageConfig>();
   private tags: Record<string, string> = {};
@@ -52,6 +55,15 @@ export class Images {
 
   /** name[:tag], a full id, or a unique id prefix, as docker accepts. */
   resolve(ref: string): string {
+    // Issue 14: a full id names that image and nothing else, whatever names a store holds (one
+    // written before names were checked may hold "sha256:<id>" or "<id>:latest"). Docker's
+    // ParseAnyReference makes it a digest reference before it looks at any name.
+    const full = FULL_ID.exec(ref);
+    if (full) {
+      const id = `sha256:${full[1]}`;
+      if (this.configs.has(id)) return id;
+      throw new StrataError(ErrorCode.NotFound, `No such image: ${ref}`);
+    }
     const byTag = this.tagLookup(ref);
     if (byTag) return byTag;
     const hex = hexOf(ref);

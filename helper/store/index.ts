@@ -1,7 +1,9 @@
-// The graph on disk (see shared/DESIGN.md): opening a store creates it (0700), claims it for this
+// The graph on disk (README.md, "How it is built"): opening a store creates it (0700), claims it for this
 // helper, finishes or removes whatever a crash left half-done, and loads the index into memory.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { StrataError } from '../errors';
+import { ErrorCode } from '../protocol/errors';
 import { randomBytes } from 'node:crypto';
 import { Containers } from './containers';
 import { Images } from './images';
@@ -9,6 +11,7 @@ import { Layers } from './layers';
 import { lockStore, type StoreLock } from './lock';
 import { StorePaths } from './paths';
 import { repairStore } from './repair';
+import { storeRootProblem } from './root-folder';
 
 export { StorePaths, DEFAULT_ROOT } from './paths';
 export type { LayerRecord } from './layers';
@@ -28,6 +31,8 @@ export class Store {
   }
 
   static async open(root: string): Promise<Store> {
+    const problem = storeRootProblem(root);
+    if (problem) throw new StrataError(ErrorCode.InvalidParams, problem);
     const paths = new StorePaths(root);
     await fs.mkdir(root, { recursive: true, mode: 0o700 });
     // moby CVE-2021-41091: a store that other users can enter exposes setuid files in layers.

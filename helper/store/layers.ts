@@ -4,8 +4,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
-import { LINKS_DIR, linkName } from '../union';
-import { removeTree, syncTree, writeFileAtomic } from './atomic';
+import { fsyncPath, removeTree, syncTree, writeFileAtomic } from './atomic';
 import { SHA256_ID, hexOf } from './ids';
 import type { StorePaths } from './paths';
 
@@ -90,6 +89,8 @@ export class Layers {
     await writeFileAtomic(join(stageDir, 'json'), JSON.stringify(rec, null, 2) + '\n', 0o600);
     if (!opts.filesSynced) await syncTree(stageDir);
     await fs.rename(stageDir, this.paths.layer(rec.id));
+    // The rename lasts only once graph/ is on disk: a crash after an answer must not lose the layer.
+    await fsyncPath(this.paths.graph);
     this.byId.set(rec.id, rec);
     return { record: rec, created: true };
   }
@@ -97,7 +98,6 @@ export class Layers {
   async remove(id: string): Promise<void> {
     const dir = this.paths.layer(id);
     this.byId.delete(id);
-    await fs.rm(join(this.paths.root, LINKS_DIR, linkName(this.paths.layerFiles(id))), { force: true });
     await removeTree(dir, `${dir}-removing`);
   }
 

@@ -2,6 +2,7 @@
 // atomically by link(2) (it fails if the name exists) and treats a file whose pid is gone as stale.
 // Two VS Code windows or two CLIs racing to start a helper therefore get exactly one.
 import { promises as fs, readFileSync } from 'node:fs';
+import { parsePidFile } from '../protocol/endpoint';
 import { randomBytes } from 'node:crypto';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
@@ -19,7 +20,7 @@ function alive(pid: number): boolean {
 /** The pid the store's lock file names (the helper that holds the store), if any. */
 export function lockHolder(pidFile: string): number | undefined {
   try {
-    return Number(readFileSync(pidFile, 'utf8').trim()) || undefined;
+    return parsePidFile(readFileSync(pidFile, 'utf8'));
   } catch {
     return undefined;
   }

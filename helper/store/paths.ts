@@ -1,9 +1,10 @@
 // Where everything lives under a store root. Paths are built only from ids that passed the exact
 // patterns in ids.ts, never from a caller's string.
 import { join } from 'node:path';
+import { helperEndpoint } from '../protocol/endpoint';
 import { CONTAINER_ID, SHA256_ID, hexOf } from './ids';
 
-export const DEFAULT_ROOT = '/var/lib/strata';
+export { DEFAULT_ROOT } from '../protocol/endpoint';
 
 function checked(id: string, pattern: RegExp): string {
   if (!pattern.test(id)) throw new Error(`internal: not an exact id: ${JSON.stringify(id)}`);
@@ -17,9 +18,9 @@ export class StorePaths {
   get containers() { return join(this.root, 'containers'); }
   get tmp() { return join(this.root, 'tmp'); }
   get repositories() { return join(this.root, 'repositories.json'); }
-  get pidFile() { return join(this.root, 'helper.pid'); }
-  get socket() { return join(this.root, 'helper.sock'); }
-  get log() { return join(this.root, 'helper.log'); }
+  get pidFile() { return helperEndpoint(this.root).pidFile; }
+  get socket() { return helperEndpoint(this.root).socket; }
+  get log() { return helperEndpoint(this.root).log; }
   layer(id: string) { return join(this.graph, checked(id, SHA256_ID)); }
   layerFiles(id: string) { return join(this.layer(id), 'layer'); }
   layerJson(id: string) { return join(this.layer(id), 'json'); }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { nativeTool } from '../native';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
-import { FAITHFUL_DIFF_OPTIONS } from './overlay-options';
+import { FAITHFUL_DIFF_OPTIONS, overlayMountData } from './overlay-options';
 
 const checked = new Map<string, Promise<void>>();
 
@@ -32,7 +32,7 @@ async function runCheck(parentDir: string): Promise<void> {
     await writeFile(join(dir, 'lower', 'file'), 'x');
     const res = await execa(
       nativeTool('strata-shim'),
-      ['overlay-check', '--store-links', dir, '--lower', 'lower', '--upper', 'upper', '--work', 'work', '--rootfs', join(dir, 'merged')],
+      ['overlay-check', '--store-links', dir, '--overlay-data', overlayMountData({ lower: 'lower', upper: 'upper', work: 'work' }), '--rootfs', join(dir, 'merged')],
       { reject: false, stdin: 'ignore', all: true },
     );
     if (res.exitCode !== 0) {

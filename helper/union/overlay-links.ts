@@ -3,7 +3,7 @@
 // Like Docker's overlay2 we give each layer dir a short symlink <store>/l/<16 hex> and mount with the
 // store as the working directory, so each lower costs 19 bytes ("l/" + 16 + ":").
 import { createHash, randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, readlinkSync, renameSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
+import { promises as fs, lstatSync, mkdirSync, readlinkSync, renameSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
@@ -65,4 +65,26 @@ export function overlayLowerOption(storeRoot: string, layerDirs: string[]): { cw
     names.push(`${LINKS_DIR}/${name}`);
   }
   return { cwd: storeRoot, lower: names.reverse().join(':') };
+}
+
+/** A removed layer's short link goes with it. */
+export async function dropLayerLink(storeRoot: string, layerDir: string): Promise<void> {
+  await fs.rm(join(storeRoot, LINKS_DIR, linkName(layerDir)), { force: true });
+}
+
+/**
+ * Start-up: links whose layer is gone (a crash between a layer's removal and its link's, or a
+ * layer that start-up repair removed) are dropped. Returns what it did, for the log.
+ */
+export async function pruneDanglingLinks(storeRoot: string): Promise<string[]> {
+  const linksDir = join(storeRoot, LINKS_DIR);
+  const names = await fs.readdir(linksDir).catch(() => [] as string[]);
+  const done: string[] = [];
+  for (const name of names) {
+    const path = join(linksDir, name);
+    if (await fs.stat(path).then(() => true, () => false)) continue;
+    await fs.rm(path, { force: true });
+    done.push(`removed the short link ${LINKS_DIR}/${name}: its layer is gone`);
+  }
+  return done;
 }

@@ -1,5 +1,6 @@
-// The overlay mount's option string, built here too (the shim builds the same) so that a chain
-// that cannot fit is refused with a clear LimitExceeded before any process starts.
+// The overlay mount's option string, built here and only here: the shim mounts with exactly what it
+// is given (--overlay-data), so what Strata mounts has one definition, and a chain that cannot fit
+// is refused with a clear LimitExceeded before any process starts.
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 
@@ -7,7 +8,7 @@ import { ErrorCode } from '../protocol/errors';
 export const OVERLAY_OPTIONS_MAX = 4095;
 
 /** Options that keep the upper dir a faithful diff: no redirects, no metadata-only copy-ups, no
- *  index of hard links pointing into lower layers (notes/layers.md, "Commit"). */
+ *  index of hard links pointing into lower layers (docs/layers.md, "Commit"). */
 export const FAITHFUL_DIFF_OPTIONS = 'redirect_dir=off,metacopy=off,index=off';
 
 export interface OverlayDirs {

@@ -1,4 +1,4 @@
-// Every bad tar from shared/notes/security.md, through the whole path a user takes
+// Every bad tar of docs/security.md ("Importing a tar"), through the whole path a user takes
 // (strata import -> helper -> engine): refused with a clear error, the store exactly as before
 // (no layer, no image, no tag, nothing left in tmp/), and nothing written outside the store.
 // Device nodes are the exception by policy: kept, and shown to be inert.

@@ -1,4 +1,4 @@
-// Hostile tars, security.md "Importing a tar": tar bombs (huge extended headers, endless entries,
+// Hostile tars, docs/security.md "Importing a tar": tar bombs (huge extended headers, endless entries,
 // deep and long paths, endless bytes), input that is not a tar or is cut short, broken gzip, and the
 // PAX global header that must be ignored.
 import { test } from 'node:test';

@@ -1,4 +1,4 @@
-// Hostile tars, security.md "Importing a tar": device nodes (kept, inert), whiteout spoofing, and
+// Hostile tars, docs/security.md "Importing a tar": device nodes (kept, inert), whiteout spoofing, and
 // xattrs that would change what overlayfs shows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,15 +1,16 @@
-// What the diff editor shows: a changed file as the container or layer has it, and as the layers
-// below see it, read by the root helper without ever following a path out of the store.
+// What the diff editor shows: a path as one version of a file system has it (a container, a layer's
+// chain, an image), read by the root helper without ever following a path out of the store.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCode, StrataRequestError, type FileContent, type StrataClient } from '../../helper/protocol';
+import { ErrorCode, StrataRequestError, type FileContent, type FileVersion, type StrataClient } from '../../helper/protocol';
 import { TestStore, busyboxTarball } from '../support/strata';
 
 let store: TestStore;
 let client: StrataClient;
+const read = (version: FileVersion, path: string) => client.request('file.read', { version, path });
 const text = (f: FileContent) => (f.data === undefined ? undefined : Buffer.from(f.data, 'base64').toString('utf8'));
 
 before(async () => {
@@ -20,27 +21,38 @@ before(async () => {
 });
 after(async () => { client.dispose(); await store.close(); });
 
-test('a container\'s changed file, and the same path as its image has it', async () => {
-  const mine = await client.request('container.readFile', { id: 'changer', path: '/etc/motd', side: 'container' });
+test('a container\'s changed file, and the same path as its image has it; an unchanged file reads through', async () => {
+  const mine = await read({ container: 'changer' }, '/etc/motd');
   assert.equal(mine.kind, 'file');
   assert.equal(text(mine), 'new motd\n');
-  assert.equal(text(await client.request('container.readFile', { id: 'changer', path: '/etc/motd', side: 'image' })), 'Welcome to a Strata busybox container.\n');
-  assert.equal((await client.request('container.readFile', { id: 'changer', path: '/hello', side: 'image' })).kind, 'missing', 'an added file has nothing below');
-  assert.equal((await client.request('container.readFile', { id: 'changer', path: '/etc/os-release', side: 'container' })).kind, 'missing', 'a deleted file has nothing above');
-  assert.equal((await client.request('container.readFile', { id: 'changer', path: '/escape', side: 'container' })).linkTarget, '/');
+  assert.equal(text(await read({ image: 'bb' }, '/etc/motd')), 'Welcome to a Strata busybox container.\n');
+  assert.equal((await read({ image: 'bb' }, '/hello')).kind, 'missing', 'an added file has nothing below');
+  assert.equal((await read({ container: 'changer' }, '/etc/os-release')).kind, 'missing', 'a deleted file has nothing above');
+  assert.equal((await read({ container: 'changer' }, '/escape')).linkTarget, '/');
+  // A version is a whole file system: what the container did not change reads as its image has it.
+  assert.equal(text(await read({ container: 'changer' }, '/etc/passwd')), 'root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n');
 });
 
-test('after commit: the file in the layer, and as the layers below see it', async () => {
+test('a version names exactly one of layer, container and image, each in its exact form', async () => {
+  for (const version of [{}, { layer: 'abcd', image: 'bb' }, { volume: 'x' }, { layer: '../x' }, { container: '/etc' }]) {
+    await assert.rejects(client.request('file.read', { version, path: '/etc/motd' } as never), (e: unknown) =>
+      e instanceof StrataRequestError && e.code === ErrorCode.InvalidParams, JSON.stringify(version));
+  }
+});
+
+test('after commit: the path in the new layer\'s chain, and in its parent\'s (the two sides of its diff)', async () => {
   const { layer } = await client.request('container.commit', { id: 'changer', ref: 'changed' });
-  assert.equal(text(await client.request('layer.readFile', { id: layer, path: '/etc/motd', side: 'layer' })), 'new motd\n');
-  assert.equal(text(await client.request('layer.readFile', { id: layer, path: '/etc/motd', side: 'below' })), 'Welcome to a Strata busybox container.\n');
-  assert.equal((await client.request('layer.readFile', { id: layer, path: '/etc/os-release', side: 'layer' })).kind, 'missing');
-  assert.equal(text(await client.request('layer.readFile', { id: layer, path: '/etc/os-release', side: 'below' })), 'NAME="Strata busybox"\nID=busybox\n');
+  const { parent } = await client.request('layer.inspect', { id: layer });
+  assert.ok(parent, 'the committed layer sits on the image\'s layer');
+  assert.equal(text(await read({ layer }, '/etc/motd')), 'new motd\n');
+  assert.equal(text(await read({ layer: parent }, '/etc/motd')), 'Welcome to a Strata busybox container.\n');
+  assert.equal((await read({ layer }, '/etc/os-release')).kind, 'missing');
+  assert.equal(text(await read({ layer: parent }, '/etc/os-release')), 'NAME="Strata busybox"\nID=busybox\n');
 });
 
 test('a symlink planted in a layer is never followed out of it, and .. is refused', async () => {
-  const through = await client.request('container.readFile', { id: 'changer', path: '/escape/etc/shadow', side: 'container' });
+  const through = await read({ container: 'changer' }, '/escape/etc/shadow');
   assert.equal(through.kind, 'missing', 'the host\'s /etc/shadow is not reachable through /escape -> /');
-  await assert.rejects(client.request('container.readFile', { id: 'changer', path: '/../../etc/shadow', side: 'image' }), (e: unknown) =>
+  await assert.rejects(read({ image: 'bb' }, '/../../etc/shadow'), (e: unknown) =>
     e instanceof StrataRequestError && e.code === ErrorCode.InvalidParams && /not a file path inside a layer/.test(e.message));
 });

@@ -3,8 +3,11 @@
 // exit codes, and a refusal when the container is not (or no longer) running.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { execIn, launch, ContainerStartError, type ContainerProcess, type LaunchSpec } from '../../helper/runtime';
+import { cgroupProcs, existingCgroupDirs } from '../../helper/runtime/cgroups';
+import { processArgs } from '../../helper/runtime/launch';
+import { startShim } from '../../helper/runtime/shim-process';
 import { ErrorCode } from '../../helper/protocol/errors';
 import { DEFAULT_PATH, finish, makeRuntimeStore, type RuntimeStore } from '../support/runtime-fixture';
 
@@ -80,4 +83,31 @@ test('exec into a container that has exited is refused', async () => {
   const proc = await launch(short);
   await proc.exited;
   await assert.rejects(execIn({ pid: proc.pid, id: short.id }, { ...base, cmd: ['true'] }), (err: { code: number }) => err.code === ErrorCode.NotRunning);
+});
+
+// execIn checks the pid, then starts the shim with it; between the two the container's init may
+// exit and its number go to another process. What the shim is handed then is played here directly.
+test('the shim joins a pid only while it is the init of this container (a pid reused after the helper\'s check is refused)', async () => {
+  const shimExec = (pid: number) =>
+    startShim({ args: ['exec', '--pid', String(pid), ...processArgs({ ...base, cmd: ['hostname'] }, existingCgroupDirs(spec.id))], tty: false, openStdin: false });
+  const refused = (err: unknown) => err instanceof ContainerStartError && err.exitCode === 125 && /not the init of this container/.test(err.message);
+  const other = store.spec({ cmd: ['sleep', '1000'] });
+  const otherInit = await launch(other);
+  try {
+    await assert.rejects(shimExec(otherInit.pid), refused, 'the number now names another container\'s init');
+  } finally {
+    otherInit.signal('SIGKILL');
+    await otherInit.exited;
+  }
+  assert.equal((await exec(['sh', '-c', 'sleep 999 </dev/null >/dev/null 2>&1 &'])).code, 0);
+  const cgroup = existingCgroupDirs(spec.id)[0];
+  const procs = await cgroupProcs(cgroup);
+  const sleeper = procs.find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\x00999\x00');
+  assert.ok(sleeper, `a second process in the container: ${procs.join(' ')}`);
+  try {
+    await assert.rejects(shimExec(sleeper), refused, 'the number now names a process of the container that is not its init');
+  } finally {
+    process.kill(sleeper, 'SIGKILL');
+  }
+  assert.equal((await finish(await shimExec(init.pid))).stdout, `${spec.id.slice(0, 12)}\n`, 'the init itself is joined');
 });

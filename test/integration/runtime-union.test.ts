@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { checkOverlaySupport } from '../../helper/union';
+import { checkOverlaySupport, FAITHFUL_DIFF_OPTIONS, linkName, overlayMountData } from '../../helper/union';
 import { cleanupContainerMounts, launch } from '../../helper/runtime';
 import { mountsUnder } from '../../helper/runtime/mounts';
 import { existingCgroupDirs } from '../../helper/runtime/cgroups';
@@ -39,6 +39,18 @@ test('an image of 125 layers runs and sees every layer', async () => {
   layers = Array.from({ length: 125 }, (_, i) => layer(i));
   const r = await runToEnd(store.spec({ cmd: ['sh', '-c', 'ls /layers | wc -l; ls /layers | sort -n | tail -1'], layerDirs: layers }));
   assert.equal(r.stdout, '124\n124\n', r.stderr);
+});
+
+test('the container\'s root is the overlay whose options the helper built (store-relative, short lower links)', async () => {
+  const spec = store.spec({ cmd: ['cat', '/proc/self/mountinfo'] });
+  const r = await runToEnd(spec);
+  const root = r.stdout.split('\n').find((l) => l.split(' ')[4] === '/');
+  const c = `containers/${spec.id}`;
+  const built = overlayMountData({ lower: `${c}/init:l/${linkName(store.layerDir)}`, upper: `${c}/upper`, work: `${c}/work` });
+  // the kernel lists the dirs as given; of the other options it shows only what differs from its defaults
+  const dirs = / - overlay overlay rw,(lowerdir=\S+?,upperdir=\S+?,workdir=\S+?),/.exec(root ?? '');
+  assert.ok(dirs, `the root mount: ${root}`);
+  assert.equal(dirs[1], built.slice(0, built.indexOf(`,${FAITHFUL_DIFF_OPTIONS}`)));
 });
 
 test('an image of 126 layers is refused before anything starts', async () => {

@@ -15,7 +15,7 @@ import { api, cli, cliLayerDiff, closeAllEditors, setSetting, sleep, waitFor, wa
 
 async function readInContainer(id: string, path: string): Promise<string | undefined> {
   const client = await (await api()).helper.client();
-  const f = await client.request('container.readFile', { id, path, side: 'container' });
+  const f = await client.request('file.read', { version: { container: id }, path });
   return f.kind === 'file' ? Buffer.from(f.data ?? '', 'base64').toString('utf8') : undefined;
 }
 

@@ -47,6 +47,7 @@ void op_times(int pfd, const char *leaf, const char *path, long long sec, long l
 
 int cmd_walk(const char *root);
 int cmd_stat(const char *root);
+int cmd_list(const char *root);
 int cmd_cat(const char *root);
 int cmd_unpack(const char *root);
 int cmd_copy(const char *src, const char *dest);

@@ -11,6 +11,9 @@
 //                              then nxattr times: name \0 hexvalue \0
 //   strata-fs stat DIR       the same records for the NUL-terminated paths read from stdin, each
 //                            resolved like unpack's (below); "path \0 - \0" when it does not exist
+//   strata-fs list DIR       the walk records of the entries directly in each directory named on
+//                            stdin (NUL-terminated, "." for DIR), resolved the same way; nothing for
+//                            a path that is not a directory there
 //   strata-fs cat DIR        the contents of the regular files named by "path \0 size \0" records on
 //                            stdin, back to back (what packing a layer reads, in one process)
 //   strata-fs unpack DIR     writes a layer: reads a stream of operations from stdin, each an op
@@ -72,6 +75,11 @@ int main(int argc, char **argv) {
     setvbuf(stdout, out, _IOFBF, sizeof out);
     return cmd_stat(argv[2]);
   }
+  if (argc == 3 && strcmp(argv[1], "list") == 0) {
+    static char out[1 << 20];
+    setvbuf(stdout, out, _IOFBF, sizeof out);
+    return cmd_list(argv[2]);
+  }
   if (argc == 3 && strcmp(argv[1], "cat") == 0) {
     static char out[1 << 20];
     setvbuf(stdout, out, _IOFBF, sizeof out);
@@ -80,6 +88,6 @@ int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "unpack") == 0) return cmd_unpack(argv[2]);
   if (argc == 4 && strcmp(argv[1], "copy") == 0) return cmd_copy(argv[2], argv[3]);
   if (argc == 3 && strcmp(argv[1], "read") == 0) return cmd_read(argv[2]);
-  fprintf(stderr, "usage: strata-fs walk DIR | stat DIR < paths | cat DIR < path-size records | unpack DIR < operations | copy SRC DEST < operations | read SRC < operations\n");
+  fprintf(stderr, "usage: strata-fs walk DIR | stat DIR < paths | list DIR < dirs | cat DIR < path-size records | unpack DIR < operations | copy SRC DEST < operations | read SRC < operations\n");
   return 2;
 }

@@ -1,8 +1,17 @@
-// strata-fs walk, stat and cat: reading a tree (lstat, symlink targets, xattrs, file contents).
+// strata-fs walk, stat, list and cat: reading a tree (lstat, symlink targets, xattrs, file
+// contents).
+//
+// A tree may change while it is read: `strata diff` walks a running container's upper dir while
+// the container creates and deletes files. An entry that vanishes between readdir and the reads
+// that describe it (ENOENT from lstat, llistxattr, lgetxattr, readlink or open) is left out, not an
+// error: Docker's walk (moby go-archive changes_linux.go, walker.walk) treats os.IsNotExist from
+// Lstat the same way. An xattr removed between listing and reading it (ENODATA) is left out too.
+// Nothing is printed for an entry until everything about it has been read, so a record is never
+// cut in half.
 #include "common.h"
 
-static char *list_buf, *value_buf;
-static size_t list_cap, value_cap;
+static char *list_buf, *value_buf, *names_buf, *values;
+static size_t list_cap, value_cap, names_cap, values_cap;
 // Where walk and stat records go: stdout, or copy's memory stream.
 static FILE *wout;
 
@@ -20,72 +29,111 @@ static void put_hex(const unsigned char *v, size_t n) {
   putc('\0', wout);
 }
 
-// Lists the xattr names of `proc` (a /proc/self/fd/N/leaf path) into list_buf; returns its length.
+static int vanished(void) {
+  return errno == ENOENT;
+}
+
+// Lists the xattr names of `proc` (a /proc/self/fd/N/leaf path) into list_buf; returns its length,
+// or -1 when the entry is gone.
 static ssize_t list_xattrs(const char *proc, const char *path) {
   for (;;) {
     ssize_t n = llistxattr(proc, list_buf, list_cap);
     if (n >= 0) return n;
     if (errno == ENOTSUP) return 0;
+    if (vanished()) return -1;
     if (errno != ERANGE) die("llistxattr", path);
     ssize_t need = llistxattr(proc, NULL, 0);
+    if (need < 0 && vanished()) return -1;
     if (need < 0) die("llistxattr", path);
     list_cap = (size_t)need + 256;
     list_buf = xrealloc(list_buf, list_cap);
   }
 }
 
+// Reads one xattr into value_buf; returns its length, -1 when the entry is gone, -2 when the
+// attribute is (ENODATA: removed since it was listed).
 static ssize_t get_xattr(const char *proc, const char *name, const char *path) {
   for (;;) {
     ssize_t n = lgetxattr(proc, name, value_buf, value_cap);
     if (n >= 0) return n;
+    if (vanished()) return -1;
+    if (errno == ENODATA) return -2;
     if (errno != ERANGE) die("lgetxattr", path);
     ssize_t need = lgetxattr(proc, name, NULL, 0);
+    if (need < 0 && vanished()) return -1;
+    if (need < 0 && errno == ENODATA) return -2;
     if (need < 0) die("lgetxattr", path);
     value_cap = (size_t)need + 256;
     value_buf = xrealloc(value_buf, value_cap);
   }
 }
 
-static void emit(int dirfd, const char *leaf, const char *path, size_t plen, const struct stat *st) {
-  char proc[64 + NAME_MAX];
-  snprintf(proc, sizeof proc, "/proc/self/fd/%d/%s", dirfd, leaf);
-  ssize_t listed = list_xattrs(proc, path);
-  int count = 0;
-  for (ssize_t i = 0; i < listed; i += (ssize_t)strlen(list_buf + i) + 1) count++;
-  put_field(path, plen);
-  fprintf(wout, "%u %u %u %lld %lld %ld %lu %lu %u %u %d", (unsigned)st->st_mode, (unsigned)st->st_uid,
-         (unsigned)st->st_gid, (long long)st->st_size, (long long)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec,
-         (unsigned long)st->st_nlink, (unsigned long)st->st_ino, major(st->st_rdev), minor(st->st_rdev), count);
-  putc('\0', wout);
-  if (S_ISLNK(st->st_mode)) {
-    char target[PATH_MAX];
-    ssize_t n = readlinkat(dirfd, leaf, target, sizeof target);
-    if (n < 0) die("readlink", path);
-    put_field(target, (size_t)n);
-  }
-  // The names are copied out first: get_xattr may reallocate value_buf but not list_buf.
-  char *names = NULL;
-  if (listed > 0) {
-    names = xrealloc(NULL, (size_t)listed);
-    memcpy(names, list_buf, (size_t)listed);
-  }
-  for (ssize_t i = 0; i < listed; i += (ssize_t)strlen(names + i) + 1) {
-    ssize_t n = get_xattr(proc, names + i, path);
-    put_field(names + i, strlen(names + i));
-    put_hex((const unsigned char *)value_buf, (size_t)n);
-  }
-  free(names);
+static void reserve(char **buf, size_t *cap, size_t need) {
+  if (need <= *cap) return;
+  *cap = need * 2;
+  *buf = xrealloc(*buf, *cap);
 }
 
-// Walks the directory open as `fd` (consumed). `path` holds its relative path ("" for the root).
-static void walk_dir(int fd, char **path, size_t *cap, size_t plen) {
+// Prints the record of one entry; returns 0 (printing nothing) when it vanished while being read.
+static int emit(int dirfd, const char *leaf, const char *path, size_t plen, const struct stat *st) {
+  char proc[64 + NAME_MAX];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d/%s", dirfd, leaf);
+  char target[PATH_MAX];
+  ssize_t tlen = 0;
+  if (S_ISLNK(st->st_mode)) {
+    tlen = readlinkat(dirfd, leaf, target, sizeof target);
+    if (tlen < 0 && (vanished() || errno == EINVAL)) return 0; // gone, or no longer a symlink
+    if (tlen < 0) die("readlink", path);
+  }
+  ssize_t listed = list_xattrs(proc, path);
+  if (listed < 0) return 0;
+  // The names are copied out first: get_xattr may reallocate value_buf but not list_buf. The
+  // values are gathered as (length, bytes) pairs before anything is printed.
+  reserve(&names_buf, &names_cap, (size_t)listed + 1);
+  memcpy(names_buf, list_buf, (size_t)listed);
+  size_t vlen = 0;
+  int count = 0;
+  for (ssize_t i = 0; i < listed; i += (ssize_t)strlen(names_buf + i) + 1) {
+    ssize_t n = get_xattr(proc, names_buf + i, path);
+    if (n == -1) return 0;
+    reserve(&values, &values_cap, vlen + sizeof n + (n > 0 ? (size_t)n : 0));
+    memcpy(values + vlen, &n, sizeof n);
+    vlen += sizeof n;
+    if (n < 0) continue;
+    memcpy(values + vlen, value_buf, (size_t)n);
+    vlen += (size_t)n;
+    count++;
+  }
+  put_field(path, plen);
+  fprintf(wout, "%u %u %u %lld %lld %ld %lu %lu %u %u %d", (unsigned)st->st_mode, (unsigned)st->st_uid,
+          (unsigned)st->st_gid, (long long)st->st_size, (long long)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec,
+          (unsigned long)st->st_nlink, (unsigned long)st->st_ino, major(st->st_rdev), minor(st->st_rdev), count);
+  putc('\0', wout);
+  if (S_ISLNK(st->st_mode)) put_field(target, (size_t)tlen);
+  size_t at = 0;
+  for (ssize_t i = 0; i < listed; i += (ssize_t)strlen(names_buf + i) + 1) {
+    ssize_t n;
+    memcpy(&n, values + at, sizeof n);
+    at += sizeof n;
+    if (n < 0) continue;
+    put_field(names_buf + i, strlen(names_buf + i));
+    put_hex((const unsigned char *)values + at, (size_t)n);
+    at += (size_t)n;
+  }
+  return 1;
+}
+
+// Lists the directory open as `fd` (consumed). `path` holds its relative path ("" for the root);
+// with `recurse`, the directories in it are walked in turn.
+static void walk_dir(int fd, char **path, size_t *cap, size_t plen, int recurse) {
   DIR *d = fdopendir(fd);
   if (d == NULL) die("fdopendir", plen ? *path : ".");
   for (;;) {
     errno = 0;
     struct dirent *de = readdir(d);
     if (de == NULL) {
-      if (errno) die("readdir", plen ? *path : ".");
+      // getdents on a directory removed meanwhile fails with ENOENT: it holds nothing any more.
+      if (errno && !vanished()) die("readdir", plen ? *path : ".");
       break;
     }
     if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
@@ -98,32 +146,37 @@ static void walk_dir(int fd, char **path, size_t *cap, size_t plen) {
     if (plen) (*path)[plen] = '/';
     memcpy(*path + (plen ? plen + 1 : 0), de->d_name, nlen + 1);
     struct stat st;
-    if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) die("lstat", *path);
-    emit(dirfd(d), de->d_name, *path, clen, &st);
-    if (S_ISDIR(st.st_mode)) {
+    int found = fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+    if (!found && !vanished()) die("lstat", *path);
+    if (found && emit(dirfd(d), de->d_name, *path, clen, &st) && recurse && S_ISDIR(st.st_mode)) {
       int child = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (child < 0) die("open", *path);
-      walk_dir(child, path, cap, clen);
+      // Removed, or replaced by a non-directory, since the lstat: nothing under it to list.
+      if (child < 0 && !(vanished() || errno == ENOTDIR || errno == ELOOP)) die("open", *path);
+      if (child >= 0) walk_dir(child, path, cap, clen, 1);
     }
     (*path)[plen] = '\0';
   }
   closedir(d);
 }
 
-void walk_to(FILE *out, const char *root) {
-  wout = out;
+static void init_buffers(void) {
   list_cap = value_cap = 4096;
   list_buf = xrealloc(NULL, list_cap);
   value_buf = xrealloc(NULL, value_cap);
+}
+
+void walk_to(FILE *out, const char *root) {
+  wout = out;
+  init_buffers();
   int fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) die("open", root);
   struct stat st;
   if (fstat(fd, &st) != 0) die("lstat", root);
-  emit(fd, ".", ".", 1, &st);
+  if (!emit(fd, ".", ".", 1, &st)) die("read", root);
   size_t cap = 4096;
   char *path = xrealloc(NULL, cap);
   path[0] = '\0';
-  walk_dir(fd, &path, &cap, 0);
+  walk_dir(fd, &path, &cap, 0, 1);
   free(path);
 }
 
@@ -139,9 +192,7 @@ int cmd_stat(const char *root) {
   wout = stdout;
   root_fd = open(root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (root_fd < 0) die("open", root);
-  list_cap = value_cap = 4096;
-  list_buf = xrealloc(NULL, list_cap);
-  value_buf = xrealloc(NULL, value_cap);
+  init_buffers();
   size_t len;
   char *buf = read_all_stdin(&len);
   for (size_t pos = 0; pos < len; pos += strlen(buf + pos) + 1) {
@@ -150,14 +201,48 @@ int cmd_stat(const char *root) {
     struct stat st;
     int pfd = try_open_parent(path, &leaf);
     if (pfd >= 0 && fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-      emit(pfd, leaf, path, plen, &st);
-    } else if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) {
+      if (emit(pfd, leaf, path, plen, &st)) continue;
+      errno = ENOENT;
+    }
+    if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) {
       put_field(path, plen);
       put_field("-", 1);
     } else {
       die("lstat", path);
     }
   }
+  free(buf);
+  if (fflush(stdout) != 0) die("write", "stdout");
+  return 0;
+}
+
+// The walk records of the entries directly in each directory named on stdin (NUL-terminated,
+// relative to DIR, "." for DIR itself), resolved like stat's; a path that is not a directory there
+// (missing, another kind of file, or reached through a symlink) lists nothing.
+int cmd_list(const char *root) {
+  wout = stdout;
+  root_fd = open(root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (root_fd < 0) die("open", root);
+  init_buffers();
+  size_t len, cap = 4096;
+  char *buf = read_all_stdin(&len);
+  char *path = xrealloc(NULL, cap);
+  for (size_t pos = 0; pos < len; pos += strlen(buf + pos) + 1) {
+    const char *dir = buf + pos, *leaf;
+    int pfd = try_open_parent(dir, &leaf);
+    int fd = pfd < 0 ? -1 : openat(pfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && (vanished() || errno == ENOTDIR || errno == ELOOP)) continue;
+    if (fd < 0) die("open", dir);
+    size_t dlen = strcmp(dir, ".") == 0 ? 0 : strlen(dir);
+    if (dlen + 1 > cap) {
+      cap = (dlen + 1) * 2;
+      path = xrealloc(path, cap);
+    }
+    memcpy(path, dir, dlen);
+    path[dlen] = '\0';
+    walk_dir(fd, &path, &cap, dlen, 0);
+  }
+  free(path);
   free(buf);
   if (fflush(stdout) != 0) die("write", "stdout");
   return 0;

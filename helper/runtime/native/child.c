@@ -28,8 +28,9 @@ void child_fail(int code, const char *fmt, ...) {
 
 void child_init(int sync) {
   g_sync = sync;
-  /* Not dumpable until execve: a process of the container cannot ptrace us or open our
-   * /proc/PID/exe, which is the host's shim binary (CVE-2019-5736, CVE-2016-9962). */
+  /* Not dumpable until execve: a process of the container cannot ptrace us, read our memory or
+   * open our /proc/PID/exe (CVE-2016-9962; that exe is a sealed copy of the shim, sealed.c,
+   * CVE-2019-5736). */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   /* If the shim dies during setup, so do we: nothing is left without an owner. */
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);

@@ -2,7 +2,7 @@
  *
  *   strata-shim run  [options] -- CMD ARGS...   start a container (see run.c)
  *   strata-shim exec --pid PID [options] -- CMD  join a running container (see exec.c)
- *   strata-shim overlay-check --lower L --upper U --work W --rootfs M [--store-links D]
+ *   strata-shim overlay-check --overlay-data OPTIONS --rootfs M [--store-links D]
  *   strata-shim umount PATH
  *
  * run/exec report failures on the control channel (fd 3), never on fd 2: with no tty, fd 2 is the
@@ -57,12 +57,11 @@ static int parse_bind(const char *arg, struct bind_spec *b) {
   return 0;
 }
 
-enum { O_STORE = 256, O_LOWER, O_UPPER, O_WORK, O_ROOTFS, O_BIND, O_HOSTNAME, O_NET, O_CWD, O_USER, O_ENV,
-       O_TTY, O_CGROUP, O_COLS, O_ROWS, O_PID };
+enum { O_STORE = 256, O_OVERLAY, O_ROOTFS, O_BIND, O_HOSTNAME, O_NET, O_CWD, O_USER, O_ENV, O_TTY, O_CGROUP,
+       O_COLS, O_ROWS, O_PID };
 
 static const struct option longopts[] = {
-    {"store-links", required_argument, 0, O_STORE}, {"lower", required_argument, 0, O_LOWER},
-    {"upper", required_argument, 0, O_UPPER},       {"work", required_argument, 0, O_WORK},
+    {"store-links", required_argument, 0, O_STORE}, {"overlay-data", required_argument, 0, O_OVERLAY},
     {"rootfs", required_argument, 0, O_ROOTFS},     {"bind", required_argument, 0, O_BIND},
     {"hostname", required_argument, 0, O_HOSTNAME}, {"net", required_argument, 0, O_NET},
     {"cwd", required_argument, 0, O_CWD},           {"user", required_argument, 0, O_USER},
@@ -88,9 +87,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, int use_ctl) {
   while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
     switch (c) {
       case O_STORE: o->store_links = optarg; break;
-      case O_LOWER: o->lower = optarg; break;
-      case O_UPPER: o->upper = optarg; break;
-      case O_WORK: o->work = optarg; break;
+      case O_OVERLAY: o->overlay_data = optarg; break;
       case O_ROOTFS: o->rootfs = optarg; break;
       case O_BIND:
         if (parse_bind(optarg, &o->binds[o->nbinds++]) < 0) return usage_error(use_ctl, "bad --bind (SRC:DST[:ro])", optarg);
@@ -159,12 +156,16 @@ int main(int argc, char **argv) {
   /* fd 3 must be the control channel: without it a socket we create could take its number and
    * the child would close its own sync socket. */
   if (fcntl(CTL_FD, F_GETFD) < 0) return usage_error(0, "fd 3 must be the control channel", NULL);
+  /* Before anything else, and while fd 3 still survives execve: the container side must run from
+   * a sealed copy, never from the host's file (sealed.c, CVE-2019-5736). */
+  char err[512];
+  if (run_from_sealed_copy(argv, err, sizeof err) < 0) return usage_error(1, err, NULL);
   fcntl(CTL_FD, F_SETFD, FD_CLOEXEC);
   if (parse_opts(sub_argc, sub_argv, &o, 1)) return EXIT_SETUP;
   if (!o.argv[0]) return usage_error(1, "no command given after --", NULL);
   if (is_run) {
-    if (!o.store_links || !o.lower || !o.upper || !o.work || !o.rootfs)
-      return usage_error(1, "run needs --store-links --lower --upper --work --rootfs", NULL);
+    if (!o.store_links || !o.overlay_data || !o.rootfs)
+      return usage_error(1, "run needs --store-links --overlay-data --rootfs", NULL);
     return cmd_run(&o);
   }
   if (!o.target_pid) return usage_error(1, "exec needs --pid", NULL);

@@ -27,14 +27,13 @@ static int open_mount_dir(int rootfd, const char *name) {
 }
 
 static void mount_overlay(const struct opts *o) {
-  char data[4096];
-  if (build_overlay_data(o, data, sizeof data) < 0)
+  if (!overlay_data_fits(o->overlay_data))
     child_fail(EXIT_SETUP, "overlay options do not fit in one page (%zu bytes): too many layers or paths too long",
-               sizeof data);
+               strlen(o->overlay_data));
   /* lowerdir names are relative to the store's short-link directory (union/overlay-links.ts) */
   if (chdir(o->store_links) < 0) child_fail(EXIT_SETUP, "chdir %s: %s", o->store_links, strerror(errno));
   /* nodev: no device node that came in a layer may open a host device */
-  if (mount("overlay", o->rootfs, "overlay", MS_NODEV, data) < 0)
+  if (mount("overlay", o->rootfs, "overlay", MS_NODEV, o->overlay_data) < 0)
     child_fail(EXIT_SETUP, "mount overlay on %s: %s", o->rootfs, strerror(errno));
   if (chdir("/") < 0) child_fail(EXIT_SETUP, "chdir /: %s", strerror(errno));
 }

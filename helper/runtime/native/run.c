@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,28 +19,29 @@ static void run_child(const struct opts *o, int sync) {
   finish_and_exec(o, 0);
 }
 
+/* Closes what the parent holds, then reports the failure. */
+static int fail_closing(const char *what, const int *sv) {
+  int err = errno;
+  if (sv) {
+    close(sv[0]);
+    close(sv[1]);
+  }
+  stdio_pipes_close();
+  ctl_report("error %s: %s", what, strerror(err));
+  ctl_report("exit %d", EXIT_SETUP);
+  return EXIT_SETUP;
+}
+
 int cmd_run(struct opts *o) {
   parent_signals_init();
   int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-    ctl_report("error socketpair: %s", strerror(errno));
-    ctl_report("exit %d", EXIT_SETUP);
-    return EXIT_SETUP;
-  }
-  if (!o->tty && stdio_pipes_make() < 0) {
-    ctl_report("error pipe: %s", strerror(errno));
-    ctl_report("exit %d", EXIT_SETUP);
-    return EXIT_SETUP;
-  }
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return fail_closing("socketpair", NULL);
+  if (!o->tty && stdio_pipes_make() < 0) return fail_closing("pipe", sv);
   unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
   if (!o->net_host) flags |= CLONE_NEWNET;
   int pidfd = -1;
   pid_t pid = spawn_child(flags, &pidfd);
-  if (pid < 0) {
-    ctl_report("error clone3 (new namespaces): %s", strerror(errno));
-    ctl_report("exit %d", EXIT_SETUP);
-    return EXIT_SETUP;
-  }
+  if (pid < 0) return fail_closing("clone3 (new namespaces)", sv);
   if (pid == 0) {
     close(sv[0]);
     run_child(o, sv[1]);

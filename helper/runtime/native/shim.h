@@ -32,8 +32,9 @@ struct bind_spec {
 };
 
 struct opts {
-  const char *store_links; /* cwd for the overlay mount: lowerdir names are relative to it */
-  const char *lower, *upper, *work, *rootfs;
+  const char *store_links;  /* cwd for the overlay mount: lowerdir names are relative to it */
+  const char *overlay_data; /* the mount's options, whole, as helper/union/overlay-options.ts built them */
+  const char *rootfs;
   struct bind_spec *binds;
   int nbinds;
   const char *hostname;
@@ -93,6 +94,7 @@ extern struct stdio_pipes g_pipes;
 int stdio_pipes_make(void);
 void stdio_pipes_child(void);
 void stdio_pipes_parent(void);
+void stdio_pipes_close(void);
 
 /* run.c, exec.c, supervise.c: the parent */
 pid_t spawn_child(unsigned long flags, int *pidfd);
@@ -102,8 +104,11 @@ void parent_signals_init(void);
 int cmd_run(struct opts *o);
 int cmd_exec(struct opts *o);
 
+/* sealed.c: run and exec re-execute themselves from a sealed memfd copy (CVE-2019-5736) */
+int run_from_sealed_copy(char **argv, char *err, size_t len);
+
 /* tools.c */
-int build_overlay_data(const struct opts *o, char *buf, size_t len);
+int overlay_data_fits(const char *data);
 int cmd_overlay_check(struct opts *o);
 int cmd_umount(int argc, char **argv);
 

@@ -41,3 +41,12 @@ void stdio_pipes_parent(void) {
     if (g_pipes.parent[fd] >= 0) fcntl(g_pipes.parent[fd], F_SETFL, fcntl(g_pipes.parent[fd], F_GETFL) | O_NONBLOCK);
   }
 }
+
+/* After a failure before the child exists: every pipe end goes. */
+void stdio_pipes_close(void) {
+  for (int fd = 0; fd < 3; fd++) {
+    if (g_pipes.child[fd] >= 0) close(g_pipes.child[fd]);
+    if (g_pipes.parent[fd] >= 0) close(g_pipes.parent[fd]);
+    g_pipes.child[fd] = g_pipes.parent[fd] = -1;
+  }
+}

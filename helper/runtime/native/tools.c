@@ -1,5 +1,5 @@
-/* Overlay options, and two small tools for the TypeScript side: overlay-check (does this kernel
- * take the options that keep the upper dir a faithful diff?) and umount (for leftovers). */
+/* The overlay options' page check, and two small tools for the TypeScript side: overlay-check
+ * (does this kernel take the options that keep the upper dir a faithful diff?) and umount. */
 #include "shim.h"
 
 #include <errno.h>
@@ -9,24 +9,19 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-/* redirect_dir=off, metacopy=off, index=off: with any of them on, a rename or a chmod in the
- * container is recorded as an xattr pointing into a lower layer instead of as a whole file, and
- * the upper dir stops being a self-contained diff (notes/layers.md, "Commit"). The whole string
- * must fit in one page: the kernel copies mount data as a single page. */
-int build_overlay_data(const struct opts *o, char *buf, size_t len) {
-  int n = snprintf(buf, len, "lowerdir=%s,upperdir=%s,workdir=%s,redirect_dir=off,metacopy=off,index=off", o->lower,
-                   o->upper, o->work);
-  return n < 0 || (size_t)n >= len ? -1 : 0;
-}
+/* The overlay options come whole from the helper: helper/union/overlay-options.ts is the one place
+ * that builds them (lowerdir, upperdir, workdir and redirect_dir=off,metacopy=off,index=off, which
+ * keep the upper dir a faithful diff). The kernel copies mount data as one page and silently cuts
+ * off the rest, which could drop one of those: what does not fit is refused here too. */
+int overlay_data_fits(const char *data) { return strlen(data) < 4096; }
 
 /* Mounts in a private mount namespace of its own, so nothing remains even if we are killed. */
 int cmd_overlay_check(struct opts *o) {
-  char data[4096];
-  if (!o->lower || !o->upper || !o->work || !o->rootfs) {
-    fprintf(stderr, "overlay-check needs --lower --upper --work --rootfs\n");
+  if (!o->overlay_data || !o->rootfs) {
+    fprintf(stderr, "overlay-check needs --overlay-data --rootfs\n");
     return 2;
   }
-  if (build_overlay_data(o, data, sizeof data) < 0) {
+  if (!overlay_data_fits(o->overlay_data)) {
     fprintf(stderr, "overlay options longer than a page\n");
     return 1;
   }
@@ -38,8 +33,8 @@ int cmd_overlay_check(struct opts *o) {
     fprintf(stderr, "chdir %s: %s\n", o->store_links, strerror(errno));
     return 1;
   }
-  if (mount("overlay", o->rootfs, "overlay", MS_NODEV, data) < 0) {
-    fprintf(stderr, "mount -t overlay -o %s: %s\n", data, strerror(errno));
+  if (mount("overlay", o->rootfs, "overlay", MS_NODEV, o->overlay_data) < 0) {
+    fprintf(stderr, "mount -t overlay -o %s: %s\n", o->overlay_data, strerror(errno));
     return 1;
   }
   return 0;

@@ -14,22 +14,49 @@
 
 #define MAX_DB (4 << 20)
 
-/* Reads a small regular file. O_NONBLOCK and the S_ISREG check: the image may have made it a
- * FIFO or a device to hang or confuse us. A missing file is an empty database. */
-static char *read_db(const char *path) {
-  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return errno == ENOENT ? calloc(1, 1) : NULL;
-  struct stat st;
-  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_DB) {
-    close(fd);
-    return NULL;
+/* All of fd (`size` bytes by fstat) in a new NUL-terminated buffer; NULL with errno on an error. */
+static char *read_all(int fd, size_t size) {
+  char *buf = malloc(size + 1);
+  if (!buf) return NULL;
+  size_t got = 0;
+  while (got < size) {
+    ssize_t n = read(fd, buf + got, size - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      free(buf);
+      errno = err;
+      return NULL;
+    }
+    if (n == 0) break; /* it shrank since fstat: what it holds now is the file */
+    got += (size_t)n;
   }
-  char *buf = malloc((size_t)st.st_size + 1);
-  size_t len = 0;
-  ssize_t n;
-  while (buf && len < (size_t)st.st_size && (n = read(fd, buf + len, (size_t)st.st_size - len)) > 0) len += (size_t)n;
-  close(fd);
-  if (buf) buf[len] = '\0';
+  buf[got] = '\0';
+  return buf;
+}
+
+/* Reads a small regular file. O_NONBLOCK and the S_ISREG check: the image may have made it a
+ * FIFO or a device to hang or confuse us. A missing file is an empty database. Any other failure,
+ * a read error included, is NULL with the reason in `why`: a file read in part or not at all and
+ * taken as whole would start the process with the wrong groups or home, or call a user missing. */
+static char *read_db(const char *path, char *why, size_t len) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  struct stat st;
+  char *buf = NULL;
+  const char *problem = NULL;
+  if (fd < 0 && errno == ENOENT) {
+    if (!(buf = calloc(1, 1))) problem = strerror(errno);
+  } else if (fd < 0 || fstat(fd, &st) < 0) {
+    problem = strerror(errno);
+  } else if (!S_ISREG(st.st_mode)) {
+    problem = "not a regular file";
+  } else if (st.st_size > MAX_DB) {
+    problem = "larger than 4 MiB";
+  } else if (!(buf = read_all(fd, (size_t)st.st_size))) {
+    problem = strerror(errno);
+  }
+  if (fd >= 0) close(fd);
+  if (problem) snprintf(why, len, "unable to read the container's %s: %s", path, problem);
   return buf;
 }
 
@@ -121,8 +148,9 @@ void resolve_user(const char *spec, struct user *u) {
   snprintf(buf, sizeof buf, "%s", spec[0] ? spec : "0");
   char *group = strchr(buf, ':');
   if (group) *group++ = '\0';
-  char *passwd = read_db("/etc/passwd");
-  if (!passwd) child_fail(EXIT_SETUP, "unable to read the container's /etc/passwd");
+  char why[512];
+  char *passwd = read_db("/etc/passwd", why, sizeof why);
+  if (!passwd) child_fail(EXIT_SETUP, "%s", why);
   struct pw_query pq = {.name = buf};
   pq.by_id = parse_id(buf, &pq.uid) == 0;
   each_entry(passwd, 7, pw_match, &pq);
@@ -131,8 +159,8 @@ void resolve_user(const char *spec, struct user *u) {
   u->uid = pq.found ? pq.puid : pq.uid;
   u->gid = pq.found ? pq.pgid : 0;
   if (pq.found) snprintf(u->home, sizeof u->home, "%s", pq.home);
-  char *grdb = read_db("/etc/group");
-  if (!grdb) child_fail(EXIT_SETUP, "unable to read the container's /etc/group");
+  char *grdb = read_db("/etc/group", why, sizeof why);
+  if (!grdb) child_fail(EXIT_SETUP, "%s", why);
   if (group) {
     unsigned gid;
     if (parse_id(group, &gid) == 0) {

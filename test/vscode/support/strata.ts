@@ -1,7 +1,7 @@
 // Helpers for the Strata suite inside VS Code: the extension's API, the strata CLI on the same
 // store (STRATA_ROOT, given to the extension host by the runner), busybox tarballs, waiting.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -10,6 +10,12 @@ import { outerHTML, viewRowsSelector } from './browser';
 import { buildBusyboxRootfs } from '../../../helper/sources/busybox';
 
 export const EXTENSION_ID = 'strata.strata';
+
+/** The text of the "Strata" log output channel (a file in the extension's log folder), once it exists. */
+export function strataLog(logDir: string): string | undefined {
+  const file = existsSync(logDir) ? readdirSync(logDir).find((f) => f.startsWith('Strata')) : undefined;
+  return file ? readFileSync(join(logDir, file), 'utf8') : undefined;
+}
 
 export function storeRoot(): string {
   const root = process.env.STRATA_ROOT;

@@ -1,0 +1,38 @@
+// The contract (protocol/methods.ts) meets the code here, in one hop: each engine module exports a
+// table of its methods keyed by protocol name, each with the lock it runs under. rpc/ merges the
+// tables and calls `runMethod`; nothing forwards in between. Adding a verb: its protocol entry,
+// its row in one module's table, its CLI command, its tests.
+import type { MethodName, ParamsOf, ResultOf } from '../protocol/methods';
+import { type EngineContext, withContainerLock } from './context';
+
+/**
+ * What a method holds for its whole call:
+ * - `store`: the store's mutex (it changes the indexes: images, tags, layers, container records);
+ * - `container`: the lock of the container its `id` names, which orders start, commit, pause and rm
+ *   of that container; the method gets `id` resolved to the full id, and takes the store's mutex
+ *   itself, inside, for the moment it changes the indexes;
+ * - `none`: no lock around the whole call (a read, or long work such as import that takes the
+ *   store's mutex only for its last step).
+ */
+export type Lock = 'store' | 'container' | 'none';
+
+export interface MethodImpl<M extends MethodName> {
+  lock: Lock;
+  run(ctx: EngineContext, params: ParamsOf<M>): Promise<ResultOf<M>> | ResultOf<M>;
+}
+
+/** A module's methods: the keys are protocol names, so params and results are the contract's. */
+export type MethodTable<K extends MethodName> = { [M in K]: MethodImpl<M> };
+
+/** Calls `impl` under the lock it declares. */
+export function runMethod<M extends MethodName>(ctx: EngineContext, impl: MethodImpl<M>, params: ParamsOf<M>): Promise<ResultOf<M>> {
+  switch (impl.lock) {
+    case 'none': return Promise.resolve().then(() => impl.run(ctx, params));
+    case 'store': return ctx.mutex.run(async () => impl.run(ctx, params));
+    case 'container': {
+      const ref = (params as { id?: unknown }).id;
+      if (typeof ref !== 'string') throw new Error('a method under a container lock needs an id parameter');
+      return withContainerLock(ctx, ref, async (id) => impl.run(ctx, { ...params, id }));
+    }
+  }
+}

@@ -1,0 +1,98 @@
+// An LD_PRELOAD library for tests: it makes files "vanish" at an exact step of a walk, which a
+// real race (a container deleting files while `strata diff` reads its upper dir) hits only now and
+// then. A name starting with
+//   gone-lstat   fails lstat (fstatat) with ENOENT, though readdir listed it
+//   gone-list    fails llistxattr with ENOENT (deleted after the lstat)
+//   gone-get     fails lgetxattr with ENOENT (deleted after its xattrs were listed)
+//   gone-attr    fails lgetxattr with ENODATA (the xattr removed after it was listed)
+//   gone-link    fails readlinkat with ENOENT (a symlink deleted after the lstat)
+//   gone-open    fails openat with ENOENT (a directory deleted after the lstat)
+//   gone-dir     fails readdir with ENOENT (a directory removed while it is being read)
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+static int named(const char *path, const char *prefix) {
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  return strncmp(base, prefix, strlen(prefix)) == 0;
+}
+
+#define REAL(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
+#define FAIL_IF(path, prefix, err) \
+  if (named(path, prefix)) {       \
+    errno = err;                   \
+    return -1;                     \
+  }
+
+int fstatat(int fd, const char *path, struct stat *st, int flags) {
+  FAIL_IF(path, "gone-lstat", ENOENT);
+  return REAL(fstatat)(fd, path, st, flags);
+}
+
+int fstatat64(int fd, const char *path, struct stat64 *st, int flags) {
+  FAIL_IF(path, "gone-lstat", ENOENT);
+  return REAL(fstatat64)(fd, path, st, flags);
+}
+
+ssize_t llistxattr(const char *path, char *list, size_t size) {
+  FAIL_IF(path, "gone-list", ENOENT);
+  return REAL(llistxattr)(path, list, size);
+}
+
+ssize_t lgetxattr(const char *path, const char *name, void *value, size_t size) {
+  FAIL_IF(path, "gone-get", ENOENT);
+  FAIL_IF(path, "gone-attr", ENODATA);
+  return REAL(lgetxattr)(path, name, value, size);
+}
+
+ssize_t readlinkat(int fd, const char *path, char *buf, size_t size) {
+  FAIL_IF(path, "gone-link", ENOENT);
+  return REAL(readlinkat)(fd, path, buf, size);
+}
+
+static int open_at(const char *name, int fd, const char *path, int flags, va_list ap) {
+  mode_t mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
+  FAIL_IF(path, "gone-open", ENOENT);
+  int (*real)(int, const char *, int, ...) = dlsym(RTLD_NEXT, name);
+  return real(fd, path, flags, mode);
+}
+
+int openat(int fd, const char *path, int flags, ...) {
+  va_list ap;
+  va_start(ap, flags);
+  int r = open_at("openat", fd, path, flags, ap);
+  va_end(ap);
+  return r;
+}
+
+int openat64(int fd, const char *path, int flags, ...) {
+  va_list ap;
+  va_start(ap, flags);
+  int r = open_at("openat64", fd, path, flags, ap);
+  va_end(ap);
+  return r;
+}
+
+struct dirent *readdir(DIR *d) {
+  char proc[64], path[PATH_MAX];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", dirfd(d));
+  ssize_t n = readlink(proc, path, sizeof path - 1);
+  if (n > 0) {
+    path[n] = '\0';
+    if (named(path, "gone-dir")) {
+      errno = ENOENT;
+      return NULL;
+    }
+  }
+  return REAL(readdir)(d);
+}
