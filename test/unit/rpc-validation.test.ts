@@ -16,7 +16,7 @@ function refuse(method: keyof typeof methods, params: unknown, pattern: RegExp) 
 // skipped a check (docs/security.md, "The helper and its clients").
 test('every method refuses parameters that are not an object, or that carry an unknown field', () => {
   const names = Object.keys(methods) as (keyof typeof methods)[];
-  for (const m of ['image.import', 'container.create', 'layer.readFile', 'session.input']) assert.ok(names.includes(m as keyof typeof methods), `${m} is a method`);
+  for (const m of ['image.import', 'container.create', 'file.read', 'session.input']) assert.ok(names.includes(m as keyof typeof methods), `${m} is a method`);
   for (const name of names) {
     for (const bad of [42, 'x', [], null]) refuse(name, bad, new RegExp(`^${name.replaceAll('.', '\\.')}: expected an object$`));
     refuse(name, { unexpected: 1 }, new RegExp(`^${name.replaceAll('.', '\\.')}: unknown field "unexpected"$`));
