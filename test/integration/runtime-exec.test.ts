@@ -16,14 +16,9 @@ let spec: LaunchSpec;
 let init: ContainerProcess;
 before(async () => {
   store = await makeRuntimeStore();
-  spec = store.spec({ cmd: ['sleep', '1000'] });
-  init = await launch(spec);
+  ({ spec, init } = await store.sleeper());
 });
-after(async () => {
-  init.signal('SIGKILL');
-  await init.exited;
-  await store.dispose();
-});
+after(async () => { await store.dispose(); });
 
 const base = { env: [DEFAULT_PATH], cwd: '/', user: '', tty: false, openStdin: false };
 
