@@ -7,6 +7,7 @@ import net from 'node:net';
 import type { Engine } from '../engine';
 import { parseRawUploadHeader, sniffConnection, type RawHeader } from '../protocol/raw-upload';
 import { serveConnection, type Logger } from './connection';
+import { connectionGone } from './memory';
 import { serveRawUpload } from './raw-upload';
 
 export interface SocketServer {
@@ -56,7 +57,10 @@ export async function listenOnSocket(engine: Engine, path: string, log: Logger):
   const open = new Set<net.Socket>();
   const server = net.createServer((sock) => {
     open.add(sock);
-    sock.once('close', () => { open.delete(sock); });
+    sock.once('close', () => {
+      open.delete(sock);
+      connectionGone();
+    });
     // A reset from a client must not become an uncaught 'error' in the helper.
     sock.on('error', () => undefined);
     sniff(sock, (opening) => {
