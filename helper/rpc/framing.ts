@@ -3,21 +3,25 @@
 // not define closes the connection before its body is read (size-cap.ts, message-reader.ts); a
 // body that is not JSON is answered with -32700 Parse error and id null (JSON-RPC 2.0, section
 // 5), and the connection goes on: the spec does not ask to close it, and the framing says where
-// the next message starts; and a client that sends requests faster than it reads the replies finds its socket paused
-// (the backlog below), then closed if the helper's own output to it still piles up.
+// the next message starts; and a client that sends requests faster than it reads the replies
+// finds its socket paused (the backlog below), then closed if the helper's output still piles up.
 import type { Readable, Writable } from 'node:stream';
 import { AbstractMessageWriter, ErrorCodes, type Message, type MessageReader, type MessageWriter } from 'vscode-jsonrpc/node';
 import { CappedMessageReader } from './message-reader';
 
-/** Unanswered requests and unsent output above which the connection's socket is not read. */
-export const BACKLOG_HIGH_WATER = 16 * 1024 * 1024;
-/**
- * Unsent output (replies and events the client has not read) at which the connection is closed:
- * above what one request can send in one go (a container's whole log, 64 MiB, in base64).
- */
-export const MAX_UNSENT_BYTES = 256 * 1024 * 1024;
-/** Output above the high-water mark that the client has not read for this long closes it too. */
-export const STALL_MS = 30_000;
+export interface BacklogLimits {
+  /** Unanswered requests and unsent output above which the connection's socket is not read. */
+  highWater: number;
+  /**
+   * Unsent output (replies and events the client has not read) at which the connection is
+   * closed: above what one request sends in one go (a container's whole log, 64 MiB, in base64).
+   */
+  maxUnsent: number;
+  /** Output above the high-water mark that the client has not read for this long closes it too. */
+  stallMs: number;
+}
+
+export const BACKLOG_LIMITS: BacklogLimits = { highWater: 16 * 1024 * 1024, maxUnsent: 256 * 1024 * 1024, stallMs: 30_000 };
 /**
  * What a request or an unsent message costs beyond its bytes: a request pins its promise,
  * closures and handler state; an unsent frame its entry in the stream's queue (about 1 KB of
@@ -48,7 +52,7 @@ export class Backlog {
   // Per id, the charges of its requests in the order they came (a client may reuse an id).
   private readonly open = new Map<string, number[]>();
 
-  constructor(private readonly output: Writable) {}
+  constructor(private readonly output: Writable, private readonly limits: BacklogLimits = BACKLOG_LIMITS) {}
 
   charge(message: Message, bytes: number): void {
     const id = requestId(message);
@@ -80,7 +84,7 @@ export class Backlog {
   }
 
   full(): boolean {
-    return this.charged + this.output.writableLength + this.unsent * MESSAGE_OVERHEAD >= BACKLOG_HIGH_WATER;
+    return this.charged + this.output.writableLength + this.unsent * MESSAGE_OVERHEAD >= this.limits.highWater;
   }
 }
 
@@ -98,6 +102,7 @@ export class BacklogWriter extends AbstractMessageWriter implements MessageWrite
     private readonly backlog: Backlog,
     private readonly flushed: () => void,
     private readonly overflow: (why: string) => void,
+    private readonly limits: BacklogLimits = BACKLOG_LIMITS,
   ) {
     super();
     output.on('error', (err: Error) => this.fireError(err));
@@ -118,7 +123,7 @@ export class BacklogWriter extends AbstractMessageWriter implements MessageWrite
     // attached container that prints to a client that does not read.
     const unsent = this.output.writableLength;
     if (unsent === 0) this.lastProgress = Date.now();
-    else if (unsent > MAX_UNSENT_BYTES || (unsent > BACKLOG_HIGH_WATER && Date.now() - this.lastProgress > STALL_MS)) {
+    else if (unsent > this.limits.maxUnsent || (unsent > this.limits.highWater && Date.now() - this.lastProgress > this.limits.stallMs)) {
       const why = `the client has not read ${unsent} bytes of replies and events`;
       this.overflow(why);
       return Promise.reject(new Error(`not sent: ${why}`));
