@@ -47,6 +47,8 @@ export interface ExtractResult {
 
 export interface ExtractOptions {
   limits?: Partial<ImportLimits>;
+  /** What to say when the tar passes maxTotalBytes (the engine says why the cap is what it is). */
+  tooLarge?: (cap: number) => string;
   signal?: AbortSignal;
   /** Bytes read from `input` so far (compressed bytes for a .tar.gz). */
   onProgress?: (bytesRead: number) => void;
@@ -377,7 +379,7 @@ export async function extractLayer(input: NodeJS.ReadableStream, destDir: string
   let out: LayerUnpacker | null = null;
   try {
     if (signal?.aborted) throw cancelled();
-    bytes = new ByteReader(await openInput(input, opts.onProgress, signal), limits.maxTotalBytes, signal);
+    bytes = new ByteReader(await openInput(input, opts.onProgress, signal, limits.maxCompressionRatio), limits.maxTotalBytes, signal, true, opts.tooLarge);
     const reader = new TarReader(bytes, limits);
     out = new LayerUnpacker(destDir, signal);
     const x = new Extractor(destDir, limits, out);

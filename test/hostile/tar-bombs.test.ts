@@ -157,3 +157,29 @@ test('unsupported entry types (GNU sparse, volume labels) are refused by name', 
     });
   }
 });
+
+/** A tar of one file of `mib` MiB of zeros, gzipped: a few hundred KiB that expand 1000 times. */
+async function zeroBomb(mib: number): Promise<Buffer> {
+  return gzipSync(await buildTar([{ name: 'zeros', data: Buffer.alloc(mib * 1024 * 1024) }]));
+}
+
+test('a gzip that expands more than 100 times is refused as it streams, with the figures; the user can allow it', async () => {
+  const bomb = await zeroBomb(200);
+  assert.ok(bomb.length < 400 * 1024, `${bomb.length} bytes`);
+  await withArena(async ({ dest }) => {
+    const err = await refused(bomb, dest, /the gzip stream expands more than 100 times \(\d+\.\d KiB became \d+\.\d MiB so far\), as a decompression bomb does; .*--max-compression-ratio 0/, ErrorCode.LimitExceeded);
+    assert.ok(!/became (1\d\d|200)\.\d MiB/.test(err.message), `stopped early: ${err.message}`);
+  });
+  await withArena(async ({ dest }) => {
+    const r = await extractLayer(streamOf(bomb), dest, { limits: { maxCompressionRatio: 0 } });
+    assert.equal((await fsp.stat(join(dest, 'zeros'))).size, 200 * 1024 * 1024, 'with the limit off it imports');
+    assert.match(r.diffId, /^sha256:/);
+  });
+});
+
+test('a small tar that compresses well is no bomb: the ratio is judged past 64 MiB only', async () => {
+  await withArena(async ({ dest }) => {
+    await extractLayer(streamOf(await zeroBomb(32)), dest);
+    assert.equal((await fsp.stat(join(dest, 'zeros'))).size, 32 * 1024 * 1024);
+  });
+});

@@ -32,6 +32,12 @@ export interface CliResult { code: number; stdout: string; stderr: string }
 export class TestStore {
   private constructor(readonly root: string) {}
 
+  /** A store at `root`, which the caller made and removes (close() is not for it). */
+  static at(root: string): TestStore {
+    requireRoot();
+    return new TestStore(root);
+  }
+
   static create(label = 'store'): TestStore {
     requireRoot();
     return new TestStore(join(mkdtempSync(join(tmpdir(), `strata-test-${label}-`)), 'root'));
