@@ -115,6 +115,22 @@ test('seccomp, by number: the keyring, unshare and open_tree_attr refused (EPERM
   }
 });
 
+test('seccomp: personality() only with the personas Docker allows; no switching off ASLR or NX', async () => {
+  const probeLayer = join(store.root, 'graph', 'probe-persona', 'layer');
+  buildSyscallProbe(probeLayer);
+  const P = 135; // personality on x86_64
+  // PER_LINUX last, so that the persona is plain Linux again before the refused ones are tried.
+  const allowed = ['8', '20000', '20008', 'ffffffff', '0'].map((a) => `${P}:${a}`);
+  const refused = ['40000' /* ADDR_NO_RANDOMIZE */, '400000' /* READ_IMPLIES_EXEC */, '40008', '1'].map((a) => `${P}:${a}`);
+  const r = await runToEnd(store.spec({ cmd: ['/syscall-probe', ...allowed, ...refused, `${P}:ffffffff`], layerDirs: [probeLayer, store.layerDir] }));
+  assert.equal(r.code, 0, r.stderr);
+  const inside = probeResults(r.stdout);
+  for (const a of allowed) assert.equal(inside[a], 0, `${a} is allowed`);
+  for (const a of refused) assert.equal(inside[a], 1, `${a} is refused with EPERM`);
+  // The query at the end answers with the persona: still plain Linux, none of the refused ones took.
+  assert.match(r.stdout, /\n135:ffffffff=0 ret=0\n$/);
+});
+
 test('root in the container cannot mount or make device nodes', async () => {
   const r = await sh('mount -t tmpfs none /mnt 2>&1 || echo mount-denied; mknod /tmp/null c 1 3 2>&1 || echo mknod-denied');
   assert.match(r.stdout, /mount-denied/);
