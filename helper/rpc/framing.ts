@@ -176,6 +176,11 @@ export function frameConnection(input: Readable, output: Writable, maxMessageByt
       void writer.write({ jsonrpc: '2.0', id: null, error: { code: ErrorCodes.ParseError, message: `Parse error: ${why.slice(0, 200)}` } } as Message)
         .catch(() => undefined);
     },
+    invalid: (why, id) => {
+      log(`a message that is not a JSON-RPC request (${why}): answered with -32600 Invalid Request`);
+      void writer.write({ jsonrpc: '2.0', id, error: { code: ErrorCodes.InvalidRequest, message: `Invalid Request: ${why}` } } as Message)
+        .catch(() => undefined);
+    },
     full: () => backlog.full(),
     received: (message, bytes) => backlog.charge(message, bytes),
   });

@@ -16,6 +16,8 @@ export interface ReaderHooks {
   refused(why: string): void;
   /** A well-framed body that is not JSON: JSON-RPC's -32700 Parse error is owed (id null). */
   unparsable(why: string): void;
+  /** JSON that is no JSON-RPC message (a number, a batch, a request whose id is null): -32600 is owed. */
+  invalid(why: string, id: string | number | null): void;
   /** Whether the connection already holds all the unanswered work it may: reading waits. */
   full(): boolean;
   /** A message is handed on; `bytes` is its body's size, for the backlog to charge. */
@@ -150,8 +152,31 @@ export class CappedMessageReader extends AbstractMessageReader implements Messag
       this.hooks.unparsable(err instanceof Error ? err.message : String(err));
       return false;
     }
+    const invalid = notAMessage(message);
+    if (invalid) {
+      const id = (message as { id?: unknown } | null)?.id;
+      this.hooks.invalid(invalid, typeof id === 'string' || typeof id === 'number' ? id : null);
+      return false;
+    }
     this.hooks.received(message, this.bodyBytes);
     this.callback?.(message);
     return true;
   }
+}
+
+/**
+ * Why parsed JSON is not a JSON-RPC 2.0 message this helper takes, or undefined when it is one
+ * (vscode-jsonrpc would drop the rest without a word, leaving the client waiting). Batches are not
+ * served: one Invalid Request answers the whole array.
+ */
+function notAMessage(m: unknown): string | undefined {
+  if (Array.isArray(m)) return 'batches are not supported: send one request per message';
+  if (m === null || typeof m !== 'object') return `a message is a JSON object, not ${m === null ? 'null' : typeof m}`;
+  const { jsonrpc, method, id } = m as { jsonrpc?: unknown; method?: unknown; id?: unknown };
+  if (jsonrpc !== '2.0') return 'the "jsonrpc" member must be "2.0"';
+  const isResponse = method === undefined && ('result' in m || 'error' in m);
+  if (isResponse) return undefined;
+  if (typeof method !== 'string') return 'a request needs a "method" string';
+  if (id !== undefined && typeof id !== 'string' && typeof id !== 'number') return 'a request\'s "id" must be a string or a number';
+  return undefined;
 }

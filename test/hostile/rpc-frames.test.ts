@@ -181,3 +181,22 @@ test('a well-framed body that is not JSON gets -32700 Parse error with id null, 
   assert.ok(Array.isArray(list.result));
   sock.destroy();
 });
+
+test('JSON that is not a JSON-RPC request gets -32600 Invalid Request (with its id when it has one), and the connection goes on', async () => {
+  const sock = await rawSocket();
+  const replies: Array<Message & { id: unknown; error?: { code: number; message: string }; result?: unknown }> = [];
+  new StreamMessageReader(sock).listen((m) => replies.push(m as (typeof replies)[number]));
+  const bad = ['42', '"images.list"', 'null', '[{"jsonrpc":"2.0","id":7,"method":"images.list"}]', '{"jsonrpc":"1.0","id":8,"method":"images.list"}',
+    '{"jsonrpc":"2.0","id":9}', '{"jsonrpc":"2.0","id":null,"method":"images.list"}', '{"jsonrpc":"2.0","id":{"x":1},"method":"images.list"}'];
+  sock.write(Buffer.concat([...bad.map(frame), frame('{"jsonrpc":"2.0","id":10,"method":"images.list","params":{}}')]));
+  for (let i = 0; i < 100 && replies.length < bad.length + 1; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(replies.length, bad.length + 1, JSON.stringify(replies));
+  for (const [i, r] of replies.slice(0, bad.length).entries()) {
+    assert.equal(r.error?.code, -32600, `${bad[i]}: ${JSON.stringify(r)}`);
+    assert.match(r.error!.message, /^Invalid Request: /);
+  }
+  assert.deepEqual(replies.slice(0, bad.length).map((r) => r.id), [null, null, null, null, 8, 9, null, null], 'the id, where the message had a usable one');
+  assert.equal(replies[bad.length].id, 10);
+  assert.ok(Array.isArray(replies[bad.length].result));
+  sock.destroy();
+});

@@ -52,6 +52,7 @@ function reader(max: number) {
   const r = new CappedMessageReader(input, max, {
     refused: (why) => refused.push(why),
     unparsable: (why) => unparsable.push(why),
+    invalid: (why) => unparsable.push(`invalid: ${why}`),
     full: () => false,
     received: () => undefined,
   });
