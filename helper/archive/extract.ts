@@ -34,7 +34,7 @@ import { badArchive, limitExceeded, resolveLimits, type ImportLimits } from './l
 import { TarReader, type TarEntry } from './tar-reader';
 import { LayerUnpacker } from './op-stream';
 import type { EntryKind } from './native-fs';
-import { OPAQUE_XATTR, xattrAllowed } from './xattr';
+import { OPAQUE_XATTR, xattrAllowed, xattrValueProblem } from './xattr';
 
 export interface ExtractResult {
   /** 'sha256:<hex>' of the uncompressed tar bytes exactly as streamed. */
@@ -309,6 +309,8 @@ class Extractor {
       if (!xattrAllowed(name, kind)) continue; // trusted.overlay.*, security.selinux, ... dropped
       if (name.length > 255 || value.length > XATTR_VALUE_MAX) throw badArchive(`entry ${quote(e.name)}: xattr ${quote(name.slice(0, 60))} is too large`);
       if (name.includes('\0')) throw badArchive(`entry ${quote(e.name)}: a NUL byte in the name of xattr ${quote(name.replace(/\0/g, '\\0').slice(0, 60))}`);
+      const problem = xattrValueProblem(name, value);
+      if (problem) throw badArchive(`entry ${quote(e.name)}: ${problem}`);
       (kept ??= new Map()).set(name, value);
     }
     return kept;

@@ -200,6 +200,9 @@ abstract class OpStream {
     const msg = detail || `strata-fs stopped (exit ${this.exitCode}) ${this.task.doing}`;
     // As node:fs reported it before: a name the file system cannot hold is a limit, not a bug.
     if (/File name too long/.test(msg)) return new StrataError(ErrorCode.LimitExceeded, `${this.task.verb}: ${msg}`);
+    // An xattr value the kernel will not take (a malformed ACL, say) came from the tar: bad input.
+    const xattr = /^strata-fs: ((?:security|system|user)\.\S+) (.+): Invalid argument$/m.exec(msg);
+    if (xattr) return new StrataError(ErrorCode.BadArchive, `${this.task.verb}: entry "${xattr[2]}": the kernel refuses its ${xattr[1]} value (Invalid argument)`);
     return new StrataError(ErrorCode.Internal, `${this.task.verb}: ${msg}`);
   }
 }

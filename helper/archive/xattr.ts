@@ -23,6 +23,18 @@ export function xattrAllowed(name: string, kind: EntryKind): boolean {
 }
 
 /**
+ * Why a kept xattr's value cannot be set, when that can be told before the kernel says EINVAL: a
+ * file capability set is a vfs_cap_data of revision 2 (20 bytes) or 3 (24 bytes, with a root uid),
+ * as the kernel's cap_convert_nscap requires (security/commoncap.c, validheader).
+ */
+export function xattrValueProblem(name: string, value: Buffer): string | undefined {
+  if (name !== 'security.capability') return undefined;
+  const revision = value.length >= 4 ? value.readUInt32LE(0) & 0xff000000 : -1;
+  if ((value.length === 20 && revision === 0x02000000) || (value.length === 24 && revision === 0x03000000)) return undefined;
+  return `its security.capability is not a file capability set (${value.length} bytes; revision 2 takes 20, revision 3 takes 24)`;
+}
+
+/**
  * An upper dir is the whole diff only when overlayfs ran with redirect_dir=off and metacopy=off
  * (notes/layers.md): a redirect or a metacopy-only file points into a lower layer, and copying or
  * packing the upper dir alone would lose what it points at. Refuse rather than write a wrong layer.

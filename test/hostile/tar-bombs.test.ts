@@ -183,3 +183,10 @@ test('a small tar that compresses well is no bomb: the ratio is judged past 64 M
     assert.equal((await fsp.stat(join(dest, 'zeros'))).size, 32 * 1024 * 1024);
   });
 });
+
+test('an xattr value the kernel would refuse is a bad archive, said before writing (found by the fuzzer)', async () => {
+  await withArena(async ({ dest }) => {
+    const tar = await buildTar([{ name: 'ping', data: 'x', pax: { 'SCHILY.xattr.security.capability': 'Zm9v' } }]);
+    await refused(tar, dest, /entry "ping": its security\.capability is not a file capability set \(4 bytes; revision 2 takes 20, revision 3 takes 24\)/);
+  });
+});
