@@ -1,6 +1,9 @@
 // Each container's cgroups: created before start with its limits, joined by the shim (from outside,
 // before the container's own setup runs, so a fork bomb is limited from its first process), and
 // removed once it has exited. Supports cgroup v1 (pids, memory, freezer, cpuset) and v2.
+// XXX: only v1 runs here (this project's kernels mount v1 beside an empty unified hierarchy), so the
+// v2 paths are untested on a real kernel; and a container sees no cgroup of its own inside (no
+// cgroup namespace: runtimes cannot read their limits; issue 13).
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
