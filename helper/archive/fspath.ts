@@ -8,6 +8,15 @@ export function rootBytes(dir: string): Buffer {
   return Buffer.from(dir.replace(/\/+$/, '') || '/', 'utf8');
 }
 
+/**
+ * root + '/' + rel, as a Buffer that every node:fs function accepts; rel '.' is the root itself.
+ * For trees no container writes to any more (the build reads finished layers and context files).
+ */
+export function absPath(root: Buffer, rel: string): Buffer {
+  if (rel === '.' || rel === '') return root;
+  return Buffer.concat([root, Buffer.from('/'), Buffer.from(rel, 'latin1')]);
+}
+
 /** A layer-relative binary path as a person reads it (UTF-8 decoded). */
 export function displayPath(rel: string): string {
   return Buffer.from(rel, 'latin1').toString('utf8');

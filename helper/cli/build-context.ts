@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { BLOCK, encodeHeader, MAX_OCTAL_11, padding, paxRecord } from '../archive/tar-format';
+import { BLOCK, encodeHeaderInto, MAX_OCTAL_11, padding, paxRecord } from '../archive/tar-format';
 import { parseDockerignore, PatternMatcher } from '../sources/build/dockerignore';
 
 export interface ContextSpec {
@@ -30,14 +30,14 @@ function header(name: string, type: '0' | '2' | '5', mode: number, size: number,
   if (nameBytes.length > 100) pax.push(paxRecord('path', nameBytes));
   if (linkBytes.length > 100) pax.push(paxRecord('linkpath', linkBytes));
   if (size > MAX_OCTAL_11) pax.push(paxRecord('size', Buffer.from(String(size))));
-  const main = encodeHeader({
+  const main = encodeHeaderInto(Buffer.alloc(BLOCK), {
     name: nameBytes.length > 100 ? nameBytes.subarray(0, 100).toString('latin1') : nameBytes.toString('latin1'), mode, uid: 0, gid: 0,
     size: size > MAX_OCTAL_11 ? 0 : size, mtime: Math.max(0, Math.floor(mtime)), typeflag: type,
     linkname: linkBytes.length > 100 ? '' : linkBytes.toString('latin1'), devmajor: 0, devminor: 0,
   });
   if (pax.length === 0) return main;
   const data = Buffer.concat(pax);
-  const paxHeader = encodeHeader({ name: 'PaxHeader', mode: 0o644, uid: 0, gid: 0, size: data.length, mtime: 0, typeflag: 'x', linkname: '', devmajor: 0, devminor: 0 });
+  const paxHeader = encodeHeaderInto(Buffer.alloc(BLOCK), { name: 'PaxHeader', mode: 0o644, uid: 0, gid: 0, size: data.length, mtime: 0, typeflag: 'x', linkname: '', devmajor: 0, devminor: 0 });
   return Buffer.concat([paxHeader, data, Buffer.alloc(padding(data.length)), main]);
 }
 

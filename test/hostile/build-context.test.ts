@@ -13,7 +13,7 @@ let store: TestStore;
 
 before(async () => {
   store = TestStore.create('build-hostile');
-  await store.ok(['import', busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-build-bb-'))).tar, 'busybox']);
+  await store.ok(['import', (await busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-build-bb-')))).tar, 'busybox']);
 });
 after(async () => { await store.close(); });
 

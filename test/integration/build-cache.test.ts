@@ -14,7 +14,7 @@ let store: TestStore;
 
 before(async () => {
   store = TestStore.create('build-cache');
-  await store.ok(['import', '-c', 'CMD ["/bin/sh"]', busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-build-bb-'))).tar, 'busybox']);
+  await store.ok(['import', '-c', 'CMD ["/bin/sh"]', (await busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-build-bb-')))).tar, 'busybox']);
 });
 after(async () => { await store.close(); });
 

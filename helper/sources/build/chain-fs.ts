@@ -5,7 +5,8 @@
 // through strata-xattr (archive/xattr.ts), which opens each path component with RESOLVE_BENEATH |
 // RESOLVE_NO_SYMLINKS, so a planted symlink is never followed out of a layer (CVE-2018-15664).
 import { posix } from 'node:path';
-import { isOpaqueDir, listDirs, statPaths, walkTree, type WalkEntry } from '../../archive/xattr';
+import { listDirs, statPaths, walkTree, type WalkEntry } from '../../archive/native-fs';
+import { isOpaqueDir } from '../../archive/xattr';
 import { absPath, compareBytes, joinRel, rootBytes } from '../../archive/fspath';
 
 /** An entry of the merged view, and the layer folder that holds it. */

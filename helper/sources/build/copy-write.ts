@@ -8,7 +8,7 @@ import { constants, createReadStream, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { extractLayer } from '../../archive';
 import { absPath, parentOf, rootBytes } from '../../archive/fspath';
-import { walkTree } from '../../archive/xattr';
+import { walkTree } from '../../archive/native-fs';
 import { mergedStat } from './chain-fs';
 import { CopyError, type CopyItem, type CopyPlan } from './copy';
 import type { Owner } from './owners';

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import { posix } from 'node:path';
 import { absPath, baseOf, parentOf, rootBytes } from '../../archive/fspath';
-import type { WalkEntry } from '../../archive/xattr';
+import type { WalkEntry } from '../../archive/native-fs';
 import { mergedStat, mergedWalk, relParts, resolveInScope, type MergedEntry } from './chain-fs';
 import type { Owner } from './owners';
 

@@ -4,7 +4,8 @@
 // when the build is given one (reproducible-builds.org's convention, as BuildKit's
 // rewrite-timestamp uses it), else 0 (1970-01-01): README, Decisions.
 import { promises as fs } from 'node:fs';
-import { OpBatch, walkTree } from '../../archive/xattr';
+import { walkTree } from '../../archive/native-fs';
+import { LayerUnpacker } from '../../archive/op-stream';
 
 /** Seconds since the epoch that a build's layer entries and history get (null: the history gets the real time). */
 export function sourceDateEpoch(value: string | undefined): number | null {
@@ -15,12 +16,13 @@ export function sourceDateEpoch(value: string | undefined): number | null {
 
 /**
  * Sets every entry under `dir` (an upper dir: the container stopped, or a folder of ours) to
- * `seconds`. Through strata-xattr, which resolves each path beneath `dir` without following a
- * symlink (the upper dir of a RUN is the container's, hostile) and sets a symlink's own time.
+ * `seconds`. Through strata-fs's T operation, which resolves each path beneath `dir` without
+ * following a symlink (the upper dir of a RUN is the container's, hostile) and sets a symlink's own
+ * time.
  */
 export async function fixLayerTimes(dir: string, seconds: number): Promise<void> {
-  const batch = new OpBatch();
-  for (const e of await walkTree(dir)) if (e.path !== '.') batch.times(e.path, seconds, 0);
-  await batch.run(dir);
+  const out = new LayerUnpacker(dir);
+  for (const e of await walkTree(dir)) if (e.path !== '.') out.op('T', e.path, seconds, 0);
+  await out.finish();
   await fs.utimes(dir, seconds, seconds);
 }
