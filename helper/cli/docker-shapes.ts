@@ -88,12 +88,14 @@ function containerConfig(c: ContainerDetail, image: ImageDetail | undefined): Re
     User: o.user ?? ic.User ?? '',
     Tty: c.tty,
     OpenStdin: o.openStdin,
-    Env: list(mergeEnv(ic.Env ?? [], o.env)),
+    // No variables from the image nor the run: a nil list, as Docker keeps it.
+    Env: ic.Env == null && o.env.length === 0 ? nilSlice : list(mergeEnv(ic.Env ?? [], o.env)),
     Cmd: list(cmd),
     Image: c.image,
     WorkingDir: o.workdir ?? ic.WorkingDir ?? '',
     Entrypoint: list(entrypoint),
-    Labels: labels(ic.Labels),
+    // A container's labels are a map, empty when none (the image's may be nil).
+    Labels: goMap({ ...(ic.Labels ?? {}) }, ''),
   };
 }
 
