@@ -66,6 +66,9 @@ export function activate(context: vscode.ExtensionContext) {
       // Settings often change together (launch and socket): connect again once they have settled.
       clearTimeout(reconnectTimer);
       reconnectTimer = setTimeout(() => {
+        // A connection (or a failed attempt) already made with the new settings, e.g. by a Refresh
+        // meanwhile, stands: resetting it would throw away its answer and show an empty view.
+        if (!helper.settingsChanged()) return;
         log.info('connection settings changed: connecting again');
         helper.reset();
       }, 250);

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-export type NativeTool = 'strata-shim' | 'strata-xattr';
+export type NativeTool = 'strata-shim' | 'strata-fs';
 
 export function nativeTool(name: NativeTool): string {
   const fromEnv = process.env.STRATA_NATIVE_DIR;

@@ -1,12 +1,15 @@
 // npm run bench: Strata against the kernel floor and, when installed, Docker, side by side in one
 // run (these machines are noisy: compare ratios and medians, never a lone time).
 //   run --rm /bin/true | import of a large root fs tar vs tar -x | commit of 1000 new files
+// then the VS Code figures (bench-vscode.mjs): activation, bundle load, a large layer in the tree.
 // Writes test-output/bench.json. Usage: npm run bench [-- --runs N] [-- --no-docker]
+//   [-- --vscode-runs N (default 3)] [-- --no-vscode] [-- --only-vscode]   (test/bench/README.md)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { root, ensureDebianPackages, ensureNodeModules, ensureBuilt, requireRoot } from './ensure.mjs';
+import { benchVSCode } from './bench-vscode.mjs';
 
 requireRoot('npm run bench');
 ensureDebianPackages();
@@ -15,6 +18,16 @@ ensureBuilt();
 
 const argv = process.argv.slice(2);
 const runs = Number(argv[argv.indexOf('--runs') + 1]) || 15;
+const vscodeRuns = argv.includes('--no-vscode') ? 0 : Number(argv[argv.indexOf('--vscode-runs') + 1]) || 3;
+/** test-output/bench.json, with whatever this run measured. */
+function writeResults(results) {
+  mkdirSync(join(root, 'test-output'), { recursive: true });
+  writeFileSync(join(root, 'test-output/bench.json'), JSON.stringify(results, null, 2) + '\n');
+}
+if (argv.includes('--only-vscode')) {
+  writeResults({ vscode: benchVSCode(root, vscodeRuns || 3) });
+  process.exit(0);
+}
 const useDocker = !argv.includes('--no-docker') && existsSync('/usr/sbin/dockerd');
 const work = mkdtempSync(join(tmpdir(), 'strata-bench-'));
 // The command as a user runs it (bin/strata: node with dist/cli.js, as `npm install -g` links it).
@@ -49,7 +62,7 @@ const { build } = await import('esbuild');
 await build({ entryPoints: [join(root, 'helper/sources/busybox.ts')], outfile: join(root, 'out/start/busybox.mjs'), bundle: true, platform: 'node', format: 'esm', logLevel: 'warning' });
 const { buildBusyboxRootfs } = await import(join(root, 'out/start/busybox.mjs'));
 const rootfs = join(work, 'busybox');
-buildBusyboxRootfs(rootfs);
+await buildBusyboxRootfs(rootfs);
 const bbTar = join(work, 'busybox.tar');
 execFileSync('tar', ['-C', rootfs, '-cf', bbTar, '.']);
 
@@ -217,8 +230,8 @@ try {
   };
   console.log('\nratios:');
   for (const [k, v] of Object.entries(results.ratios)) console.log(`  ${k.padEnd(50)} ${v ?? 'n/a'}`);
-  mkdirSync(join(root, 'test-output'), { recursive: true });
-  writeFileSync(join(root, 'test-output/bench.json'), JSON.stringify(results, null, 2) + '\n');
+  if (vscodeRuns) results.vscode = benchVSCode(root, vscodeRuns);
+  writeResults(results);
 } finally {
   docker?.stop();
   spawnSync('pkill', ['-f', '--', `--root ${storeRoot}`]);

@@ -38,8 +38,9 @@ const common = {
 
 // Each helper/<part>/native/ folder is one small C program, built into dist/.
 // They exist because Node cannot make the syscalls they need: clone with namespaces, pivot_root,
-// setns, capset, receiving a pty master over SCM_RIGHTS (runtime); getxattr/setxattr (archive).
-const nativeTools = { 'helper/runtime/native': 'strata-shim', 'helper/archive/native': 'strata-xattr' };
+// setns, capset, receiving a pty master over SCM_RIGHTS (runtime); xattrs, mknod and batched
+// walks, reads and writes beneath a root with openat2 (archive).
+const nativeTools = { 'helper/runtime/native': 'strata-shim', 'helper/archive/native': 'strata-fs' };
 
 function buildNative() {
   for (const [dir, name] of Object.entries(nativeTools)) {

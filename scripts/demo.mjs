@@ -38,7 +38,7 @@ try {
   console.log(`Strata: the article's transcript, on a busybox root fs (store: ${storeRoot})\n`);
   console.log(bold('# a root file system folder (the article uses debootstrap; this is Debian\'s busybox-static)'));
   const rootfs = join(work, 'busybox64');
-  buildBusyboxRootfs(rootfs);
+  await buildBusyboxRootfs(rootfs);
   console.log(`$ ls ${rootfs}\n${readdirSync(rootfs).sort().join('  ')}\n`);
 
   const tar = execFileSync('tar', ['-C', rootfs, '-c', '.'], { maxBuffer: 1 << 30 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs an extension test suite inside real VS Code: code-server 4.100.3 (VS Code 1.100.3, Node
-// extension host) shown by Debian's chromium through playwright-core. See shared/notes/real-vscode.md.
+// extension host) shown by Debian's chromium through playwright-core. How and why: test/vscode/README.md.
 //
 // Usage: node scripts/vscode-run.mjs --extension DIR --tests FILE.js [--workspace DIR]
 //          [--screenshots DIR] [--env K=V ...] [--timeout SECONDS] [--keep-temp] [--verbose]

@@ -7,7 +7,7 @@
 // Skips everything when the stamp file .vscode-test/code-server/.strata-installed holds the version
 // and the Debian packages are there. One line per step on stdout.
 // Usage: node scripts/vscode-setup.mjs [--force]      Also importable: ensureVSCode()
-// See shared/notes/real-vscode.md for why each workaround is needed.
+// test/vscode/README.md ("Why code-server, and how it is driven") says why each workaround is needed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';

@@ -36,7 +36,8 @@
 // has it). One that does not merge shows only its own: each child the old view has there and the
 // upper dir does not is D, so only those directories' listings are read from the lowers.
 import { compareBytes, displayPath, parentOf } from './fspath';
-import { isOpaqueDir, listDirs, statPaths, walkTree, type WalkEntry } from './xattr';
+import { listDirs, statPaths, walkTree, type WalkEntry } from './native-fs';
+import { isOpaqueDir } from './xattr';
 
 export interface Change {
   /** Absolute in the container, e.g. '/etc/motd'. */

@@ -5,7 +5,7 @@
 // (trusted.overlay.origin, impure, nlink...), security.selinux and anything off the allowlist stay
 // behind, and so do sockets (a tar cannot hold one, so the canonical tar leaves them out).
 //
-// One `strata-xattr copy` process does it all (native/main.c): it walks the upper dir and prints
+// One `strata-fs copy` process does it all (native/main.c): it walks the upper dir and prints
 // the walk; from it, this file builds the canonical tar's items (pack.ts: the one definition of a
 // layer's tar and its order) and sends back the operations that make the copy, in tar order (those
 // of unpack, as an import makes a layer, plus C: copy one file). The tool echoes each copied
@@ -19,7 +19,7 @@
 //   cp -a alone                                               49 / 54 ms  (the file system's floor)
 //   before: cp -a, walk (+ apply) to strip xattrs, then digestLayer (walk + cat): 4-5 processes,
 //           two walks, every file read back                  121 / 107 ms
-//   now: one strata-xattr copy                                75 /  71 ms
+//   now: one strata-fs copy                                   75 /  71 ms
 // and end to end (strata commit through the CLI, ~100 ms of it Node's start-up, against docker
 // commit, interleaved, medians of 9): before 280 ms, now 199 ms, docker 172 ms. Creating 1000
 // inodes costs ~50 ms on a quiet disk and up to ~0.5 s while other jobs create and delete many files
@@ -27,7 +27,7 @@
 // tar -x and dockerd alike.
 //
 // So a STOPPED container's commit creates no file at all: digestInPlace reads its upper dir where
-// it is (strata-xattr read: the walk, then each file's bytes; ~25-30 ms warm for 1000 files, about
+// it is (strata-fs read: the walk, then each file's bytes; ~25-30 ms warm for 1000 files, about
 // half of it this side's JavaScript) and engine/upper.ts renames the dir into the graph. End to end,
 // same run, medians: strata commit of a stopped container 101-106 ms against docker commit 188-272
 // ms (of Strata's, ~45 ms is the CLI's start-up, `strata --version` alone, and ~15 ms the syncfs
@@ -40,8 +40,9 @@ import { OPAQUE_MARKER } from './entry-name';
 import { baseOf, joinRel, parentOf } from './fspath';
 import { ByteReader } from './input';
 import { digestItems, layerItems, type Item } from './pack';
-import { LayerWriter } from './unpack';
-import { OPAQUE_XATTR, parseWalk, xattrAllowed, type WalkEntry } from './xattr';
+import { TreeCopier, TreeReader } from './op-stream';
+import { parseWalk, type WalkEntry } from './native-fs';
+import { OPAQUE_XATTR, xattrAllowed } from './xattr';
 
 /** The xattrs a layer keeps of what the walk found: the opaque mark on a dir, and the allowlist. */
 function keptXattrs(e: WalkEntry): [string, Buffer][] {
@@ -54,7 +55,7 @@ function keptXattrs(e: WalkEntry): [string, Buffer][] {
 }
 
 /** The operations that make the copy, in tar order (parents first), directory times last. */
-function sendCopyOps(out: LayerWriter, root: WalkEntry, items: Item[]): void {
+function sendCopyOps(out: TreeCopier, root: WalkEntry, items: Item[]): void {
   const setXattrs = (path: string, e: WalkEntry) => {
     for (const [name, value] of keptXattrs(e)) {
       out.op('X', path, name, value.length);
@@ -107,36 +108,46 @@ function sendCopyOps(out: LayerWriter, root: WalkEntry, items: Item[]): void {
   for (const e of dirTimes) out.op('T', e.path, e.mtimeSec, e.mtimeNsec);
 }
 
-/** Runs the tool on src (copy to dest, or with dest null read only), sending the ops `send` makes. */
-async function walkAndDigest(src: string, dest: string | null, send: (out: LayerWriter, root: WalkEntry, items: Item[]) => void): Promise<{ diffId: string; size: number }> {
-  const out = new LayerWriter(dest, src);
-  const bytes = new ByteReader(out.stdout![Symbol.asyncIterator]() as AsyncIterator<Buffer>, Number.MAX_SAFE_INTEGER, undefined, false);
+/** The walk the tool prints first (its length, then the records), as the layer's tar items. */
+async function readWalk(src: string, bytes: ByteReader): Promise<{ root: WalkEntry; items: Item[] }> {
+  const head = await bytes.readExact(16);
+  const walked = head && /^\d{15}\n$/.test(head.toString('latin1')) ? await bytes.readExact(Number(head.toString('latin1', 0, 15))) : null;
+  if (walked === null) throw new StrataError(ErrorCode.Internal, `copy: strata-fs printed no walk of ${src}`);
+  const entries = parseWalk(walked) as WalkEntry[];
+  const root = entries.find((e) => e.path === '.');
+  if (!root) throw new StrataError(ErrorCode.Internal, `copy: the walk of ${src} has no root entry`);
+  return { root, items: layerItems(entries) }; // refuses an upper dir that is not a faithful diff
+}
+
+/**
+ * Drives `proc` (a copy or a read of src): reads its walk, sends the operations `send` makes from
+ * it, then gives the tool's output (the bytes of each file copied or read, in tar order) to
+ * `consume`, and waits for the tool to finish.
+ */
+async function walkThenSend<P extends TreeCopier | TreeReader, R>(
+  proc: P,
+  src: string,
+  send: (proc: P, root: WalkEntry, items: Item[]) => void,
+  consume: (items: Item[], bytes: ByteReader) => Promise<R>,
+): Promise<R> {
+  const bytes = new ByteReader(proc.output[Symbol.asyncIterator]() as AsyncIterator<Buffer>, Number.MAX_SAFE_INTEGER, undefined, false);
   try {
-    const head = await bytes.readExact(16);
-    const walked = head && /^\d{15}\n$/.test(head.toString('latin1')) ? await bytes.readExact(Number(head.toString('latin1', 0, 15))) : null;
-    if (walked === null) throw new StrataError(ErrorCode.Internal, `copy: strata-xattr printed no walk of ${src}`);
-    const entries = parseWalk(walked) as WalkEntry[];
-    const root = entries.find((e) => e.path === '.');
-    if (!root) throw new StrataError(ErrorCode.Internal, `copy: the walk of ${src} has no root entry`);
-    const items = layerItems(entries); // refuses an upper dir that is not a faithful diff
-    send(out, root, items);
-    out.end();
-    const result = await digestItems(items, bytes);
+    const { root, items } = await readWalk(src, bytes);
+    send(proc, root, items);
+    proc.end();
+    const result = await consume(items, bytes);
     await bytes.drain(); // to the end of its output, which is also where the tool exits
-    await out.finish();
+    await proc.finish();
     return result;
   } catch (err) {
     // Nothing may still be writing when the caller gets the error and removes dest. A short read
     // usually means the tool stopped: its own message names the file.
-    throw (await out.abort()) ?? err;
+    throw (await proc.abort()) ?? err;
   }
 }
 
-/**
- * Copies src to dest (which must not exist, or be an empty directory) and returns the copy's
- * canonical diff_id and size, exactly what digestLayer(dest) gives.
- */
-export async function copyLayer(src: string, dest: string): Promise<{ diffId: string; size: number }> {
+/** src must be a directory; dest must not exist, or be an empty directory (made if missing). */
+async function checkCopyArgs(src: string, dest: string): Promise<void> {
   const st = await fsp.lstat(src);
   if (!st.isDirectory()) throw new StrataError(ErrorCode.InvalidParams, `copy: ${src} is not a directory`);
   const existing = await fsp.readdir(dest).catch((err: NodeJS.ErrnoException) => {
@@ -145,7 +156,15 @@ export async function copyLayer(src: string, dest: string): Promise<{ diffId: st
   });
   if (existing !== null && existing.length > 0) throw new StrataError(ErrorCode.InvalidParams, `copy: ${dest} is not empty`);
   if (existing === null) await fsp.mkdir(dest, { mode: 0o700 });
-  return walkAndDigest(src, dest, sendCopyOps);
+}
+
+/**
+ * Copies src to dest (which must not exist, or be an empty directory) and returns the copy's
+ * canonical diff_id and size, exactly what digestLayer(dest) gives.
+ */
+export async function copyLayer(src: string, dest: string): Promise<{ diffId: string; size: number }> {
+  await checkCopyArgs(src, dest);
+  return walkThenSend(new TreeCopier(src, dest), src, sendCopyOps, digestItems);
 }
 
 /**
@@ -156,12 +175,18 @@ export async function copyLayer(src: string, dest: string): Promise<{ diffId: st
 export async function digestInPlace(dir: string): Promise<{ diffId: string; size: number }> {
   const st = await fsp.lstat(dir);
   if (!st.isDirectory()) throw new StrataError(ErrorCode.InvalidParams, `digest: ${dir} is not a directory`);
-  return walkAndDigest(dir, null, (out, _root, items) => {
-    for (const item of items) if (item.typeflag === '0' && item.size > 0) out.op('R', item.source!.path, item.size);
-  });
+  const readFiles = (proc: TreeReader, _root: WalkEntry, items: Item[]) => {
+    for (const item of items) if (item.typeflag === '0' && item.size > 0) proc.readFile(item.source!.path, item.size);
+  };
+  return walkThenSend(new TreeReader(dir), dir, readFiles, digestItems);
 }
 
-/** Copies src to dest (which must not exist, or be an empty directory). */
+/**
+ * Copies src to dest (which must not exist, or be an empty directory), as copyLayer does, for a
+ * caller that needs no diff_id (a container taking its changes back from a layer): the bytes the
+ * tool echoes are drained, not hashed into a tar.
+ */
 export async function copyTree(src: string, dest: string): Promise<void> {
-  await copyLayer(src, dest);
+  await checkCopyArgs(src, dest);
+  await walkThenSend(new TreeCopier(src, dest), src, sendCopyOps, async () => undefined);
 }

@@ -1,6 +1,6 @@
 // Safe extraction of one layer tar into an empty directory, in overlayfs upper-dir form.
 //
-// The helper runs as root and the tar is hostile until proven otherwise (notes/security.md,
+// The helper runs as root and the tar is hostile until proven otherwise (docs/security.md,
 // "Importing a tar"). The defences, in the order an entry meets them:
 //  - input.ts: gzip by magic bytes; the uncompressed stream is hashed (diff_id) and capped.
 //  - tar-reader.ts: extended headers are size-checked before they are read; PAX globals ignored;
@@ -17,7 +17,7 @@
 //    removed, so even a wrong tree could not make open() follow a link. Hard links must name a
 //    regular file created earlier in this layer (moby TestUntarInvalidHardlink,
 //    TestUntarHardlinkToSymlink).
-//  - the writes themselves: one `strata-xattr unpack` process (unpack.ts) performs what this file
+//  - the writes themselves: one `strata-fs unpack` process (op-stream.ts) performs what this file
 //    decided, in order, and refuses on its own (in the kernel) any path that would leave the layer
 //    or pass through a symlink (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS for every parent) and
 //    any new entry over an existing one (O_EXCL and friends). The final metadata pass (whiteouts,
@@ -32,8 +32,9 @@ import { baseOf, quote, rootBytes } from './fspath';
 import { ByteReader, cancelled, openInput } from './input';
 import { badArchive, limitExceeded, resolveLimits, type ImportLimits } from './limits';
 import { TarReader, type TarEntry } from './tar-reader';
-import { LayerWriter } from './unpack';
-import { OPAQUE_XATTR, xattrAllowed, type EntryKind } from './xattr';
+import { LayerUnpacker } from './op-stream';
+import type { EntryKind } from './native-fs';
+import { OPAQUE_XATTR, xattrAllowed, xattrValueProblem } from './xattr';
 
 export interface ExtractResult {
   /** 'sha256:<hex>' of the uncompressed tar bytes exactly as streamed. */
@@ -46,6 +47,8 @@ export interface ExtractResult {
 
 export interface ExtractOptions {
   limits?: Partial<ImportLimits>;
+  /** What to say when the tar passes maxTotalBytes (the engine says why the cap is what it is). */
+  tooLarge?: (cap: number) => string;
   signal?: AbortSignal;
   /** Bytes read from `input` so far (compressed bytes for a .tar.gz). */
   onProgress?: (bytesRead: number) => void;
@@ -97,7 +100,7 @@ class Extractor {
   constructor(
     dest: string,
     private readonly limits: ImportLimits,
-    private readonly out: LayerWriter,
+    private readonly out: LayerUnpacker,
   ) {
     this.rootLen = rootBytes(dest).length;
   }
@@ -162,7 +165,7 @@ class Extractor {
       if (e.type !== 'file') throw badArchive(`entry ${quote(e.name)}: a whiteout must be a regular file, not a ${e.type}`);
       if (whiteout.kind === 'opaque') {
         // Applies whatever its position in the tar: the directory keeps the mark even if its own
-        // entry comes later (notes/layers.md).
+        // entry comes later (docs/layers.md, "Whiteouts").
         const dir = whiteout.dir === '.' ? this.root : this.ensureDir(whiteout.dir, e.name);
         dir.opaque = true;
       } else {
@@ -306,6 +309,8 @@ class Extractor {
       if (!xattrAllowed(name, kind)) continue; // trusted.overlay.*, security.selinux, ... dropped
       if (name.length > 255 || value.length > XATTR_VALUE_MAX) throw badArchive(`entry ${quote(e.name)}: xattr ${quote(name.slice(0, 60))} is too large`);
       if (name.includes('\0')) throw badArchive(`entry ${quote(e.name)}: a NUL byte in the name of xattr ${quote(name.replace(/\0/g, '\\0').slice(0, 60))}`);
+      const problem = xattrValueProblem(name, value);
+      if (problem) throw badArchive(`entry ${quote(e.name)}: ${problem}`);
       (kept ??= new Map()).set(name, value);
     }
     return kept;
@@ -356,11 +361,10 @@ async function checkEmptyDir(dir: string): Promise<void> {
   if ((await fsp.readdir(dir)).length) throw new StrataError(ErrorCode.InvalidParams, `extract: ${dir} is not empty (a layer is always extracted into its own empty directory)`);
 }
 
-function fsError(e: TarEntry | null, err: unknown): unknown {
+/** An error that is not already Strata's (a failing input stream), with the entry it stopped at. */
+function extractError(e: TarEntry | null, err: unknown): unknown {
   if (err instanceof StrataError) return err;
-  const code = (err as NodeJS.ErrnoException).code;
   const where = e ? `entry ${quote(e.name)}` : 'finishing the layer';
-  if (code === 'ENAMETOOLONG') return limitExceeded(`${where}: name too long for the file system`);
   return new StrataError(ErrorCode.Internal, `extract ${where}: ${(err as Error).message}`, { cause: err });
 }
 
@@ -374,12 +378,12 @@ export async function extractLayer(input: NodeJS.ReadableStream, destDir: string
   await checkEmptyDir(destDir);
   let bytes: ByteReader | null = null;
   let current: TarEntry | null = null;
-  let out: LayerWriter | null = null;
+  let out: LayerUnpacker | null = null;
   try {
     if (signal?.aborted) throw cancelled();
-    bytes = new ByteReader(await openInput(input, opts.onProgress, signal), limits.maxTotalBytes, signal);
+    bytes = new ByteReader(await openInput(input, opts.onProgress, signal, limits.maxCompressionRatio), limits.maxTotalBytes, signal, true, opts.tooLarge);
     const reader = new TarReader(bytes, limits);
-    out = new LayerWriter(destDir, undefined, signal);
+    out = new LayerUnpacker(destDir, signal);
     const x = new Extractor(destDir, limits, out);
     while ((current = await reader.next())) {
       if (signal?.aborted) throw cancelled();
@@ -397,6 +401,6 @@ export async function extractLayer(input: NodeJS.ReadableStream, destDir: string
     bytes?.close();
     (input as { destroy?: () => void }).destroy?.();
     if (signal?.aborted) throw cancelled();
-    throw toolFailure ?? fsError(current, err);
+    throw toolFailure ?? extractError(current, err);
   }
 }

@@ -8,14 +8,6 @@ export function rootBytes(dir: string): Buffer {
   return Buffer.from(dir.replace(/\/+$/, '') || '/', 'utf8');
 }
 
-/** root + '/' + rel, as a Buffer that every node:fs function accepts. rel '.' is the root itself. */
-export function absPath(root: Buffer, rel: string): Buffer {
-  if (rel === '.' || rel === '') return root;
-  return Buffer.concat([root, SLASH, Buffer.from(rel, 'latin1')]);
-}
-
-const SLASH = Buffer.from('/');
-
 /** A layer-relative binary path as a person reads it (UTF-8 decoded). */
 export function displayPath(rel: string): string {
   return Buffer.from(rel, 'latin1').toString('utf8');

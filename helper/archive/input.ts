@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
-import { badArchive, formatBytes, limitExceeded } from './limits';
+import { badArchive, formatBytes, limitExceeded, RATIO_FLOOR_BYTES } from './limits';
 
 type Chunks = AsyncIterator<Buffer>;
 
@@ -15,19 +15,21 @@ type Chunks = AsyncIterator<Buffer>;
 // in 64 KiB chunks would otherwise make 65536 progress events for the client.
 const PROGRESS_STEP = 1024 * 1024;
 
-async function* counted(input: NodeJS.ReadableStream, onProgress?: (bytesRead: number) => void): AsyncGenerator<Buffer> {
-  let n = 0;
+/** Bytes read from the input itself (compressed, for a gzip). */
+interface ReadCount { n: number }
+
+async function* counted(input: NodeJS.ReadableStream, count: ReadCount, onProgress?: (bytesRead: number) => void): AsyncGenerator<Buffer> {
   let reported = 0;
   for await (const chunk of input) {
     const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    n += b.length;
+    const n = (count.n += b.length);
     if (onProgress && n - reported >= PROGRESS_STEP) {
       reported = n;
       onProgress(n);
     }
     yield b;
   }
-  if (onProgress && n !== reported) onProgress(n);
+  if (onProgress && count.n !== reported) onProgress(count.n);
 }
 
 // Formats we recognise only to say so clearly instead of "bad header checksum". (A tar starts with
@@ -47,10 +49,12 @@ function startsWith(b: Buffer, magic: (number | null)[]): boolean {
 /**
  * The uncompressed chunks of `input` (plain tar or gzip). `onProgress` gets the count of bytes read
  * from `input` itself, i.e. compressed bytes for a .tar.gz, which is what a caller knows the size of
- * (every MiB or so, and at the end).
+ * (every MiB or so, and at the end). A gzip that expands more than `maxRatio` times (past
+ * RATIO_FLOOR_BYTES) is refused as it streams: a decompression bomb stops there, not at the disk.
  */
-export async function openInput(input: NodeJS.ReadableStream, onProgress?: (bytesRead: number) => void, signal?: AbortSignal): Promise<Chunks> {
-  const raw = counted(input, onProgress);
+export async function openInput(input: NodeJS.ReadableStream, onProgress?: (bytesRead: number) => void, signal?: AbortSignal, maxRatio = 0): Promise<Chunks> {
+  const count: ReadCount = { n: 0 };
+  const raw = counted(input, count, onProgress);
   const head: Buffer[] = [];
   let headLen = 0;
   let done = false;
@@ -82,12 +86,20 @@ export async function openInput(input: NodeJS.ReadableStream, onProgress?: (byte
   if (!startsWith(first, [0x1f, 0x8b])) return replay();
   const gunzip = createGunzip();
   Readable.from(replay(), { objectMode: false }).on('error', (err) => gunzip.destroy(err)).pipe(gunzip);
-  return gunzipChunks(gunzip);
+  return gunzipChunks(gunzip, count, maxRatio);
 }
 
-async function* gunzipChunks(gunzip: NodeJS.ReadableStream): AsyncGenerator<Buffer> {
+async function* gunzipChunks(gunzip: NodeJS.ReadableStream, compressed: ReadCount, maxRatio: number): AsyncGenerator<Buffer> {
+  let out = 0;
   try {
-    for await (const chunk of gunzip) yield chunk as Buffer;
+    for await (const chunk of gunzip) {
+      out += (chunk as Buffer).length;
+      // gunzip may hold input it has not expanded yet, so the ratio seen is never above the true one.
+      if (maxRatio > 0 && out > RATIO_FLOOR_BYTES && out > maxRatio * compressed.n) {
+        throw limitExceeded(`the gzip stream expands more than ${maxRatio} times (${formatBytes(compressed.n)} became ${formatBytes(out)} so far), as a decompression bomb does; if this layer is meant to, import it again with the compression ratio limit off (strata import --max-compression-ratio 0)`);
+      }
+      yield chunk as Buffer;
+    }
   } catch (err) {
     if (err instanceof StrataError) throw err;
     const code = (err as { code?: string }).code ?? '';
@@ -118,6 +130,7 @@ export class ByteReader {
     private readonly maxTotalBytes: number,
     private readonly signal?: AbortSignal,
     hash = true,
+    private readonly tooLarge = (cap: number) => `the layer is larger than the limit of ${formatBytes(cap)} uncompressed`,
   ) {
     this.hash = hash ? createHash('sha256') : null;
   }
@@ -132,7 +145,7 @@ export class ByteReader {
     const chunk = r.value;
     this.total += chunk.length;
     if (this.total > this.maxTotalBytes) {
-      throw limitExceeded(`the layer is larger than the limit of ${formatBytes(this.maxTotalBytes)} uncompressed`);
+      throw limitExceeded(this.tooLarge(this.maxTotalBytes));
     }
     this.hash?.update(chunk);
     if (chunk.length) {

@@ -14,9 +14,17 @@ export interface ImportLimits {
   maxPathBytes: number;
   /** Components of one entry's path. */
   maxDepth: number;
-  /** Bytes of the uncompressed tar stream. */
+  /** Bytes of the uncompressed tar stream (the engine lowers it to what the store's disk has free). */
   maxTotalBytes: number;
+  /**
+   * How many times larger than its gzip stream a tar may be (0: no limit). Real layers compress 2-10
+   * times; a gzip bomb (a few MB of zeros' worth of compressed data) thousands of times.
+   */
+  maxCompressionRatio: number;
 }
+
+/** The ratio is judged only past this many uncompressed bytes: a small tar of zeros is no threat. */
+export const RATIO_FLOOR_BYTES = 64 * 1024 * 1024;
 
 // A debootstrap of Debian 12 is 6768 entries and 204 MB; the largest common image layers (CUDA,
 // big node_modules trees) run to a few hundred thousand entries and several GB. Real PAX headers
@@ -28,13 +36,15 @@ export const DEFAULT_LIMITS: ImportLimits = Object.freeze({
   maxPathBytes: 3072,
   maxDepth: 128,
   maxTotalBytes: 32 * 1024 ** 3,
+  maxCompressionRatio: 100,
 });
 
 export function resolveLimits(partial?: Partial<ImportLimits>): ImportLimits {
   const limits = { ...DEFAULT_LIMITS, ...partial };
   for (const [key, value] of Object.entries(limits)) {
-    if (!Number.isSafeInteger(value) || value <= 0) {
-      throw new StrataError(ErrorCode.InvalidParams, `import limit ${key} must be a positive integer, not ${value}`);
+    const least = key === 'maxCompressionRatio' ? 0 : 1;
+    if (!Number.isSafeInteger(value) || value < least) {
+      throw new StrataError(ErrorCode.InvalidParams, `import limit ${key} must be an integer of at least ${least}, not ${value}`);
     }
   }
   return limits;

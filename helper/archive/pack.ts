@@ -13,7 +13,7 @@
 //    id/size/mtime the octal field cannot hold, and allowlisted xattrs as SCHILY.xattr.<name>
 //  - a 0/0 character device becomes `.wh.<name>`: an empty regular file, mode 0, 0:0, mtime 0;
 //    `.wh..wh..opq` likewise (Docker stamps these with the current time, which makes its tars
-//    irreproducible; notes/layers.md)
+//    irreproducible; docs/layers.md, "Canonical tar")
 //  - regular files with several names inside the layer: the first by path is the file, the others
 //    are hard links to it. Whiteouts are never treated as links: on this kernel all 0/0 whiteouts of
 //    an upper dir can share one inode.
@@ -29,7 +29,8 @@ import { OPAQUE_MARKER, WHITEOUT_PREFIX } from './entry-name';
 import { baseOf, compareBytes, joinRel, parentOf, quote } from './fspath';
 import { ByteReader } from './input';
 import { BLOCK, MAX_OCTAL_11, MAX_OCTAL_7, encodeHeaderInto, type HeaderFields, padding, paxRecord } from './tar-format';
-import { catFiles, checkFaithful, isOpaqueDir, walkTree, xattrAllowed, type WalkEntry } from './xattr';
+import { catFiles, walkTree, type WalkEntry } from './native-fs';
+import { checkFaithful, isOpaqueDir, xattrAllowed } from './xattr';
 
 export interface Item {
   /** Sort key: the tar name without a trailing '/' (an opaque marker: its dir + '\0'). */
@@ -307,7 +308,7 @@ async function packTo(layerDir: string, out: NodeJS.WritableStream | null): Prom
   const items = layerItems(await walkTree(layerDir));
   const sink = new HashingSink(out);
   const withData = items.filter((it) => it.typeflag === '0' && it.size > 0);
-  // All file contents come from one strata-xattr process, in tar order.
+  // All file contents come from one strata-fs process, in tar order.
   const cat = withData.length ? catFiles(layerDir, withData.map((it) => ({ path: it.source!.path, size: it.size }))) : null;
   const data = cat ? new ByteReader(cat.chunks, Number.MAX_SAFE_INTEGER, undefined, false) : null;
   try {

@@ -1,11 +1,12 @@
 // One file as a stack of upper-form layer dirs shows it, for the diff editor: the left side of a
 // layer's change is the file as the layers below see it, the right side the file in the layer.
-// Layers are untrusted content read by root: every lookup goes through strata-xattr, which opens
+// Layers are untrusted content read by root: every lookup goes through strata-fs, which opens
 // each path component with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, so a planted symlink is never
 // followed out of the layer (the CVE-2018-15664 family).
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
-import { catFiles, isOpaqueDir, statPaths, type EntryKind } from './xattr';
+import { catFiles, statPaths, type EntryKind } from './native-fs';
+import { isOpaqueDir } from './xattr';
 
 export interface FileView {
   /** 'missing' when no layer of the stack has it (or a whiteout hides it). */

@@ -157,7 +157,7 @@ export function parsePax(data: Buffer): Map<string, Buffer> {
 
 // ------------------------------------------------------------------------------------- writing
 
-/** What encodeHeader writes: a header's fields as decodeHeader gives them, without the decoded
+/** What encodeHeaderInto writes: a header's fields as decodeHeader gives them, without the decoded
  *  type; `name` and `linkname` at most 100 bytes (longer ones go in PAX records). */
 export type HeaderFields = Omit<Header, 'type'>;
 
@@ -174,12 +174,10 @@ function octal(block: Buffer, off: number, width: number, v: number): void {
   block[off + width] = 0;
 }
 
-/** A POSIX ustar header block: fixed field choices so that the same entry is always the same bytes. */
-export function encodeHeader(h: HeaderFields): Buffer {
-  return encodeHeaderInto(Buffer.alloc(BLOCK), h);
-}
-
-/** encodeHeader's block, written into `block` (512 bytes, all zero), which it returns. */
+/**
+ * A POSIX ustar header block, written into `block` (512 bytes, all zero), which it returns: fixed
+ * field choices so that the same entry is always the same bytes.
+ */
 export function encodeHeaderInto(block: Buffer, h: HeaderFields): Buffer {
   block.write(h.name, 0, 100, 'latin1');
   octal(block, 100, 7, h.mode & 0o7777);

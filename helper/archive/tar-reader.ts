@@ -5,7 +5,7 @@
 import { badArchive, formatBytes, limitExceeded, type ImportLimits } from './limits';
 import type { ByteReader } from './input';
 import { quote } from './fspath';
-import { BLOCK, decodeHeader, isZeroBlock, padding, parsePax, type EntryType } from './tar-format';
+import { BLOCK, decodeHeader, isZeroBlock, padding, parsePax, type EntryType, type Header } from './tar-format';
 
 export interface TarEntry {
   /** Binary (latin1) name as in the archive, not yet normalised. */
@@ -28,7 +28,8 @@ export interface TarEntry {
 // Types that carry no data whatever their size field says (as Go's archive/tar reads them).
 const HEADER_ONLY = new Set(['link', 'symlink', 'chardev', 'blockdev', 'dir', 'fifo']);
 
-const META_NAMES: Record<string, string> = {
+// The extended headers, by type, as error messages name them.
+const META_NAMES: Partial<Record<EntryType, string>> = {
   pax: 'PAX extended',
   'pax-global': 'PAX global',
   'gnu-longname': 'GNU long-name',
@@ -61,6 +62,15 @@ function xattrsFrom(pax: Map<string, Buffer>): Map<string, Buffer> {
   return xattrs;
 }
 
+/** What the extended headers before an entry said, folded together for that entry. */
+interface Extended {
+  pax: Map<string, Buffer> | null;
+  longName: string | null;
+  longLink: string | null;
+  /** Bytes of extended header data read for this entry, capped by maxHeaderBytes. */
+  bytes: number;
+}
+
 export class TarReader {
   private remaining = 0;
   private pad = 0;
@@ -81,105 +91,127 @@ export class TarReader {
   async next(): Promise<TarEntry | null> {
     if (this.remaining + this.pad > 0) await this.bytes.skip(this.remaining + this.pad);
     this.remaining = this.pad = 0;
-    let pax: Map<string, Buffer> | null = null;
-    let longName: string | null = null;
-    let longLink: string | null = null;
-    let metaBytes = 0;
+    const ext: Extended = { pax: null, longName: null, longLink: null, bytes: 0 };
     for (;;) {
       const at = this.bytes.offset;
-      const block = await this.bytes.readExact(BLOCK).catch((err: unknown) => {
-        const short = at === 0 && err instanceof Error && err.message.startsWith('truncated');
-        throw short ? badArchive(`not a tar archive: the input is shorter than one tar header (${this.bytes.total} bytes)`, err) : err;
-      });
-      if (block === null) {
-        if (at === 0) throw badArchive('not a tar archive: the input is empty');
-        throw badArchive(`truncated: the tar ends at offset ${at} without its end-of-archive blocks`);
-      }
+      const block = await this.readBlock(at);
       if (isZeroBlock(block)) {
-        const second = await this.bytes.readExact(BLOCK);
-        if (second === null) throw badArchive(`truncated: the tar ends after one of its two end-of-archive blocks`);
-        if (!isZeroBlock(second)) throw badArchive(`a lone zero block at offset ${at} in the middle of the archive`);
-        if (pax || longName !== null || longLink !== null) throw badArchive('the tar ends with an extended header that describes no entry');
+        await this.endOfArchive(at, ext);
         return null;
       }
-      let h;
-      try {
-        h = decodeHeader(block);
-      } catch (err) {
-        const what = at === 0 ? 'not a tar archive' : `bad tar header at offset ${at}${this.current ? ` (after ${quote(this.current)})` : ''}`;
-        throw badArchive(`${what}: ${(err as Error).message}`, err);
-      }
-      if (h.type === null) {
-        throw badArchive(`${quote(h.name)}: unsupported tar entry type '${h.typeflag.replace(/[^\x21-\x7e]/g, '?')}' (GNU sparse, multi-volume and vendor types are not accepted)`);
-      }
-      if (h.size < 0) throw badArchive(`${quote(h.name)}: negative size`);
-      const meta = META_NAMES[h.type];
-      if (meta) {
-        // Checked from the header alone, before any of the data is read or buffered.
-        metaBytes += h.size;
-        if (h.size > this.limits.maxHeaderBytes || metaBytes > this.limits.maxHeaderBytes) {
-          throw limitExceeded(
-            `a ${meta} header of ${formatBytes(h.size)} at offset ${at} exceeds the limit of ${formatBytes(this.limits.maxHeaderBytes)}`,
-          );
-        }
-        const data = (await this.bytes.readExact(h.size)) ?? Buffer.alloc(0);
-        if (data.length < h.size) throw badArchive(`truncated: the ${meta} header at offset ${at} is cut short`);
-        await this.bytes.skip(padding(h.size));
-        if (h.type === 'pax') {
-          let records;
-          try {
-            records = parsePax(data);
-          } catch (err) {
-            throw badArchive(`bad PAX header at offset ${at}: ${(err as Error).message}`, err);
-          }
-          pax ??= new Map();
-          for (const [k, v] of records) pax.set(k, v);
-        } else if (h.type === 'gnu-longname' || h.type === 'gnu-longlink') {
-          const nul = data.indexOf(0);
-          const s = data.toString('latin1', 0, nul < 0 ? data.length : nul);
-          if (h.type === 'gnu-longname') longName = s;
-          else longLink = s;
-        }
-        // A PAX global header is ignored, not applied to the entries after it: the same as moby
-        // (TestTypeXGlobalHeaderDoesNotFail) and containers/storage, so a layer reads the same.
-        continue;
-      }
-      const name = nonEmpty(pax?.get('path')) ?? longName ?? h.name;
-      const linkname = nonEmpty(pax?.get('linkpath')) ?? longLink ?? h.linkname;
-      this.current = name;
-      // Only PAX records can smuggle a NUL into a name; no file system name can hold one.
-      if (name.includes('\0') || linkname.includes('\0')) throw badArchive(`${quote(name.replace(/\0/g, '\\0'))}: a NUL byte in a name or link target`);
-      for (const key of pax?.keys() ?? []) {
-        if (key.startsWith('GNU.sparse.')) throw badArchive(`${quote(name)}: GNU sparse files are not supported`);
-      }
-      const size = pax?.has('size') ? decimal(pax.get('size')!, 'size', name) : h.size;
-      let mtimeSec = h.mtime;
-      let mtimeNsec = 0;
-      if (pax?.has('mtime')) [mtimeSec, mtimeNsec] = paxTime(pax.get('mtime')!, name);
-      // Pre-POSIX tars mark a directory only by a trailing slash on a '\0' entry (as Go reads it).
-      const type = h.typeflag === '\0' && name.endsWith('/') ? 'dir' : (h.type as TarEntry['type']);
-      const entry: TarEntry = {
-        name,
-        type,
-        mode: h.mode,
-        uid: pax?.has('uid') ? decimal(pax.get('uid')!, 'uid', name) : h.uid,
-        gid: pax?.has('gid') ? decimal(pax.get('gid')!, 'gid', name) : h.gid,
-        size: HEADER_ONLY.has(type) ? 0 : size,
-        mtimeSec,
-        mtimeNsec,
-        linkname,
-        devmajor: h.devmajor,
-        devminor: h.devminor,
-        xattrs: pax ? xattrsFrom(pax) : new Map(),
-      };
-      this.entries++;
-      if (this.entries > this.limits.maxEntries) {
-        throw limitExceeded(`the layer has more than ${this.limits.maxEntries} entries (at ${quote(name)})`);
-      }
-      this.remaining = entry.size;
-      this.pad = padding(entry.size);
-      return entry;
+      const h = this.decode(block, at);
+      if (META_NAMES[h.type] === undefined) return this.entry(h, ext);
+      await this.readExtended(h, at, ext);
     }
+  }
+
+  /** The header block at offset `at`; a tar that ends before its end-of-archive blocks is refused. */
+  private async readBlock(at: number): Promise<Buffer> {
+    const block = await this.bytes.readExact(BLOCK).catch((err: unknown) => {
+      const short = at === 0 && err instanceof Error && err.message.startsWith('truncated');
+      throw short ? badArchive(`not a tar archive: the input is shorter than one tar header (${this.bytes.total} bytes)`, err) : err;
+    });
+    if (block === null) {
+      if (at === 0) throw badArchive('not a tar archive: the input is empty');
+      throw badArchive(`truncated: the tar ends at offset ${at} without its end-of-archive blocks`);
+    }
+    return block;
+  }
+
+  /** After a zero block at `at`: the second one must follow, and no extended header may be pending. */
+  private async endOfArchive(at: number, ext: Extended): Promise<void> {
+    const second = await this.bytes.readExact(BLOCK);
+    if (second === null) throw badArchive(`truncated: the tar ends after one of its two end-of-archive blocks`);
+    if (!isZeroBlock(second)) throw badArchive(`a lone zero block at offset ${at} in the middle of the archive`);
+    if (ext.pax || ext.longName !== null || ext.longLink !== null) throw badArchive('the tar ends with an extended header that describes no entry');
+  }
+
+  /** The header in `block`, of a type Strata reads; errors say where it is. */
+  private decode(block: Buffer, at: number): Header & { type: EntryType } {
+    let h;
+    try {
+      h = decodeHeader(block);
+    } catch (err) {
+      const what = at === 0 ? 'not a tar archive' : `bad tar header at offset ${at}${this.current ? ` (after ${quote(this.current)})` : ''}`;
+      throw badArchive(`${what}: ${(err as Error).message}`, err);
+    }
+    if (h.type === null) {
+      throw badArchive(`${quote(h.name)}: unsupported tar entry type '${h.typeflag.replace(/[^\x21-\x7e]/g, '?')}' (GNU sparse, multi-volume and vendor types are not accepted)`);
+    }
+    if (h.size < 0) throw badArchive(`${quote(h.name)}: negative size`);
+    return h as Header & { type: EntryType };
+  }
+
+  /**
+   * A PAX or GNU long-name/long-link header at `at`: its data, size-checked from the header alone
+   * before any of it is read or buffered, folded into `ext` for the entry that follows.
+   */
+  private async readExtended(h: Header & { type: EntryType }, at: number, ext: Extended): Promise<void> {
+    const meta = META_NAMES[h.type];
+    ext.bytes += h.size;
+    if (h.size > this.limits.maxHeaderBytes || ext.bytes > this.limits.maxHeaderBytes) {
+      throw limitExceeded(`a ${meta} header of ${formatBytes(h.size)} at offset ${at} exceeds the limit of ${formatBytes(this.limits.maxHeaderBytes)}`);
+    }
+    const data = (await this.bytes.readExact(h.size)) ?? Buffer.alloc(0);
+    if (data.length < h.size) throw badArchive(`truncated: the ${meta} header at offset ${at} is cut short`);
+    await this.bytes.skip(padding(h.size));
+    if (h.type === 'pax') {
+      let records;
+      try {
+        records = parsePax(data);
+      } catch (err) {
+        throw badArchive(`bad PAX header at offset ${at}: ${(err as Error).message}`, err);
+      }
+      ext.pax ??= new Map();
+      for (const [k, v] of records) ext.pax.set(k, v);
+    } else if (h.type === 'gnu-longname' || h.type === 'gnu-longlink') {
+      const nul = data.indexOf(0);
+      const s = data.toString('latin1', 0, nul < 0 ? data.length : nul);
+      if (h.type === 'gnu-longname') ext.longName = s;
+      else ext.longLink = s;
+    }
+    // A PAX global header is ignored, not applied to the entries after it: the same as moby
+    // (TestTypeXGlobalHeaderDoesNotFail) and containers/storage, so a layer reads the same.
+  }
+
+  /** The entry `h` describes, with what its extended headers say instead; counted against the cap. */
+  private entry(h: Header & { type: EntryType }, ext: Extended): TarEntry {
+    const { pax } = ext;
+    const name = nonEmpty(pax?.get('path')) ?? ext.longName ?? h.name;
+    const linkname = nonEmpty(pax?.get('linkpath')) ?? ext.longLink ?? h.linkname;
+    this.current = name;
+    // Only PAX records can smuggle a NUL into a name; no file system name can hold one.
+    if (name.includes('\0') || linkname.includes('\0')) throw badArchive(`${quote(name.replace(/\0/g, '\\0'))}: a NUL byte in a name or link target`);
+    for (const key of pax?.keys() ?? []) {
+      if (key.startsWith('GNU.sparse.')) throw badArchive(`${quote(name)}: GNU sparse files are not supported`);
+    }
+    const size = pax?.has('size') ? decimal(pax.get('size')!, 'size', name) : h.size;
+    let mtimeSec = h.mtime;
+    let mtimeNsec = 0;
+    if (pax?.has('mtime')) [mtimeSec, mtimeNsec] = paxTime(pax.get('mtime')!, name);
+    // Pre-POSIX tars mark a directory only by a trailing slash on a '\0' entry (as Go reads it).
+    const type = h.typeflag === '\0' && name.endsWith('/') ? 'dir' : (h.type as TarEntry['type']);
+    const entry: TarEntry = {
+      name,
+      type,
+      mode: h.mode,
+      uid: pax?.has('uid') ? decimal(pax.get('uid')!, 'uid', name) : h.uid,
+      gid: pax?.has('gid') ? decimal(pax.get('gid')!, 'gid', name) : h.gid,
+      size: HEADER_ONLY.has(type) ? 0 : size,
+      mtimeSec,
+      mtimeNsec,
+      linkname,
+      devmajor: h.devmajor,
+      devminor: h.devminor,
+      xattrs: pax ? xattrsFrom(pax) : new Map(),
+    };
+    this.entries++;
+    if (this.entries > this.limits.maxEntries) {
+      throw limitExceeded(`the layer has more than ${this.limits.maxEntries} entries (at ${quote(name)})`);
+    }
+    this.remaining = entry.size;
+    this.pad = padding(entry.size);
+    return entry;
   }
 
   /** The data of the entry last returned, in chunks of at most `max` bytes. */

@@ -15,6 +15,7 @@ import type { LayerRecord } from '../store';
 import { type EngineContext, now } from './context';
 import type { MethodTable } from './method-table';
 import { type Progress, noProgress } from './events';
+import { diskFull, importRoom } from './import-room';
 
 export function layerInfo(ctx: EngineContext, rec: LayerRecord): LayerInfo {
   return {
@@ -75,6 +76,10 @@ export interface ImportOptions {
   source?: string; // for the history comment: "Imported from -"
   signal?: AbortSignal;
   progress?: Progress;
+  /** Uncompressed bytes this import may write (lowered to the disk's free room: import-room.ts). */
+  maxBytes?: number;
+  /** How many times its gzip a tar may expand to (0: any). */
+  maxCompressionRatio?: number;
 }
 
 /** Imports a tar stream (plain or gzip) as a one-layer image; the store is untouched on failure. */
@@ -87,10 +92,12 @@ export async function importImage(ctx: EngineContext, input: NodeJS.ReadableStre
   const stage = await ctx.store.stage();
   try {
     const created = now();
+    const room = await importRoom(stage, opts);
     const result = await extractLayer(input, join(stage, 'layer'), {
+      ...room,
       signal: opts.signal,
       onProgress: (bytes) => progress(`imported ${(bytes / 1e6).toFixed(1)} MB`, bytes),
-    }).catch(async (err) => { throw withContext('import', err); });
+    }).catch(async (err) => { throw withContext('import', diskFull(err) ?? err); });
     progress('saving the layer');
     const comment = opts.message ?? `Imported from ${opts.source ?? '-'}`;
     const record: LayerRecord = { id: result.diffId, parent: null, diff_id: result.diffId, size: result.size, created, created_by: '', comment };
@@ -118,7 +125,7 @@ async function busyboxImage(ctx: EngineContext, name = 'busybox:latest'): Promis
   if (existing) return { id: existing, created: false };
   const stage = await ctx.store.stage();
   try {
-    buildBusyboxRootfs(join(stage, 'rootfs'));
+    await buildBusyboxRootfs(join(stage, 'rootfs'));
     const tar = new PassThrough();
     const packing = packLayer(join(stage, 'rootfs'), tar);
     const [result] = await Promise.all([importImage(ctx, tar, { name, message: 'Built-in image: Debian busybox-static', changes: ['CMD ["/bin/sh"]'] }), packing]);

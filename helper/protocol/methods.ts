@@ -103,7 +103,13 @@ export const methods = {
   /** Dangling (untagged) images, or with `all` every image, that no container uses and no image is built on. */
   'images.prune': { params: s.object({ all: s.bool() }), result: {} as { untagged: string[]; deleted: string[] } },
   'image.import': {
-    params: s.object({ token, name: s.optional(s.string({ max: 255 })), message: s.optional(s.string({ max: 65536 })), changes }),
+    params: s.object({
+      token, name: s.optional(s.string({ max: 255 })), message: s.optional(s.string({ max: 65536 })), changes,
+      /** Uncompressed bytes the import may write (default 32 GiB; never more than the store's disk has free). */
+      maxBytes: s.optional(s.int({ min: 1, max: 2 ** 50 })),
+      /** How many times its gzip stream the tar may be (default 100; 0: no limit). */
+      maxCompressionRatio: s.optional(s.int({ min: 0, max: 1_000_000 })),
+    }),
     result: {} as { id: string; layer: string; diffId: string },
   },
   'image.busybox': { params: s.object({ name: s.optional(s.string({ max: 255 })) }), result: {} as { id: string; created: boolean } },

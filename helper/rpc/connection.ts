@@ -2,17 +2,15 @@
 // capped, every parameter validated against protocol/methods.ts before the engine is called, and
 // every error turned into a stable code with a message a person can act on.
 import type { Readable, Writable } from 'node:stream';
-import {
-  createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, type MessageConnection,
-} from 'vscode-jsonrpc/node';
+import { createMessageConnection, ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
 import type { Engine } from '../engine';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import { MAX_MESSAGE_BYTES, methods, type MethodName, type Notifications, type ParamsOf } from '../protocol/methods';
 import { SchemaError } from '../protocol/schema';
 import type { ConnectionState } from './handlers';
+import { frameConnection } from './framing';
 import { dispatch } from './methods';
-import { MessageSizeCap } from './size-cap';
 
 export type Logger = (line: string) => void;
 
@@ -28,12 +26,12 @@ function toResponseError(method: string, err: unknown, log: Logger): ResponseErr
 }
 
 export function serveConnection(engine: Engine, input: Readable, output: Writable, log: Logger, onClose?: () => void): MessageConnection {
-  const capped = input.pipe(new MessageSizeCap(MAX_MESSAGE_BYTES, (why) => {
+  const framing = frameConnection(input, output, MAX_MESSAGE_BYTES, log, (why) => {
     log(`closing a connection: ${why}`);
     input.destroy();
     output.end();
-  }));
-  const conn = createMessageConnection(new StreamMessageReader(capped), new StreamMessageWriter(output));
+  });
+  const conn = createMessageConnection(framing.reader, framing.writer);
   const notify = <N extends keyof Notifications>(name: N, params: Notifications[N]) => {
     void conn.sendNotification(name, params).catch(() => undefined);
   };

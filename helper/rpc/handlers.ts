@@ -49,7 +49,10 @@ export const connectionHandlers = {
   'image.import': (p, state) => {
     const { engine } = state;
     const upload = engine.uploads.get(p.token, state.owner);
-    return importImage(engine.ctx, upload.stream, { name: p.name, message: p.message, changes: p.changes, progress: progressFor(engine.events, p.token) })
+    return importImage(engine.ctx, upload.stream, {
+      name: p.name, message: p.message, changes: p.changes, maxBytes: p.maxBytes, maxCompressionRatio: p.maxCompressionRatio,
+      progress: progressFor(engine.events, p.token),
+    })
       .catch((err: unknown) => {
         // Unblock the client's pending writes: nobody reads this upload any more.
         upload.abort('the import failed');

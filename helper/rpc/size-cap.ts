@@ -1,50 +1,67 @@
-// vscode-jsonrpc believes any Content-Length and buffers that much: a client could make the root
-// helper allocate gigabytes with one header. This Transform reads the framing first and cuts the
-// connection when a header is malformed or announces more than the cap.
-import { Transform, type TransformCallback } from 'node:stream';
+// The framing of one JSON-RPC message, read strictly: the LSP base protocol's header block
+// ("Content-Length: N\r\n", optionally "Content-Type: ...\r\n", then "\r\n") and nothing else.
+// vscode-jsonrpc believes any Content-Length, keeps the last of several, and accepts any other
+// header: a cap that read the first Content-Length while vscode-jsonrpc used a second, huge one
+// let a client drive the root helper from 60 MB to 8 GB (issue 14, defect 1). Here a header
+// block is refused unless it has exactly one Content-Length within the cap, at most one
+// Content-Type naming JSON in UTF-8, and no other header; what is refused closes the connection.
+// Pure: no streams, no sockets.
 
-const MAX_HEADER_BYTES = 8192;
+/** The longest header block read before it is refused: the two defined headers fit in 100 bytes. */
+export const MAX_HEADER_BYTES = 1024;
 
-export class MessageSizeCap extends Transform {
-  private header = Buffer.alloc(0);
-  private bodyLeft = 0;
+export type HeaderBlock =
+  | { kind: 'incomplete' }
+  | { kind: 'ok'; /** bytes of the header block, its final "\r\n\r\n" included */ headerBytes: number; bodyBytes: number }
+  | { kind: 'refused'; reason: string };
 
-  constructor(private readonly maxBytes: number, private readonly onViolation: (why: string) => void) {
-    super();
+const TERMINATOR = Buffer.from('\r\n\r\n', 'ascii');
+// The header line's form: a token, a colon, optional blanks, a value of visible ASCII and blanks.
+const HEADER_LINE = /^([A-Za-z0-9-]+):[ \t]*([\x20-\x7e]*?)[ \t]*$/;
+// LSP base protocol: application/vscode-jsonrpc, charset utf-8 ("utf8" accepted for old clients).
+// The body is always decoded as UTF-8, so a header announcing another charset is refused.
+const CONTENT_TYPE = /^application\/(vscode-jsonrpc|json)(;[ \t]*charset=("?)utf-?8\3)?$/i;
+
+/**
+ * Reads the header block at the start of `bytes`: 'incomplete' while its "\r\n\r\n" has not come
+ * and fewer than MAX_HEADER_BYTES arrived, else what it allows (the body's length) or why not.
+ */
+export function parseHeaderBlock(bytes: Buffer, maxBody: number): HeaderBlock {
+  const end = bytes.subarray(0, MAX_HEADER_BYTES).indexOf(TERMINATOR);
+  if (end < 0) {
+    if (bytes.length >= MAX_HEADER_BYTES) return refused(`message header longer than ${MAX_HEADER_BYTES} bytes`);
+    return { kind: 'incomplete' };
   }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    let rest = chunk;
-    while (rest.length > 0) {
-      if (this.bodyLeft > 0) {
-        const take = Math.min(this.bodyLeft, rest.length);
-        this.push(rest.subarray(0, take));
-        this.bodyLeft -= take;
-        rest = rest.subarray(take);
-        continue;
-      }
-      this.header = Buffer.concat([this.header, rest]);
-      rest = Buffer.alloc(0);
-      const end = this.header.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (this.header.length > MAX_HEADER_BYTES) return this.violate(`message header longer than ${MAX_HEADER_BYTES} bytes`, done);
-        break;
-      }
-      const text = this.header.subarray(0, end).toString('ascii');
-      const match = /^content-length:\s*(\d{1,12})\s*$/im.exec(text);
-      if (!match) return this.violate('message header without a Content-Length', done);
-      const length = Number(match[1]);
-      if (length > this.maxBytes) return this.violate(`message of ${length} bytes is over the ${this.maxBytes}-byte limit`, done);
-      this.push(this.header.subarray(0, end + 4));
-      rest = this.header.subarray(end + 4);
-      this.header = Buffer.alloc(0);
-      this.bodyLeft = length;
+  let length: number | undefined;
+  let contentType = false;
+  for (const line of bytes.subarray(0, end).toString('latin1').split('\r\n')) {
+    const m = HEADER_LINE.exec(line);
+    if (!m) return refused(`malformed message header line ${quote(line)}`);
+    const name = m[1].toLowerCase();
+    const value = m[2];
+    if (name === 'content-length') {
+      // Two lengths are how the cap was bypassed: whichever one a reader keeps, refuse both.
+      if (length !== undefined) return refused('message header with more than one Content-Length');
+      if (!/^\d{1,15}$/.test(value)) return refused(`Content-Length is not a number: ${quote(value)}`);
+      length = Number(value);
+    } else if (name === 'content-type') {
+      if (contentType) return refused('message header with more than one Content-Type');
+      if (!CONTENT_TYPE.test(value)) return refused(`Content-Type ${quote(value)} is not JSON in UTF-8`);
+      contentType = true;
+    } else {
+      return refused(`message header ${quote(m[1])} is not one the protocol defines (Content-Length, Content-Type)`);
     }
-    done();
   }
+  if (length === undefined) return refused('message header without a Content-Length');
+  if (length > maxBody) return refused(`message of ${length} bytes is over the ${maxBody}-byte limit`);
+  return { kind: 'ok', headerBytes: end + TERMINATOR.length, bodyBytes: length };
+}
 
-  private violate(why: string, done: TransformCallback): void {
-    this.onViolation(why);
-    done(new Error(why));
-  }
+function refused(reason: string): HeaderBlock {
+  return { kind: 'refused', reason };
+}
+
+/** A client's bytes quoted for the log: short, and with control characters escaped by JSON. */
+function quote(text: string): string {
+  return JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
 }

@@ -4,9 +4,11 @@
 // A connection that starts with "STRATA-UPLOAD " is a raw upload instead (rpc/raw-upload.ts).
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
+import { dirname, join } from 'node:path';
 import type { Engine } from '../engine';
 import { parseRawUploadHeader, sniffConnection, type RawHeader } from '../protocol/raw-upload';
 import { serveConnection, type Logger } from './connection';
+import { connectionGone } from './memory';
 import { serveRawUpload } from './raw-upload';
 
 export interface SocketServer {
@@ -51,12 +53,46 @@ function sniff(sock: net.Socket, decided: (opening: Opening) => void, log: Logge
   sock.on('end', onEnd);
 }
 
+/**
+ * Listens on `path` with the socket's mode 0660 from the moment the path exists. bind() creates
+ * the socket file with the process umask (0777 under umask 000), and a chmod after listen left a
+ * window in which any local user could connect, and keep the connection after the chmod: under
+ * umask 000 a non-root user read images.list on 15 of 15 starts (issue 14, defect 4). So the
+ * socket is bound in a fresh directory of its own (mkdtemp makes it 0700 whatever the umask),
+ * given its mode there, then renamed into place, which also replaces a dead helper's socket
+ * without a moment when the path is missing. The umask is not changed instead: it is the whole
+ * process's, and would apply to the files that other work creates meanwhile on other threads.
+ */
+async function listenPrivately(server: net.Server, path: string): Promise<void> {
+  // A short name: a unix socket's path must fit in 108 bytes, and this one is bound first.
+  const dir = await fs.mkdtemp(join(dirname(path), '.s-'));
+  const staged = join(dir, 's');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(staged, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    await fs.chmod(staged, 0o660);
+    await fs.rename(staged, path);
+  } catch (err) {
+    server.close();
+    throw new Error(`listen on ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
 export async function listenOnSocket(engine: Engine, path: string, log: Logger): Promise<SocketServer> {
-  await fs.rm(path, { force: true });
   const open = new Set<net.Socket>();
   const server = net.createServer((sock) => {
     open.add(sock);
-    sock.once('close', () => { open.delete(sock); });
+    sock.once('close', () => {
+      open.delete(sock);
+      connectionGone();
+    });
     // A reset from a client must not become an uncaught 'error' in the helper.
     sock.on('error', () => undefined);
     sniff(sock, (opening) => {
@@ -66,16 +102,13 @@ export async function listenOnSocket(engine: Engine, path: string, log: Logger):
       serveConnection(engine, sock, sock, log);
     }, log);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(path, () => resolve());
-  });
-  await fs.chmod(path, 0o660);
+  await listenPrivately(server, path);
   return {
     connections: () => open.size,
     // server.close() alone waits for every client to hang up: a stopping helper hangs up on them.
+    // The socket file goes too: the server was bound under its staged name, which it removes.
     close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
+      server.close(() => void fs.rm(path, { force: true }).then(() => resolve(), () => resolve()));
       for (const sock of open) sock.destroy();
     }),
   };

@@ -1,4 +1,4 @@
-// The graph on disk (see shared/DESIGN.md): opening a store creates it (0700), claims it for this
+// The graph on disk (README.md, "How it is built"): opening a store creates it (0700), claims it for this
 // helper, finishes or removes whatever a crash left half-done, and loads the index into memory.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';

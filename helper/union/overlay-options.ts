@@ -8,7 +8,7 @@ import { ErrorCode } from '../protocol/errors';
 export const OVERLAY_OPTIONS_MAX = 4095;
 
 /** Options that keep the upper dir a faithful diff: no redirects, no metadata-only copy-ups, no
- *  index of hard links pointing into lower layers (notes/layers.md, "Commit"). */
+ *  index of hard links pointing into lower layers (docs/layers.md, "Commit"). */
 export const FAITHFUL_DIFF_OPTIONS = 'redirect_dir=off,metacopy=off,index=off';
 
 export interface OverlayDirs {

@@ -15,7 +15,7 @@ let tar = '';
 
 before(async () => {
   store = TestStore.create('crash');
-  tar = busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-crash-'))).tar;
+  tar = (await busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-crash-')))).tar;
   await store.ok(['import', tar, 'base']);
 });
 after(async () => { await store.close(); });

@@ -1,4 +1,4 @@
-// Every bad tar from shared/notes/security.md, through the whole path a user takes
+// Every bad tar of docs/security.md ("Importing a tar"), through the whole path a user takes
 // (strata import -> helper -> engine): refused with a clear error, the store exactly as before
 // (no layer, no image, no tag, nothing left in tmp/), and nothing written outside the store.
 // Device nodes are the exception by policy: kept, and shown to be inert.
@@ -60,7 +60,7 @@ test('a block device and a character device are kept, but inert: nodev in the co
   // physical memory), both 0666: what a hostile image would ship to reach the host's hardware.
   const tmp = mkdtempSync(join(tmpdir(), 'strata-devs-'));
   try {
-    const input = appendToTar(readFileSync(busyboxTarball(tmp).tar), [deviceHeader('./sda', 'b', 8, 0), deviceHeader('./mem', 'c', 1, 1)]);
+    const input = appendToTar(readFileSync((await busyboxTarball(tmp)).tar), [deviceHeader('./sda', 'b', 8, 0), deviceHeader('./mem', 'c', 1, 1)]);
     await store.ok(['import', '-', 'devs'], { input });
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -45,7 +45,7 @@ async function waitForLog(pattern: RegExp): Promise<void> {
 
 before(async () => {
   store = TestStore.create('hostile-raw-upload');
-  tar = busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-raw-upload-'))).tar;
+  tar = (await busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-raw-upload-')))).tar;
   tarBytes = readFileSync(tar);
   await store.ok(['images']); // starts the helper
 });

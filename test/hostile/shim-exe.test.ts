@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { constants as os } from 'node:os';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { execIn, launch, type ContainerProcess, type LaunchSpec } from '../../helper/runtime';
+import { execIn, type ContainerProcess, type LaunchSpec } from '../../helper/runtime';
 import { nativeTool } from '../../helper/native';
 import { DEFAULT_PATH, eventually, finish, makeRuntimeStore, type RuntimeStore } from '../support/runtime-fixture';
 import { plantExeProbes } from '../support/exe-probe';
@@ -24,17 +24,14 @@ before(async () => {
   // A copy of the native tools for this test to run: should the attack succeed, it damages the
   // copy, not the build that the other tests use.
   tools = mkdtempSync('/tmp/strata-shim-exe-');
-  for (const name of ['strata-shim', 'strata-xattr'] as const) copyFileSync(nativeTool(name), join(tools, name));
+  for (const name of ['strata-shim', 'strata-fs'] as const) copyFileSync(nativeTool(name), join(tools, name));
   process.env.STRATA_NATIVE_DIR = tools;
   shim = join(tools, 'strata-shim');
-  store = makeRuntimeStore();
+  store = await makeRuntimeStore();
   plantExeProbes(store.layerDir, shim, join(tools, 'build'));
-  spec = store.spec({ cmd: ['sleep', '1000'] });
-  init = await launch(spec);
+  ({ spec, init } = await store.sleeper());
 });
 after(async () => {
-  init.signal('SIGKILL');
-  await init.exited;
   await store.dispose();
   delete process.env.STRATA_NATIVE_DIR;
   rmSync(tools, { recursive: true, force: true });

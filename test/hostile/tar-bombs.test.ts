@@ -1,4 +1,4 @@
-// Hostile tars, security.md "Importing a tar": tar bombs (huge extended headers, endless entries,
+// Hostile tars, docs/security.md "Importing a tar": tar bombs (huge extended headers, endless entries,
 // deep and long paths, endless bytes), input that is not a tar or is cut short, broken gzip, and the
 // PAX global header that must be ignored.
 import { test } from 'node:test';
@@ -74,7 +74,7 @@ test('row 10: a name the file system cannot hold (a 300-byte component) is refus
   await withArena(async ({ dest }) => {
     const long = 'n'.repeat(300);
     const tar = await buildTar([{ name: 'ok', data: 'fine' }, { name: `dir/${long}`, data: 'x' }, { name: 'after', data: 'y' }]);
-    await refused(tar, dest, new RegExp(`strata-xattr: create dir/${long}: File name too long`), ErrorCode.LimitExceeded);
+    await refused(tar, dest, new RegExp(`strata-fs: create dir/${long}: File name too long`), ErrorCode.LimitExceeded);
   });
 });
 
@@ -156,4 +156,37 @@ test('unsupported entry types (GNU sparse, volume labels) are refused by name', 
       await refused(tar, dest, typeflag === '0' ? /"f": GNU sparse files are not supported/ : new RegExp(`"f": unsupported tar entry type '${typeflag}'`));
     });
   }
+});
+
+/** A tar of one file of `mib` MiB of zeros, gzipped: a few hundred KiB that expand 1000 times. */
+async function zeroBomb(mib: number): Promise<Buffer> {
+  return gzipSync(await buildTar([{ name: 'zeros', data: Buffer.alloc(mib * 1024 * 1024) }]));
+}
+
+test('a gzip that expands more than 100 times is refused as it streams, with the figures; the user can allow it', async () => {
+  const bomb = await zeroBomb(200);
+  assert.ok(bomb.length < 400 * 1024, `${bomb.length} bytes`);
+  await withArena(async ({ dest }) => {
+    const err = await refused(bomb, dest, /the gzip stream expands more than 100 times \(\d+\.\d KiB became \d+\.\d MiB so far\), as a decompression bomb does; .*--max-compression-ratio 0/, ErrorCode.LimitExceeded);
+    assert.ok(!/became (1\d\d|200)\.\d MiB/.test(err.message), `stopped early: ${err.message}`);
+  });
+  await withArena(async ({ dest }) => {
+    const r = await extractLayer(streamOf(bomb), dest, { limits: { maxCompressionRatio: 0 } });
+    assert.equal((await fsp.stat(join(dest, 'zeros'))).size, 200 * 1024 * 1024, 'with the limit off it imports');
+    assert.match(r.diffId, /^sha256:/);
+  });
+});
+
+test('a small tar that compresses well is no bomb: the ratio is judged past 64 MiB only', async () => {
+  await withArena(async ({ dest }) => {
+    await extractLayer(streamOf(await zeroBomb(32)), dest);
+    assert.equal((await fsp.stat(join(dest, 'zeros'))).size, 32 * 1024 * 1024);
+  });
+});
+
+test('an xattr value the kernel would refuse is a bad archive, said before writing (found by the fuzzer)', async () => {
+  await withArena(async ({ dest }) => {
+    const tar = await buildTar([{ name: 'ping', data: 'x', pax: { 'SCHILY.xattr.security.capability': 'Zm9v' } }]);
+    await refused(tar, dest, /entry "ping": its security\.capability is not a file capability set \(4 bytes; revision 2 takes 20, revision 3 takes 24\)/);
+  });
 });

@@ -1,11 +1,11 @@
-// Hostile tars, security.md "Importing a tar": device nodes (kept, inert), whiteout spoofing, and
+// Hostile tars, docs/security.md "Importing a tar": device nodes (kept, inert), whiteout spoofing, and
 // xattrs that would change what overlayfs shows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { extractLayer } from '../../helper/archive';
-import { walkTree } from '../../helper/archive/xattr';
+import { walkTree } from '../../helper/archive/native-fs';
 import { streamOf } from '../support/archive-fs';
 import { refused, withArena } from '../support/archive-hostile';
 import { buildTar, END, MTIME, rawData, rawHeader, rawPax } from '../support/archive-tar';

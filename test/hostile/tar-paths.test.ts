@@ -1,4 +1,4 @@
-// Hostile tars, security.md "Importing a tar": names that escape, symlinks and hard links that
+// Hostile tars, docs/security.md "Importing a tar": names that escape, symlinks and hard links that
 // would lead outside, the two-step escape across layers, the node-tar cache and backslash cases, and
 // a '.' entry that is not a directory. Every case checks that a victim dir next to the destination is
 // untouched and nothing was written outside the destination.

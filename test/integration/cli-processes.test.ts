@@ -15,7 +15,7 @@ let store: TestStore;
 
 before(async () => {
   store = TestStore.create('processes');
-  await store.ok(['import', busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-processes-'))).tar, 'bb']);
+  await store.ok(['import', (await busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-processes-')))).tar, 'bb']);
 });
 after(async () => { await store.close(); });
 
@@ -110,7 +110,7 @@ test('an image of one static binary (no /etc/passwd) runs as root by default, as
   const tar = join(dir, 'static.tar');
   execFileSync('tar', ['-C', join(dir, 'rootfs'), '-cf', tar, '.']);
   await store.ok(['import', tar, 'static-only']);
-  assert.equal(await store.ok(['run', '--rm', 'static-only', '/syscall-probe', '39']), `39=0\n`, 'getpid, as uid 0');
+  assert.equal(await store.ok(['run', '--rm', 'static-only', '/syscall-probe', '39']), '39=0 ret=1\n', 'getpid, as uid 0');
   const named = await store.cli(['run', '--rm', '-u', 'root', 'static-only', '/syscall-probe']);
   assert.equal(named.code, 125);
   assert.match(named.stderr, /unable to find user root: no matching entries in passwd file/);
@@ -146,7 +146,7 @@ test('top lists a container\'s processes with their pids on the host and in the 
 
 test('rename: a free, different name; --entrypoint replaces the image\'s (and its CMD), and a commit keeps it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'strata-ep-'));
-  await store.ok(['import', '-c', 'ENTRYPOINT ["echo", "from-entrypoint"]', '-c', 'CMD ["from-cmd"]', busyboxTarball(dir).tar, 'ep']);
+  await store.ok(['import', '-c', 'ENTRYPOINT ["echo", "from-entrypoint"]', '-c', 'CMD ["from-cmd"]', (await busyboxTarball(dir)).tar, 'ep']);
   try {
     assert.equal(await store.ok(['run', '--rm', 'ep']), 'from-entrypoint from-cmd\n');
     assert.equal(await store.ok(['run', '--rm', 'ep', 'given']), 'from-entrypoint given\n');

@@ -12,14 +12,14 @@ let store: TestStore;
 
 before(async () => {
   store = TestStore.create('store-verbs');
-  await store.ok(['import', busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-store-verbs-'))).tar, 'bb']);
+  await store.ok(['import', (await busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-store-verbs-')))).tar, 'bb']);
 });
 after(async () => { await store.close(); });
 
 test('container prune and image prune remove what nothing needs; the management forms name the same verbs', async () => {
   const root = TestStore.create('prune');
   try {
-    await root.ok(['import', busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-prune-'))).tar, 'bb']);
+    await root.ok(['import', (await busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-prune-')))).tar, 'bb']);
     await root.ok(['run', '--name', 'done1', 'bb', 'true']);
     await root.ok(['run', '--name', 'done2', 'bb', 'sh', '-c', 'echo x > /x']);
     await root.ok(['run', '-d', '--name', 'alive', 'bb', 'sleep', '300']);
@@ -58,7 +58,7 @@ test('container prune and image prune remove what nothing needs; the management 
 test('system df: shared layers counted once, each image\'s shared and unique size, what containers wrote', async () => {
   const root = TestStore.create('df');
   try {
-    await root.ok(['import', busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-df-'))).tar, 'bb']);
+    await root.ok(['import', (await busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-df-')))).tar, 'bb']);
     await root.ok(['run', '--name', 'writer', 'bb', 'sh', '-c', 'head -c 5000 /dev/zero > /five-k; ln /five-k /same-inode']);
     await root.ok(['run', '-d', '--name', 'idle', 'bb', 'sleep', '300']);
     type Df = { images: { repoTags: string[]; size: number; sharedSize: number; uniqueSize: number; containers: number }[]; containers: { name: string; size: number; changesInLayer: string | null }[]; totals: Record<string, { count: number; active: number; size: number; reclaimable: number }> };

@@ -18,7 +18,7 @@ const AMBIGUOUS = 'Error response from daemon: refusing to create an ambiguous t
 
 before(async () => {
   store = TestStore.create('tag-names');
-  tar = busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-tag-names-'))).tar;
+  tar = (await busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-tag-names-')))).tar;
   busybox = (await store.ok(['import', tar, 'busybox'])).trim();
   await store.ok(['run', '--name', 'maker', 'busybox', 'sh', '-c', 'echo victim > /who']);
   victim = (await store.ok(['commit', 'maker', 'victim'])).trim();

@@ -15,7 +15,7 @@ let store: TestStore;
 
 before(async () => {
   store = TestStore.create('commit-move');
-  await store.ok(['import', busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-move-'))).tar, 'bb']);
+  await store.ok(['import', (await busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-move-')))).tar, 'bb']);
 });
 after(async () => { await store.close(); });
 

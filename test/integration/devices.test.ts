@@ -18,7 +18,7 @@ let layerId: string;
 before(async () => {
   store = TestStore.create('devices');
   tmp = mkdtempSync(join(tmpdir(), 'strata-devices-'));
-  const input = appendToTar(readFileSync(busyboxTarball(tmp).tar), DEBOOTSTRAP_DEV.map(([name, major, minor]) => deviceHeader(name, 'c', major, minor)));
+  const input = appendToTar(readFileSync((await busyboxTarball(tmp)).tar), DEBOOTSTRAP_DEV.map(([name, major, minor]) => deviceHeader(name, 'c', major, minor)));
   const id = (await store.ok(['import', '-', 'bookworm64'], { input })).trim();
   assert.match(id, /^sha256:[0-9a-f]{64}$/);
   layerId = JSON.parse(await store.ok(['inspect', 'bookworm64']))[0].Strata.Layers[0].Id;

@@ -14,7 +14,7 @@ let store: TestStore;
 
 before(async () => {
   store = TestStore.create('diff-shapes');
-  await store.ok(['import', busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-shapes-'))).tar, 'bb']);
+  await store.ok(['import', (await busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-shapes-')))).tar, 'bb']);
 });
 after(async () => { await store.close(); });
 

@@ -17,7 +17,7 @@ let oldHelper = '';
 
 before(async () => {
   store = TestStore.create('upgrade');
-  await store.ok(['import', busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-upgrade-'))).tar, 'bb']);
+  await store.ok(['import', (await busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-upgrade-')))).tar, 'bb']);
   // "Another build": this build's helper with another build id compiled in.
   const dir = mkdtempSync(join(tmpdir(), 'strata-old-build-'));
   oldHelper = join(dir, 'helper.js');

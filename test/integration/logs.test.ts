@@ -14,7 +14,7 @@ let store: TestStore;
 
 before(async () => {
   store = TestStore.create('logs');
-  await store.ok(['import', busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-logs-'))).tar, 'bb']);
+  await store.ok(['import', (await busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-logs-')))).tar, 'bb']);
 });
 after(async () => { await store.close(); });
 

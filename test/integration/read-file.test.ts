@@ -15,7 +15,7 @@ const text = (f: FileContent) => (f.data === undefined ? undefined : Buffer.from
 
 before(async () => {
   store = TestStore.create('read-file');
-  await store.ok(['import', busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-read-'))).tar, 'bb']);
+  await store.ok(['import', (await busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-read-')))).tar, 'bb']);
   await store.ok(['run', '--name', 'changer', 'bb', 'sh', '-c', 'echo new motd > /etc/motd; echo hello > /hello; rm /etc/os-release; ln -s / /escape']);
   client = await store.client();
 });

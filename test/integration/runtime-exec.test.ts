@@ -15,15 +15,10 @@ let store: RuntimeStore;
 let spec: LaunchSpec;
 let init: ContainerProcess;
 before(async () => {
-  store = makeRuntimeStore();
-  spec = store.spec({ cmd: ['sleep', '1000'] });
-  init = await launch(spec);
+  store = await makeRuntimeStore();
+  ({ spec, init } = await store.sleeper());
 });
-after(async () => {
-  init.signal('SIGKILL');
-  await init.exited;
-  await store.dispose();
-});
+after(async () => { await store.dispose(); });
 
 const base = { env: [DEFAULT_PATH], cwd: '/', user: '', tty: false, openStdin: false };
 

@@ -10,7 +10,7 @@ import { existingCgroupDirs } from '../../helper/runtime/cgroups';
 import { finish, makeRuntimeStore, runToEnd, type RuntimeStore } from '../support/runtime-fixture';
 
 let store: RuntimeStore;
-before(() => (store = makeRuntimeStore()));
+before(async () => (store = await makeRuntimeStore()));
 after(() => store.dispose());
 
 test('the exit code is the command\'s', async () => {

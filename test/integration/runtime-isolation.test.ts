@@ -11,16 +11,21 @@ import { makeRuntimeStore, runToEnd, type RuntimeStore } from '../support/runtim
 import { buildSyscallProbe, probeResults } from '../support/syscall-probe';
 
 let store: RuntimeStore;
-before(() => (store = makeRuntimeStore()));
+before(async () => (store = await makeRuntimeStore()));
 after(() => store.dispose());
 
 async function sh(script: string, overrides = {}) {
   return runToEnd(store.spec({ cmd: ['sh', '-c', script], ...overrides }));
 }
 
-// Docker's default capabilities without CAP_MKNOD (27), by bit number.
+// Docker's default capabilities without CAP_MKNOD (27), by bit number (linux/capability.h).
 const CAPS = { CHOWN: 0, DAC_OVERRIDE: 1, FOWNER: 3, FSETID: 4, KILL: 5, SETGID: 6, SETUID: 7, SETPCAP: 8, NET_BIND_SERVICE: 10, NET_RAW: 13, SYS_CHROOT: 18, AUDIT_WRITE: 29, SETFCAP: 31 };
-const EXPECTED_CAPS = Object.values(CAPS).reduce((sum, bit) => sum + 2 ** bit, 0).toString(16).padStart(16, '0');
+/** The names of the capabilities set in a /proc/<pid>/status mask such as CapEff, in bit order. */
+function capNames(mask: string): string[] {
+  const bits = BigInt(`0x${mask || '0'}`);
+  const names: Record<number, string> = Object.fromEntries(Object.entries(CAPS).map(([name, bit]) => [bit, name]));
+  return Array.from({ length: 64 }, (_, bit) => bit).filter((bit) => (bits >> BigInt(bit)) & 1n).map((bit) => names[bit] ?? `cap ${bit}`);
+}
 
 test('the command is pid 1 of the container', async () => {
   const r = await runToEnd(store.spec({ cmd: ['cat', '/proc/1/cmdline'] }));
@@ -66,8 +71,9 @@ test('/proc files that leak host state are masked, /proc/sys and /sys are read-o
 test('capabilities are Docker\'s default set without MKNOD; no_new_privs is set', async () => {
   const r = await sh('grep -E "^(Cap|NoNewPrivs)" /proc/self/status');
   const status = Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(/:\s+/)));
-  assert.equal(EXPECTED_CAPS, '00000000a00425fb');
-  assert.deepEqual(status, { CapInh: '0000000000000000', CapPrm: EXPECTED_CAPS, CapEff: EXPECTED_CAPS, CapBnd: EXPECTED_CAPS, CapAmb: '0000000000000000', NoNewPrivs: '1' });
+  // By name first, so that a difference says which capability; then the mask the README documents.
+  for (const set of ['CapPrm', 'CapEff', 'CapBnd']) assert.deepEqual(capNames(status[set] ?? ''), Object.keys(CAPS), set);
+  assert.deepEqual(status, { CapInh: '0000000000000000', CapPrm: '00000000a00425fb', CapEff: '00000000a00425fb', CapBnd: '00000000a00425fb', CapAmb: '0000000000000000', NoNewPrivs: '1' });
 });
 
 test('a seccomp filter is installed: no new namespaces (a user namespace would give back every capability), no keyring', async () => {
@@ -107,6 +113,22 @@ test('seccomp, by number: the keyring, unshare and open_tree_attr refused (EPERM
     assert.notEqual(host[nr], ENOSYS, `this kernel (${release()}) has no syscall ${nr}: the test needs Linux 6.17 or later to see the filter refuse it`);
     assert.equal(inside[nr], ENOSYS, `${nr}: newer than the filter's review, refused as an older kernel would`);
   }
+});
+
+test('seccomp: personality() only with the personas Docker allows; no switching off ASLR or NX', async () => {
+  const probeLayer = join(store.root, 'graph', 'probe-persona', 'layer');
+  buildSyscallProbe(probeLayer);
+  const P = 135; // personality on x86_64
+  // PER_LINUX last, so that the persona is plain Linux again before the refused ones are tried.
+  const allowed = ['8', '20000', '20008', 'ffffffff', '0'].map((a) => `${P}:${a}`);
+  const refused = ['40000' /* ADDR_NO_RANDOMIZE */, '400000' /* READ_IMPLIES_EXEC */, '40008', '1'].map((a) => `${P}:${a}`);
+  const r = await runToEnd(store.spec({ cmd: ['/syscall-probe', ...allowed, ...refused, `${P}:ffffffff`], layerDirs: [probeLayer, store.layerDir] }));
+  assert.equal(r.code, 0, r.stderr);
+  const inside = probeResults(r.stdout);
+  for (const a of allowed) assert.equal(inside[a], 0, `${a} is allowed`);
+  for (const a of refused) assert.equal(inside[a], 1, `${a} is refused with EPERM`);
+  // The query at the end answers with the persona: still plain Linux, none of the refused ones took.
+  assert.match(r.stdout, /\n135:ffffffff=0 ret=0\n$/);
 });
 
 test('root in the container cannot mount or make device nodes', async () => {

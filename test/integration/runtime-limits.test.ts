@@ -11,7 +11,7 @@ import { ErrorCode } from '../../helper/protocol/errors';
 import { finish, makeRuntimeStore, Output, runToEnd, type RuntimeStore } from '../support/runtime-fixture';
 
 let store: RuntimeStore;
-before(() => (store = makeRuntimeStore()));
+before(async () => (store = await makeRuntimeStore()));
 after(() => store.dispose());
 
 function cgroupFile(id: string, controller: string, file: string): string {

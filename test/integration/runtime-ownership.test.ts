@@ -10,7 +10,7 @@ import { prepareLaunch } from '../../helper/runtime/launch';
 import { eventually, makeRuntimeStore, Output, type RuntimeStore } from '../support/runtime-fixture';
 
 let store: RuntimeStore;
-before(() => (store = makeRuntimeStore()));
+before(async () => (store = await makeRuntimeStore()));
 after(() => store.dispose());
 
 // A stand-in helper: starts the shim with fd 3 as its control channel and relays what it says.

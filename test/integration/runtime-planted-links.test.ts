@@ -11,8 +11,8 @@ import { makeRuntimeStore, type RuntimeStore } from '../support/runtime-fixture'
 
 let store: RuntimeStore;
 let hostDir: string;
-before(() => {
-  store = makeRuntimeStore();
+before(async () => {
+  store = await makeRuntimeStore();
   hostDir = join(store.root, 'host-side');
   mkdirSync(hostDir);
   writeFileSync(join(hostDir, 'precious'), 'keep me');

@@ -9,8 +9,8 @@ import { buildShimVariant } from '../support/shim-build';
 
 let store: RuntimeStore;
 let unlisted: string;
-before(() => {
-  store = makeRuntimeStore();
+before(async () => {
+  store = await makeRuntimeStore();
   unlisted = mkdtempSync('/tmp/strata-shim-unlisted-arch-');
   buildShimVariant(unlisted, ['STRATA_TEST_UNLISTED_ARCH']);
 });

@@ -10,7 +10,7 @@ import { existingCgroupDirs } from '../../helper/runtime/cgroups';
 import { eventually, makeRuntimeStore, Output, runToEnd, type RuntimeStore } from '../support/runtime-fixture';
 
 let store: RuntimeStore;
-before(() => (store = makeRuntimeStore()));
+before(async () => (store = await makeRuntimeStore()));
 after(() => store.dispose());
 
 /** Host pids of the container's processes running `cmdline` (NUL-separated argv). */
@@ -63,13 +63,12 @@ test('Ctrl-C interrupts the foreground sleep; the shell survives', async () => {
   const proc = await launch(spec);
   const out = new Output(proc.stdout);
   proc.stdin!.write('sleep 100\n');
-  const [sleep] = await eventually('sleep 100 in the foreground', () => {
+  await eventually('sleep 100 in the foreground', () => {
     const found = processesRunning(spec.id, 'sleep\x00100\x00');
     return found.length === 1 && inForeground(found[0]) ? found : undefined;
   });
   proc.stdin!.write('\x03');
   await eventually('sleep to end', () => processesRunning(spec.id, 'sleep\x00100\x00').length === 0 || undefined);
-  assert.equal(processesRunning(spec.id, 'sleep\x00100\x00').includes(sleep), false);
   const mark = out.text.length;
   proc.stdin!.write('echo alive $((1+1))\n');
   await out.waitFor(/alive 2\r\n/, mark); // the echo of the input shows "$((1+1))", only the shell prints 2

@@ -15,8 +15,8 @@ import { makeRuntimeStore, runToEnd, type RuntimeStore } from '../support/runtim
 
 let store: RuntimeStore;
 let layers: string[];
-before(() => {
-  store = makeRuntimeStore();
+before(async () => {
+  store = await makeRuntimeStore();
   layers = [store.layerDir];
   for (let i = 1; i < 126; i++) {
     const dir = join(store.root, 'graph', `layer-${String(i).padStart(3, '0')}`, 'layer');

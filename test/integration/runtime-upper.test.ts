@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { makeRuntimeStore, runToEnd, type RuntimeStore } from '../support/runtime-fixture';
 
 let store: RuntimeStore;
-before(() => (store = makeRuntimeStore()));
+before(async () => (store = await makeRuntimeStore()));
 after(() => store.dispose());
 
 function tree(dir: string): string[] {

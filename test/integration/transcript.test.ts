@@ -1,6 +1,9 @@
-// The article's transcript, end to end, with `docker` replaced by `strata`, on a busybox root fs
-// the test makes itself: import a tar, look at the layer folder, an interactive shell in a new
-// container through a real terminal, commit, look at the new layer, history, run the new image.
+// The article's transcript, with `docker` replaced by `strata`, on a busybox root fs the test makes
+// itself: import a tar, look at the layer folder, an interactive shell in a new container through
+// a real terminal, diff, commit, look at the new layer, history, run the new image.
+// Each test stands alone: what it needs (the image, a container with the article's changes, the
+// committed image) is made on first use by whichever test asks first, so one failing test does not
+// take the others down with it, and any one of them can be run by itself.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lstatSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -12,27 +15,47 @@ import { PtySession } from '../support/pty';
 const work = mkdtempSync(join(tmpdir(), 'strata-transcript-'));
 let store: TestStore;
 let tarball: { rootfs: string; tar: string };
-let imageId = '';
-let firstShortId = '';
 
-before(() => {
+before(async () => {
   store = TestStore.create('transcript');
-  tarball = busyboxTarball(work);
+  tarball = await busyboxTarball(work);
 });
 after(async () => { await store.close(); });
 
 const PROMPT = /root@([0-9a-f]{12}):\/# $/;
 
+/** Runs `make` once; every later call gets the same result (or the same failure). */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make());
+}
+
+/** `tar -c . | strata import - busybox64`: what it printed. */
+const imported = once(() => store.ok(['import', '-', 'busybox64'], { input: readFileSync(tarball.tar) }));
+
+/** A stopped container that made the article's changes (/hello added, /etc/motd removed); its short id. */
+async function containerWithChanges(name: string): Promise<string> {
+  await imported();
+  // The same shell as the interactive test, fed the same lines on its stdin.
+  const out = await store.ok(['run', '-i', '--name', name, 'busybox64', '/usr/bin/env', 'bash'], { input: 'echo hello > /hello; rm /etc/motd\nexit\n' });
+  assert.equal(out, '', 'the shell prints nothing');
+  return JSON.parse(await store.ok(['inspect', name]))[0].id.slice(0, 12);
+}
+
+/** `strata commit -m 'hello and no motd' <container> busybox_and_hello`: what it printed. */
+const committed = once(async () => store.ok(['commit', '-m', 'hello and no motd', await containerWithChanges('to-commit'), 'busybox_and_hello']));
+
 test('tar -c . | strata import - busybox64 prints the new image id', async () => {
-  const out = await store.ok(['import', '-', 'busybox64'], { input: readFileSync(tarball.tar) });
+  const out = await imported();
   assert.match(out, /^sha256:[0-9a-f]{64}\n$/);
-  imageId = out.trim();
+  const imageId = out.trim();
   const images = await store.ok(['images']);
   assert.match(images, /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\n/);
   assert.match(images, new RegExp(`busybox64\\s+latest\\s+${imageId.slice(7, 19)}\\s`));
 });
 
 test('the layer is a plain folder in the graph holding the root fs, and its diff_id is sha256sum of the tar', async () => {
+  const imageId = (await imported()).trim();
   const detail = JSON.parse(await store.ok(['inspect', '--type', 'image', 'busybox64']))[0];
   assert.equal(detail.Id, imageId);
   assert.deepEqual(detail.RootFS.Layers, [sha256sum(tarball.tar)]);
@@ -45,6 +68,8 @@ test('the layer is a plain folder in the graph holding the root fs, and its diff
 });
 
 test('strata run -i -t busybox64 /usr/bin/env bash: a shell in a new container whose hostname is its id', async () => {
+  await imported();
+  let firstShortId = '';
   const term = new PtySession(process.execPath, [CLI, '--root', store.root, 'run', '-i', '-t', 'busybox64', '/usr/bin/env', 'bash'], { cols: 91, rows: 27 });
   try {
     const prompt = await term.waitFor(PROMPT);
@@ -77,16 +102,22 @@ test('strata run -i -t busybox64 /usr/bin/env bash: a shell in a new container w
   }
   const ps = await store.ok(['ps', '-a']);
   assert.match(ps, new RegExp(`^${firstShortId}\\s+busybox64\\s+"/usr/bin/env bash"\\s.*Exited \\(0\\)`, 'm'));
+  // What the shell changed is the container's: strata diff shows it.
+  const changes = (await store.ok(['diff', firstShortId])).trim().split('\n');
+  assert.ok(changes.includes('A /hello') && changes.includes('D /etc/motd'), changes.join('\n'));
 });
 
-test('a second run gets a different id', async () => {
+test('each run gets a new id, its hostname', async () => {
+  await imported();
+  const first = (await store.ok(['run', '--rm', 'busybox64', 'hostname'])).trim();
   const second = (await store.ok(['run', '--rm', 'busybox64', 'hostname'])).trim();
+  assert.match(first, /^[0-9a-f]{12}$/);
   assert.match(second, /^[0-9a-f]{12}$/);
-  assert.notEqual(second, firstShortId);
+  assert.notEqual(second, first);
 });
 
 test('strata diff shows the container\'s changes, without the init files', async () => {
-  const lines = (await store.ok(['diff', firstShortId])).trim().split('\n');
+  const lines = (await store.ok(['diff', await containerWithChanges('to-diff')])).trim().split('\n');
   assert.ok(lines.includes('A /hello'), lines.join('\n'));
   assert.ok(lines.includes('C /etc'), lines.join('\n'));
   assert.ok(lines.includes('D /etc/motd'), lines.join('\n'));
@@ -94,7 +125,7 @@ test('strata diff shows the container\'s changes, without the init files', async
 });
 
 test('strata commit stores only the difference as a new layer folder', async () => {
-  const out = await store.ok(['commit', '-m', 'hello and no motd', firstShortId, 'busybox_and_hello']);
+  const out = await committed();
   assert.match(out, /^sha256:[0-9a-f]{64}\n$/);
   const detail = JSON.parse(await store.ok(['inspect', '--type', 'image', 'busybox_and_hello']))[0];
   assert.equal(detail.Strata.Layers.length, 2);
@@ -113,6 +144,7 @@ test('strata commit stores only the difference as a new layer folder', async () 
 });
 
 test('strata history shows both layers, newest first, with sizes and comments', async () => {
+  await committed();
   const lines = (await store.ok(['history', 'busybox_and_hello'])).trimEnd().split('\n');
   assert.match(lines[0], /^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
   assert.equal(lines.length, 3);
@@ -121,6 +153,7 @@ test('strata history shows both layers, newest first, with sizes and comments', 
 });
 
 test('the committed image runs and shows the change', async () => {
+  await committed();
   assert.equal(await store.ok(['run', '--rm', 'busybox_and_hello', 'cat', '/hello']), 'hello\n');
   const gone = await store.cli(['run', '--rm', 'busybox_and_hello', 'cat', '/etc/motd']);
   assert.equal(gone.code, 1);

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { execa } from 'execa';
-import { OpBatch, walkTree } from '../../helper/archive/xattr';
+import { walkTree } from '../../helper/archive/native-fs';
+import { op, unpack } from './archive-ops';
 
 export function makeTmp(prefix = 'strata-archive-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -46,7 +47,7 @@ export interface TreeOptions {
 /**
  * One line per entry, sorted by path: everything that makes a layer what it is. Paths are binary
  * strings (one char per byte) so non-UTF-8 names compare exactly. The list of entries and their
- * xattrs come from strata-xattr's walk (Node cannot read xattrs); the rest from Node's lstat.
+ * xattrs come from strata-fs's walk (Node cannot read xattrs); the rest from Node's lstat.
  */
 export async function describeTree(root: string, opts: TreeOptions = {}): Promise<string[]> {
   const lines: string[] = [];
@@ -77,32 +78,36 @@ export async function describeTree(root: string, opts: TreeOptions = {}): Promis
   return lines;
 }
 
-/** Sets xattrs (name -> value) on paths under root, through strata-xattr. */
+/** Runs `ops` with strata-fs unpack in root (as an import writes a layer); throws its error. */
+async function unpackOps(root: string, ops: Buffer[]): Promise<void> {
+  const r = await unpack(root, ops);
+  if (r.code !== 0) throw new Error(`strata-fs unpack in ${root}: ${r.stderr.trim()}`);
+}
+
+/** Sets xattrs (name -> value) on paths under root, through strata-fs. */
 export async function setXattrs(root: string, xattrs: [path: string, name: string, value: Buffer | string][]): Promise<void> {
-  const batch = new OpBatch();
-  for (const [path, name, value] of xattrs) batch.setXattr(path, name, typeof value === 'string' ? Buffer.from(value) : value);
-  await batch.run(root);
+  await unpackOps(
+    root,
+    xattrs.flatMap(([path, name, value]) => {
+      const bytes = typeof value === 'string' ? Buffer.from(value) : value;
+      return [op('X', path, name, bytes.length), bytes];
+    }),
+  );
 }
 
 /** Makes 0/0 character devices (overlayfs whiteouts) at paths under root. */
 export async function makeWhiteouts(root: string, paths: string[]): Promise<void> {
-  const batch = new OpBatch();
-  for (const p of paths) batch.whiteout(p);
-  await batch.run(root);
+  await unpackOps(root, paths.map((p) => op('W', p)));
 }
 
 /** Device nodes under root, made as the importer makes them (never 0/0 character: see makeWhiteouts). */
 export async function makeDevices(root: string, devices: [path: string, type: 'chardev' | 'blockdev', major: number, minor: number, mode: number][]): Promise<void> {
-  const batch = new OpBatch();
-  for (const [path, type, major, minor, mode] of devices) batch.device(path, type, major, minor, mode, 0, 0);
-  await batch.run(root);
+  await unpackOps(root, devices.map(([path, type, major, minor, mode]) => op('N', path, type === 'chardev' ? 'c' : 'b', major, minor, mode, 0, 0)));
 }
 
 /** A fifo at path under root. */
 export async function makeFifo(root: string, path: string, mode: number): Promise<void> {
-  const batch = new OpBatch();
-  batch.fifo(path, mode, 0, 0);
-  await batch.run(root);
+  await unpackOps(root, [op('P', path, mode, 0, 0)]);
 }
 
 export async function collect(stream: Readable): Promise<Buffer> {

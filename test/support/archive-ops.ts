@@ -1,4 +1,4 @@
-// Driving strata-xattr's unpack and copy directly, with hand-made operation streams: what the
+// Driving strata-fs's unpack and copy directly, with hand-made operation streams: what the
 // tool itself refuses, whatever the TypeScript side (extract.ts, copy.ts) would have sent.
 import { execa } from 'execa';
 import { nativeTool } from '../../helper/native';
@@ -22,9 +22,9 @@ export interface ToolResult {
   stderr: string;
 }
 
-/** Runs `strata-xattr <args>` with `ops` on stdin; never throws on a failure exit. */
+/** Runs `strata-fs <args>` with `ops` on stdin; never throws on a failure exit. */
 export async function runTool(args: string[], ops: Buffer[]): Promise<ToolResult> {
-  const r = await execa(nativeTool('strata-xattr'), args, { input: Buffer.concat(ops), encoding: 'buffer', reject: false, stripFinalNewline: false });
+  const r = await execa(nativeTool('strata-fs'), args, { input: Buffer.concat(ops), encoding: 'buffer', reject: false, stripFinalNewline: false });
   return { code: r.exitCode ?? -1, stdout: Buffer.from(r.stdout), stderr: Buffer.from(r.stderr).toString('utf8') };
 }
 

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { walkTree, type WalkEntry } from '../../helper/archive/xattr';
+import { walkTree, type WalkEntry } from '../../helper/archive/native-fs';
 
 interface Node {
   path: string;

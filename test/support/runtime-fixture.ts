@@ -15,15 +15,18 @@ export interface RuntimeStore {
   root: string;
   layerDir: string;
   spec(overrides?: Partial<LaunchSpec>): LaunchSpec;
+  /** A running container (`sleep 1000`) to exec into; dispose() kills it. */
+  sleeper(): Promise<{ spec: LaunchSpec; init: ContainerProcess }>;
   dispose(): Promise<void>;
 }
 
-export function makeRuntimeStore(): RuntimeStore {
+export async function makeRuntimeStore(): Promise<RuntimeStore> {
   const root = mkdtempSync('/tmp/strata-runtime-test-');
   const layerDir = join(root, 'graph', 'busybox', 'layer');
-  buildBusyboxRootfs(layerDir);
+  await buildBusyboxRootfs(layerDir);
   const containers: LaunchSpec[] = [];
-  return {
+  const sleepers: ContainerProcess[] = [];
+  const store: RuntimeStore = {
     root,
     layerDir,
     spec(overrides = {}) {
@@ -46,7 +49,17 @@ export function makeRuntimeStore(): RuntimeStore {
       containers.push(spec);
       return spec;
     },
+    async sleeper() {
+      const spec = store.spec({ cmd: ['sleep', '1000'] });
+      const init = await launch(spec);
+      sleepers.push(init);
+      return { spec, init };
+    },
     async dispose() {
+      for (const init of sleepers) {
+        init.signal('SIGKILL');
+        await init.exited;
+      }
       for (const c of containers) {
         await removeCgroups(c.id).catch(() => {});
         await cleanupContainerMounts(c.containerDir).catch(() => {});
@@ -54,6 +67,7 @@ export function makeRuntimeStore(): RuntimeStore {
       rmSync(root, { recursive: true, force: true });
     },
   };
+  return store;
 }
 
 /** Collects a stream's text and waits for a pattern in it (with a deadline, so a broken runtime

@@ -1,5 +1,5 @@
 // Builds strata-shim as scripts/build.mjs does, with extra -D flags, into a folder of a test's own
-// (strata-xattr copied beside it), for the test to point STRATA_NATIVE_DIR at.
+// (strata-fs copied beside it), for the test to point STRATA_NATIVE_DIR at.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,5 +12,5 @@ export function buildShimVariant(dir: string, defines: string[]): void {
   const sources = readdirSync(src).filter((f) => f.endsWith('.c')).map((f) => join(src, f));
   const flags = ['-O2', '-Wall', '-Wextra', '-Werror', '-std=gnu11', ...defines.map((d) => `-D${d}`)];
   execFileSync('gcc', [...flags, '-o', join(dir, 'strata-shim'), ...sources]);
-  copyFileSync(nativeTool('strata-xattr'), join(dir, 'strata-xattr'));
+  copyFileSync(nativeTool('strata-fs'), join(dir, 'strata-fs'));
 }

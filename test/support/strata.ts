@@ -1,7 +1,8 @@
 // Runs the real `strata` command (dist/cli.js) against a store of the test's own, and cleans up:
 // the helper that the CLI starts in the background is stopped, the store removed.
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, promises as fs } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
@@ -31,6 +32,12 @@ export interface CliResult { code: number; stdout: string; stderr: string }
 
 export class TestStore {
   private constructor(readonly root: string) {}
+
+  /** A store at `root`, which the caller made and removes (close() is not for it). */
+  static at(root: string): TestStore {
+    requireRoot();
+    return new TestStore(root);
+  }
 
   static create(label = 'store'): TestStore {
     requireRoot();
@@ -85,10 +92,10 @@ export class TestStore {
 }
 
 /** A busybox root fs folder and its tar made with GNU tar, as the article's user makes one. */
-export function busyboxTarball(dir: string): { rootfs: string; tar: string } {
+export async function busyboxTarball(dir: string): Promise<{ rootfs: string; tar: string }> {
   const rootfs = join(dir, 'busybox-rootfs');
   const tar = join(dir, 'busybox.tar');
-  buildBusyboxRootfs(rootfs);
+  await buildBusyboxRootfs(rootfs);
   execFileSync('tar', ['-C', rootfs, '-c', '-f', tar, '.']);
   return { rootfs, tar };
 }
@@ -108,7 +115,8 @@ export function treeSnapshot(dir: string, base = dir): string[] {
     const rel = p.slice(base.length + 1);
     if (/^helper\.(pid|sock|log)$/.test(rel)) continue;
     const st = lstatSync(p);
-    out.push(`${rel} ${st.mode.toString(8)} ${st.isFile() ? readFileSync(p).toString('base64').slice(0, 64) : ''}`);
+    // Every file's whole content, by hash: "unchanged" means byte for byte.
+    out.push(`${rel} ${st.mode.toString(8)} ${st.isFile() ? createHash('sha256').update(readFileSync(p)).digest('hex') : st.isSymbolicLink() ? readlinkSync(p) : ''}`);
     if (st.isDirectory()) out.push(...treeSnapshot(p, base));
   }
   return out;

@@ -1,5 +1,6 @@
-/* syscall-probe NR...: makes each syscall with all-zero arguments and prints NR=errno (0 when it
- * returned without error). Static, so that it runs in an image holding nothing else. */
+/* syscall-probe NR[:ARG0]...: makes each syscall with all-zero arguments (or ARG0, in hex, as its
+ * first) and prints NR[:ARG0]=errno ret=VALUE (errno 0 when it returned without error). Static, so that it runs in
+ * an image holding nothing else. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,10 +9,12 @@
 
 int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
-    long nr = strtol(argv[i], NULL, 10);
+    char *rest = NULL;
+    long nr = strtol(argv[i], &rest, 10);
+    unsigned long arg0 = *rest == ':' ? strtoul(rest + 1, NULL, 16) : 0;
     errno = 0;
-    long r = syscall(nr, 0, 0, 0, 0, 0, 0);
-    printf("%ld=%d\n", nr, r < 0 ? errno : 0);
+    long r = syscall(nr, arg0, 0, 0, 0, 0, 0);
+    printf("%s=%d ret=%ld\n", argv[i], r < 0 ? errno : 0, r);
   }
   return 0;
 }

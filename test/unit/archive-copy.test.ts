@@ -7,7 +7,7 @@ import { promises as fsp } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { copyLayer, copyTree, digestInPlace, digestLayer, packLayer } from '../../helper/archive';
-import { walkTree } from '../../helper/archive/xattr';
+import { walkTree } from '../../helper/archive/native-fs';
 import { collect, describeTree, makeDevices, makeFifo, makeTmp, makeWhiteouts, removeTmp, setXattrs } from '../support/archive-fs';
 import { PassThrough } from 'node:stream';
 import { makeFixture } from '../support/archive-fixture';

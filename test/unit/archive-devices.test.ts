@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { execa } from 'execa';
 import { copyTree, digestLayer, extractLayer, layerChanges, packLayer } from '../../helper/archive';
-import { OpBatch, walkTree } from '../../helper/archive/xattr';
+import { walkTree } from '../../helper/archive/native-fs';
+import { op, unpack } from '../support/archive-ops';
 import { collect, describeTree, makeDevices, makeTmp, makeWhiteouts, removeTmp, streamOf } from '../support/archive-fs';
 import { DEBOOTSTRAP_DEV, END, MTIME, deviceHeader, rawData, rawHeader } from '../support/archive-tar';
 import { refused, withArena } from '../support/archive-hostile';
@@ -148,9 +149,9 @@ test('a later duplicate replaces a device node, and a device node replaces what 
       END,
     ]);
     await extractLayer(streamOf(tar), dest);
-    const found = Object.fromEntries((await walkTree(dest)).map((e) => [e.path, `${e.kind} ${e.rdevMajor}:${e.rdevMinor} ${(e.mode & 0o7777).toString(8)}`]));
+    const { '.': root, ...found } = Object.fromEntries((await walkTree(dest)).map((e) => [e.path, `${e.kind} ${e.rdevMajor}:${e.rdevMinor} ${(e.mode & 0o7777).toString(8)}`]));
+    assert.match(root, /^dir 0:0 /, 'the layer root is still a directory');
     assert.deepEqual(found, {
-      '.': found['.'],
       a: 'file 0:0 644',
       b: 'blockdev 8:1 640',
       c: 'chardev 1:5 666',
@@ -171,23 +172,22 @@ test('a raw 0/0 character device is still refused, even after a real device of t
   });
 });
 
-test('strata-xattr refuses a 0/0 character device and out-of-range numbers in a device op (defence in depth)', async () => {
+test('strata-fs unpack refuses a 0/0 character device and out-of-range numbers in a device op (defence in depth)', async () => {
   const tmp = makeTmp();
   try {
-    const cases: [string, 'chardev' | 'blockdev', number, number, RegExp][] = [
-      ['w', 'chardev', 0, 0, /strata-xattr: w: a 0\/0 character device is a whiteout, not a device node/],
-      ['big', 'blockdev', 4096, 0, /strata-xattr: bad device for big/],
-      ['neg', 'chardev', -1, 3, /strata-xattr: bad device for neg/],
+    const cases: [string, 'c' | 'b', number, number, RegExp][] = [
+      ['w', 'c', 0, 0, /strata-fs: w: a 0\/0 character device is a whiteout, not a device node/],
+      ['big', 'b', 4096, 0, /strata-fs: bad device for big/],
+      ['neg', 'c', -1, 3, /strata-fs: bad device for neg/],
     ];
     for (const [path, type, major, minor, error] of cases) {
-      const batch = new OpBatch();
-      batch.device(path, type, major, minor, 0o666, 0, 0);
-      await assert.rejects(batch.run(tmp), error);
+      const r = await unpack(tmp, [op('N', path, type, major, minor, 0o666, 0, 0)]);
+      assert.notEqual(r.code, 0, `${path}: refused`);
+      assert.match(r.stderr, error);
     }
     // A 0/0 block device is no whiteout: it is made like any other.
-    const ok = new OpBatch();
-    ok.device('b00', 'blockdev', 0, 0, 0o600, 0, 0);
-    await ok.run(tmp);
+    const ok = await unpack(tmp, [op('N', 'b00', 'b', 0, 0, 0o600, 0, 0)]);
+    assert.equal(ok.code, 0, ok.stderr);
     assert.deepEqual(await fsp.readdir(tmp), ['b00']);
     assert.ok((await fsp.lstat(join(tmp, 'b00'))).isBlockDevice());
   } finally {

@@ -97,7 +97,7 @@ test('every entry type and its metadata survive import of a GNU tar (modes, owne
 test('a busybox root file system imports exactly', async (t) => {
   const tmp = makeTmp();
   try {
-    buildBusyboxRootfs(join(tmp, 'rootfs'));
+    await buildBusyboxRootfs(join(tmp, 'rootfs'));
     const file = join(tmp, 'busybox.tar');
     await gnuTar(join(tmp, 'rootfs'), file);
     const start = performance.now();

@@ -142,7 +142,7 @@ test('the tar is canonical: sorted, no ./, dirs end in /, numeric ids with empty
 test('a busybox root fs packs the same after copyTree and after import; figures', async (t) => {
   const tmp = makeTmp();
   try {
-    buildBusyboxRootfs(join(tmp, 'rootfs'));
+    await buildBusyboxRootfs(join(tmp, 'rootfs'));
     let start = performance.now();
     const { tar, diffId } = await pack(join(tmp, 'rootfs'));
     t.diagnostic(`packLayer(busybox): ${(tar.length / 1e6).toFixed(1)} MB in ${(performance.now() - start).toFixed(0)} ms`);

@@ -1,4 +1,4 @@
-// strata-xattr unpack and copy, driven directly: every operation they perform, and the hostile
+// strata-fs unpack and copy, driven directly: every operation they perform, and the hostile
 // ones they refuse by themselves (a path through a symlink, '..', an absolute path, an existing
 // entry, a hard link to anything but a regular file...), whatever the TypeScript side checked.
 // After each refusal, the world outside the root is unchanged.
@@ -116,7 +116,7 @@ test('unpack refuses, by itself, paths through a symlink, with "..", absolute, o
     for (const [label, ops] of cases) {
       const r = await unpack(root, ops);
       assert.notEqual(r.code, 0, `${label}: refused`);
-      assert.match(r.stderr, /^strata-xattr: /, label);
+      assert.match(r.stderr, /^strata-fs: /, label);
     }
     assert.deepEqual((await fsp.readdir(root)).sort(), ['d', 'existing', 'l', 'lf']);
     assert.deepEqual(await fsp.readdir(join(root, 'd')), []);

@@ -11,7 +11,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { nativeTool } from '../../helper/native';
-import { parseWalk } from '../../helper/archive/xattr';
+import { parseWalk } from '../../helper/archive/native-fs';
 import { makeTmp, removeTmp, setXattrs } from '../support/archive-fs';
 import { repoRoot } from '../support/strata';
 
@@ -25,10 +25,10 @@ before(() => {
 });
 after(() => removeTmp(tmp));
 
-/** Runs strata-xattr with the preload; its records as "path:kind[:xattr names]", sorted. */
+/** Runs strata-fs with the preload; its records as "path:kind[:xattr names]", sorted. */
 async function tool(args: string[], input?: Buffer): Promise<string[]> {
-  const r = await execa(nativeTool('strata-xattr'), args, { input, encoding: 'buffer', env: { LD_PRELOAD: preload }, reject: false });
-  assert.equal(r.exitCode, 0, `strata-xattr ${args[0]} failed: ${Buffer.from(r.stderr).toString()}`);
+  const r = await execa(nativeTool('strata-fs'), args, { input, encoding: 'buffer', env: { LD_PRELOAD: preload }, reject: false });
+  assert.equal(r.exitCode, 0, `strata-fs ${args[0]} failed: ${Buffer.from(r.stderr).toString()}`);
   return parseWalk(Buffer.from(r.stdout), true)
     .map((e) => (e.kind === null ? `${e.path}:-` : `${e.path}:${e.kind}${e.xattrs.size ? `:${[...e.xattrs.keys()].join(',')}` : ''}`))
     .sort();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { extractLayer, packLayer } from '../../helper/archive';
-import { walkTree } from '../../helper/archive/xattr';
+import { walkTree } from '../../helper/archive/native-fs';
 import { collect, makeTmp, makeWhiteouts, removeTmp, setXattrs, streamOf } from '../support/archive-fs';
 import { buildTar, type TarSpec } from '../support/archive-tar';
 import { PassThrough } from 'node:stream';

@@ -28,9 +28,14 @@ test('the chain id of a child is sha256 of "<parent chain id> <diff_id>"', () =>
   assert.deepEqual(chainIds([d1, d2, d3]), [d1, expected, third]);
 });
 
-test('the same change on the same parent gives the same id; on another parent another id', () => {
-  assert.equal(chainId(d1, d3), chainId(d1, d3));
-  assert.notEqual(chainId(d1, d3), chainId(d2, d3));
+test('the same change on the same parent gives the same id, whoever computes it; on another parent another id', () => {
+  // The value `printf '%s %s' <d1> <d3> | sha256sum` prints: what Docker computes for that chain, and
+  // what this id must stay in every version of Strata, so a user can check a layer id by hand.
+  const d3Again = sha256(Buffer.from('layer three'));
+  assert.equal(chainId(d1, d3Again), 'sha256:14b6aa3601390b3ca2a34fb45712d3921dbf2b64ab991e867beb85a468fb8cce');
+  assert.equal(chainIds([d1, d3Again])[1], chainId(d1, d3));
+  assert.equal(chainId(d2, d3), 'sha256:5a2a6e6b1a1cf51d34c1c7a73b4a3bb58e11dcf2270c37ae481a595c401eab38');
+  assert.notEqual(chainId(d3, d1), chainId(d1, d3), 'the order of the layers matters');
 });
 
 test('container ids are 64 random hex digits, short ids 12', () => {

@@ -9,11 +9,18 @@ function refuse(method: keyof typeof methods, params: unknown, pattern: RegExp) 
     assert.ok(err instanceof SchemaError, `expected a SchemaError, got ${err}`);
     assert.match((err as Error).message, pattern);
     return true;
-  });
+  }, `${method} accepted ${JSON.stringify(params)}`);
 }
 
-test('every method has a parameter schema', () => {
-  for (const [name, m] of Object.entries(methods)) assert.equal(typeof m.params.check, 'function', name);
+// Every method, not most: flatpak-system-helper and udisks each had a hole from one method that
+// skipped a check (docs/security.md, "The helper and its clients").
+test('every method refuses parameters that are not an object, or that carry an unknown field', () => {
+  const names = Object.keys(methods) as (keyof typeof methods)[];
+  for (const m of ['image.import', 'container.create', 'file.read', 'session.input']) assert.ok(names.includes(m as keyof typeof methods), `${m} is a method`);
+  for (const name of names) {
+    for (const bad of [42, 'x', [], null]) refuse(name, bad, new RegExp(`^${name.replaceAll('.', '\\.')}: expected an object$`));
+    refuse(name, { unexpected: 1 }, new RegExp(`^${name.replaceAll('.', '\\.')}: unknown field "unexpected"$`));
+  }
 });
 
 test('a missing field, a wrong type and an unknown field are refused', () => {

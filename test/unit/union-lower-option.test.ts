@@ -2,7 +2,7 @@
 // self-repairing, at most 125 layers, and an option string that fits in one page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { linkName, MAX_LOWER_LAYERS, OVERLAY_OPTIONS_MAX, overlayLowerOption, overlayMountData } from '../../helper/union';
@@ -33,8 +33,10 @@ test('lowerdir lists short links, top-most layer first, relative to the store ro
 
 test('building it again gives the same answer and keeps the links', () => {
   const first = overlayLowerOption(root, layers.slice(0, 5));
+  const inodes = first.lower.split(':').map((part) => lstatSync(join(root, part)).ino);
   const second = overlayLowerOption(root, layers.slice(0, 5));
   assert.deepEqual(second, first);
+  assert.deepEqual(second.lower.split(':').map((part) => lstatSync(join(root, part)).ino), inodes, 'the same links, not made again');
 });
 
 test('a link that points elsewhere is repaired; a directory in its place is an error', () => {

@@ -1,11 +1,13 @@
 /// <reference types="mocha" />
-// The extension activates fast, and everything it contributes is there: the two views, every
-// command, the terminal profile; and it reaches the real helper (VS Code runs as root here, so
-// the helper is started directly).
+// The extension activates and says in its log how long that took (the figures are npm run bench's,
+// not an assertion: see support/timings.ts), and everything it contributes is there: the two views,
+// every command, the terminal profile; and it reaches the real helper (VS Code runs as root here,
+// so the helper is started directly).
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { screenshot, viewRows, visibleRows } from './support/browser';
-import { api, EXTENSION_ID, sleep, storeRoot } from './support/strata';
+import { api, EXTENSION_ID, sleep, storeRoot, strataLog, waitFor } from './support/strata';
+import { recordTiming } from './support/timings';
 
 const COMMANDS = [
   'strata.importTarball', 'strata.openShell', 'strata.commitContainer', 'strata.openLayerChanges', 'strata.removeImage',
@@ -13,16 +15,25 @@ const COMMANDS = [
 ];
 
 suite('activation', () => {
-  test('the extension activates in under 100 ms of its own time', async () => {
+  test('the extension activates, and the Strata log says how long that took (figures for npm run bench)', async () => {
     const strata = await api();
     assert.equal(vscode.extensions.getExtension(EXTENSION_ID)?.isActive, true);
-    console.log(`      activation: ${strata.activationMs.toFixed(1)} ms in activate(), ${strata.loadMs.toFixed(1)} ms evaluating the bundle`);
-    assert.ok(strata.activationMs + strata.loadMs < 100, `activation took ${strata.activationMs.toFixed(1)} + ${strata.loadMs.toFixed(1)} ms`);
+    const log = await waitFor('the activation line in the Strata log', () => {
+      const text = strataLog(strata.logUri.fsPath);
+      return text?.includes('activated in') ? text : undefined;
+    });
+    const line = /activated in ([\d.]+) ms \(evaluating the bundle before that: ([\d.]+) ms\)/.exec(log);
+    assert.ok(line, `the log says how long activation took:\n${log}`);
+    assert.deepEqual([line[1], line[2]], [strata.activationMs.toFixed(1), strata.loadMs.toFixed(1)], 'the log gives the figures the extension measured');
+    recordTiming('activation', strata.activationMs, 'activate()');
+    recordTiming('bundleLoad', strata.loadMs, 'evaluating dist/extension.js before activate()');
   });
 
   test('every command is registered and in the package manifest with category Strata', async () => {
     const all = await vscode.commands.getCommands(true);
     const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes;
+    // And the other way round: nothing in the Command Palette answers "command not found".
+    for (const { command } of manifest.commands as { command: string }[]) assert.ok(all.includes(command), `${command} is in package.json but not registered`);
     for (const id of COMMANDS) {
       assert.ok(all.includes(id), `${id} is not registered`);
       const entry = manifest.commands.find((c: { command: string }) => c.command === id);

@@ -12,7 +12,7 @@ import { api, busyboxTar, cli, storeRoot } from './support/strata';
 suite('import', () => {
   test('strata.importTarball with a Uri and a name makes the image and its layer appear', async () => {
     const strata = await api();
-    const tar = busyboxTar();
+    const tar = await busyboxTar();
     const result = (await vscode.commands.executeCommand('strata.importTarball', vscode.Uri.file(tar), 'bbtar:1')) as { id: string; layer: string } | undefined;
     assert.ok(result, `the import returned nothing; errors: ${JSON.stringify(strata.errors.recent)}`);
     assert.match(result.id, /^sha256:[a-f0-9]{64}$/);

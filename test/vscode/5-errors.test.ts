@@ -2,12 +2,12 @@
 // Errors reach the user as messages that say what to do, never as silent failures: a tarball that
 // is not one, and a helper that cannot be reached (the views then show their welcome).
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { screenshot, visibleRows } from './support/browser';
-import { api, setSetting, sleep, storeRoot, waitFor } from './support/strata';
+import { api, setSetting, sleep, storeRoot, strataLog, waitFor } from './support/strata';
 
 async function nextError(run: () => Thenable<unknown>): Promise<string> {
   const strata = await api();
@@ -100,11 +100,7 @@ suite('errors', () => {
   test('the "Strata" log records every request, how it ended, and the errors', async () => {
     const strata = await api();
     // A log output channel writes to a file in the extension's log folder.
-    const text = await waitFor('the Strata log file', () => {
-      const dir = strata.logUri.fsPath;
-      const file = existsSync(dir) ? readdirSync(dir).find((f) => f.startsWith('Strata')) : undefined;
-      return file ? readFileSync(join(dir, file), 'utf8') : undefined;
-    });
+    const text = await waitFor('the Strata log file', () => strataLog(strata.logUri.fsPath));
     for (const line of [/activated in [\d.]+ ms/, /→ images\.list \{\}/, /← images\.list ok \(\d+ ms\)/, /✗ image\.import BadArchive: /, /→ container\.commit /, /no helper is listening on \/nonexistent\/strata\.sock/]) {
       assert.match(text, line);
     }

@@ -1,6 +1,6 @@
-// Shared by the strata-xattr sources (see main.c for what the tool does and why).
-#ifndef STRATA_XATTR_COMMON_H
-#define STRATA_XATTR_COMMON_H
+// Shared by the strata-fs sources (see main.c for what the tool does and why).
+#ifndef STRATA_FS_COMMON_H
+#define STRATA_FS_COMMON_H
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -33,12 +33,11 @@ struct tree {
   char *parent_path;
 };
 int tree_parent(struct tree *t, const char *path, const char **leaf);
-void tree_forget(struct tree *t);
 int try_open_parent(const char *path, const char **leaf);
 int open_parent(const char *path, const char **leaf);
 void forget_parent(void);
 
-// The operations apply and unpack share (apply.c); each dies naming `path` on failure.
+// The metadata operations of unpack and copy (ops.c); each dies naming `path` on failure.
 void op_setxattr(int pfd, const char *leaf, const char *path, const char *name, const void *value, size_t n);
 void op_whiteout(int pfd, const char *leaf, const char *path);
 void op_fifo(int pfd, const char *leaf, const char *path, long long mode, long long uid, long long gid);
@@ -50,7 +49,6 @@ int cmd_walk(const char *root);
 int cmd_stat(const char *root);
 int cmd_list(const char *root);
 int cmd_cat(const char *root);
-int cmd_apply(const char *root);
 int cmd_unpack(const char *root);
 int cmd_copy(const char *src, const char *dest);
 int cmd_read(const char *src);

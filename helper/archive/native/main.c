@@ -1,32 +1,22 @@
-// strata-xattr: the archive module's batch tool for what Node cannot do itself (Node has no
-// getxattr/setxattr and no mknod) or does slowly (a walk with lstat per entry, or reading a thousand
-// small files, costs several times more through libuv's thread pool than in one process). One
-// process serves a whole import or a whole tree walk, never one process per file.
+// strata-fs: the archive module's file-system tool. It walks, stats, reads, unpacks and copies
+// trees beneath a root, for what Node cannot do itself (Node has no getxattr/setxattr and no mknod)
+// or does slowly (a walk with lstat per entry, or reading a thousand small files, costs several
+// times more through libuv's thread pool than in one process). One process serves a whole import
+// or a whole tree walk, never one process per file.
 //
-//   strata-xattr walk DIR    prints one record per entry under DIR (DIR itself first, as "."),
+//   strata-fs walk DIR       prints one record per entry under DIR (DIR itself first, as "."),
 //                            never following a symlink:
 //                              path \0 "mode uid gid size mtime_s mtime_ns nlink ino rdev_major rdev_minor nxattr" \0
 //                              then, for a symlink, its target \0
 //                              then nxattr times: name \0 hexvalue \0
-//   strata-xattr stat DIR    the same records for the NUL-terminated paths read from stdin, each
-//                            resolved like apply's (below); "path \0 - \0" when it does not exist
-//   strata-xattr list DIR    the walk records of the entries directly in each directory named on
+//   strata-fs stat DIR       the same records for the NUL-terminated paths read from stdin, each
+//                            resolved like unpack's (below); "path \0 - \0" when it does not exist
+//   strata-fs list DIR       the walk records of the entries directly in each directory named on
 //                            stdin (NUL-terminated, "." for DIR), resolved the same way; nothing for
 //                            a path that is not a directory there
-//   strata-xattr cat DIR     the contents of the regular files named by "path \0 size \0" records on
+//   strata-fs cat DIR        the contents of the regular files named by "path \0 size \0" records on
 //                            stdin, back to back (what packing a layer reads, in one process)
-//   strata-xattr apply DIR   reads operations from stdin, each a letter and NUL-terminated fields:
-//                              x path name hexvalue   lsetxattr
-//                              r path name            lremovexattr (absent is fine)
-//                              w path                 mknod a 0/0 character device (an overlayfs whiteout)
-//                              f path mode uid gid    mkfifo, then chown and chmod
-//                              d path type major minor mode uid gid
-//                                                     mknod a device node, type c (character) or b
-//                                                     (block), then chown and chmod; a 0/0
-//                                                     character device is refused (that is a
-//                                                     whiteout, made only by w)
-//                              t path sec nsec        set atime and mtime, not following a symlink
-//   strata-xattr unpack DIR  writes a layer: reads a stream of operations from stdin, each an op
+//   strata-fs unpack DIR     writes a layer: reads a stream of operations from stdin, each an op
 //                            letter and NUL-terminated fields (numbers in decimal), F and X followed
 //                            by exactly `size` raw bytes, and performs them in order:
 //                              D path mode uid gid    mkdir (made 0700, then owner and mode; uid/gid
@@ -43,13 +33,15 @@
 //                              W path                 a whiteout (0/0 character device)
 //                              P path mode uid gid    a fifo
 //                              N path type major minor mode uid gid
-//                                                     a device node, as apply's d (0/0 'c' refused)
+//                                                     a device node, type c (character) or b
+//                                                     (block); a 0/0 character device is refused
+//                                                     (that is a whiteout, made only by W)
 //                              X path name size <size bytes>
 //                                                     lsetxattr with a raw value
 //                              T path sec nsec        set atime and mtime, not following a symlink
 //                            A new entry never replaces an existing one (EEXIST): the caller removes
 //                            it first with U. Stops at the first failure, naming the path.
-//   strata-xattr copy SRC DEST
+//   strata-fs copy SRC DEST
 //                            prints the walk records of SRC (as walk does), preceded by their length
 //                            in bytes (15 decimal digits and a newline); then performs unpack's
 //                            operations from stdin in DEST, plus
@@ -62,7 +54,7 @@
 //                                                 file of that size) to stdout only
 //                            (what commit does: the caller hashes the layer's canonical tar from the
 //                            walk and those bytes, in the same pass as the copy)
-//   strata-xattr read SRC    the walk records of SRC as copy prints them, then only R operations from
+//   strata-fs read SRC       the walk records of SRC as copy prints them, then only R operations from
 //                            stdin: what commit by move hashes, reading the upper dir in place
 //
 // Paths are relative to DIR and are raw bytes. Every parent directory is opened with openat2
@@ -93,10 +85,9 @@ int main(int argc, char **argv) {
     setvbuf(stdout, out, _IOFBF, sizeof out);
     return cmd_cat(argv[2]);
   }
-  if (argc == 3 && strcmp(argv[1], "apply") == 0) return cmd_apply(argv[2]);
   if (argc == 3 && strcmp(argv[1], "unpack") == 0) return cmd_unpack(argv[2]);
   if (argc == 4 && strcmp(argv[1], "copy") == 0) return cmd_copy(argv[2], argv[3]);
   if (argc == 3 && strcmp(argv[1], "read") == 0) return cmd_read(argv[2]);
-  fprintf(stderr, "usage: strata-xattr walk DIR | stat DIR < paths | list DIR < dirs | cat DIR < path-size records | apply DIR < operations | unpack DIR < operations | copy SRC DEST < operations | read SRC < operations\n");
+  fprintf(stderr, "usage: strata-fs walk DIR | stat DIR < paths | list DIR < dirs | cat DIR < path-size records | unpack DIR < operations | copy SRC DEST < operations | read SRC < operations\n");
   return 2;
 }

@@ -1,4 +1,4 @@
-// strata-xattr unpack: writes a whole layer in one process, from a stream of operations that
+// strata-fs unpack: writes a whole layer in one process, from a stream of operations that
 // extract.ts has already validated (see main.c for the format). The checks that decide what a layer
 // may contain live in TypeScript; this side only performs the operations, one after another, and
 // refuses on its own anything that would leave the root or pass through a symlink (every parent is
@@ -421,7 +421,7 @@ int cmd_unpack(const char *root) {
   return 0;
 }
 
-// strata-xattr copy SRC DEST: first the walk records of SRC (as walk prints them), preceded by
+// strata-fs copy SRC DEST: first the walk records of SRC (as walk prints them), preceded by
 // their length (15 decimal digits and a newline); then the operations read from stdin are
 // performed in DEST, C among them, whose file data is echoed to stdout.
 static int walk_then_ops(const char *src, enum ops_mode mode) {
@@ -448,7 +448,7 @@ int cmd_copy(const char *src, const char *dest) {
   return walk_then_ops(src, OPS_COPY);
 }
 
-// strata-xattr read SRC: the walk records of SRC as copy prints them, then only R operations: the
+// strata-fs read SRC: the walk records of SRC as copy prints them, then only R operations: the
 // bytes a layer's canonical tar needs, read in place (commit by move hashes the upper dir so).
 int cmd_read(const char *src) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);

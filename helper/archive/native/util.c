@@ -1,20 +1,20 @@
-// strata-xattr: errors, memory, input, and the one path resolver every command uses.
+// strata-fs: errors, memory, input, and the one path resolver every command uses.
 #include "common.h"
 
 void die(const char *what, const char *path) {
-  fprintf(stderr, "strata-xattr: %s %s: %s\n", what, path, strerror(errno));
+  fprintf(stderr, "strata-fs: %s %s: %s\n", what, path, strerror(errno));
   exit(1);
 }
 
 void fail(const char *why, const char *path) {
-  fprintf(stderr, "strata-xattr: %s: %s\n", path, why);
+  fprintf(stderr, "strata-fs: %s: %s\n", path, why);
   exit(1);
 }
 
 void *xrealloc(void *p, size_t n) {
   void *q = realloc(p, n);
   if (q == NULL) {
-    fprintf(stderr, "strata-xattr: out of memory\n");
+    fprintf(stderr, "strata-fs: out of memory\n");
     exit(1);
   }
   return q;
@@ -91,7 +91,7 @@ int tree_parent(struct tree *t, const char *path, const char **leaf) {
 }
 
 // Drops the cached parent (after a removal, which may have taken it away).
-void tree_forget(struct tree *t) {
+static void tree_forget(struct tree *t) {
   if (t->parent_fd >= 0) close(t->parent_fd);
   t->parent_fd = -1;
   if (t->parent_path != NULL) t->parent_path[0] = '\0';

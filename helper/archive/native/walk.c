@@ -1,4 +1,4 @@
-// strata-xattr walk, stat, list and cat: reading a tree (lstat, symlink targets, xattrs, file
+// strata-fs walk, stat, list and cat: reading a tree (lstat, symlink targets, xattrs, file
 // contents).
 //
 // A tree may change while it is read: `strata diff` walks a running container's upper dir while

@@ -2,8 +2,9 @@
 // streams it to the helper, which never opens a path it was given.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { helpFlag } from '../args';
-import { type Command, list, str } from '../command';
+import { type Command, type CommandContext, list, str } from '../command';
+import { helpFlag, UsageError } from '../args';
+import { parseBytes } from './run';
 import { rawChannelOpener } from '../connect';
 
 /** An OS error as the OS says it ("no such file or directory"), without Node's prefix. */
@@ -23,6 +24,16 @@ async function* readOrSay(source: AsyncIterable<Uint8Array>, file: string): Asyn
   }
 }
 
+/** --max-size and --max-compression-ratio, checked before any byte is sent. */
+function importLimits(ctx: CommandContext): { maxBytes?: number; maxCompressionRatio?: number } {
+  const size = str(ctx, 'max-size');
+  const ratio = str(ctx, 'max-compression-ratio');
+  if (ratio !== undefined && !/^\d+$/.test(ratio)) throw new UsageError(`invalid --max-compression-ratio ${JSON.stringify(ratio)}: a whole number, 0 for no limit`);
+  const maxBytes = size === undefined ? undefined : parseBytes(size);
+  if (maxBytes === 0) throw new UsageError('--max-size must be more than 0');
+  return { maxBytes, maxCompressionRatio: ratio === undefined ? undefined : Number(ratio) };
+}
+
 export const importCmd: Command = {
   spec: {
     name: 'import', usage: '[OPTIONS] FILE|- [REPOSITORY[:TAG]]',
@@ -30,6 +41,8 @@ export const importCmd: Command = {
     flags: [
       { long: 'change', short: 'c', kind: 'list', value: 'list', help: 'Apply a Dockerfile instruction: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL' },
       { long: 'message', short: 'm', kind: 'string', value: 'string', help: 'Set the commit message for the imported image' },
+      { long: 'max-size', kind: 'string', value: 'bytes', help: 'Most the tar may write, uncompressed (default 32g; never more than the store\'s disk has free)' },
+      { long: 'max-compression-ratio', kind: 'string', value: 'int', help: 'Most times its gzip the tar may expand to (default 100; 0: no limit)' },
       helpFlag,
     ],
     minArgs: 1, maxArgs: 2,
@@ -48,9 +61,10 @@ export const importCmd: Command = {
       });
       if ((await stat(file)).isDirectory()) throw new Error(`${file} is a directory: import takes a tar file (make one with: tar -C ${file} -c . | strata import - NAME)`);
     }
+    const limits = importLimits(ctx);
     const client = await ctx.client();
     const { token } = await client.request('upload.begin', {});
-    const result = client.request('image.import', { token, name, message: str(ctx, 'message'), changes: list(ctx, 'change') });
+    const result = client.request('image.import', { token, name, message: str(ctx, 'message'), changes: list(ctx, 'change'), ...limits });
     // The bytes travel raw on a second connection to the helper's socket (as base64 in JSON-RPC
     // they cost ~3 s per 200 MB to encode, check, parse and decode).
     const sent = client.upload(token, readOrSay(source as AsyncIterable<Uint8Array>, file), { openRawChannel: rawChannelOpener(ctx.root) });

@@ -14,6 +14,10 @@
  *    many escapes (userfaultfd makes kernel races easy to win).
  *  - loading kernels and modules, swap, reboot, accounting, the clock, quotas, I/O ports,
  *    open_by_handle_at (the "shocker" escape walks host inodes by handle).
+ *  - personality() with anything but the personas Docker's profile allows (PER_LINUX, PER_LINUX32,
+ *    UNAME26 and their mix, and the 0xffffffff query): the other flags switch off exploit
+ *    mitigations for the process and its children (ADDR_NO_RANDOMIZE: no ASLR; READ_IMPLIES_EXEC:
+ *    every readable page executable).
  *  - any other syscall ABI: a 32-bit syscall (int 0x80) or an x32 one has other numbers, so it
  *    would pass a list made of x86_64 numbers: refused whole.
  *  - any syscall newer than this list: numbers above LAST_REVIEWED get ENOSYS, as from an older
@@ -78,9 +82,9 @@ static const int denied[] = {
 
 void install_seccomp(void) {
   enum { N = sizeof denied / sizeof denied[0] };
-  /* arch check and load nr (4), x32 check (2, x86_64 only), clone3 (2), clone flags (5), the
-   * list (2 per entry), the newer ones (2), allow (1) */
-  struct sock_filter f[4 + 2 + 2 + 5 + 2 * N + 2 + 1];
+  /* arch check and load nr (4), x32 check (2, x86_64 only), clone3 (2), clone flags (5),
+   * personality (9), the list (2 per entry), the newer ones (2), allow (1) */
+  struct sock_filter f[4 + 2 + 2 + 5 + 9 + 2 * N + 2 + 1];
   unsigned n = 0;
   f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
   f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, STRATA_AUDIT_ARCH, 1, 0);
@@ -101,6 +105,16 @@ void install_seccomp(void) {
   f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, NS_FLAGS, 0, 1);
   f[n++] = (struct sock_filter)DENY;
   f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+  /* personality(persona): the kernel reads an unsigned int, the argument's low 32 bits */
+  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_personality, 0, 8);
+  f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
+  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0, 5, 0);        /* PER_LINUX */
+  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x8, 4, 0);        /* PER_LINUX32 */
+  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x20000, 3, 0);    /* UNAME26 */
+  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x20008, 2, 0);    /* UNAME26 | PER_LINUX32 */
+  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffff, 1, 0); /* query */
+  f[n++] = (struct sock_filter)DENY;
+  f[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
   for (unsigned i = 0; i < N; i++) {
     f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)denied[i], 0, 1);
     f[n++] = (struct sock_filter)DENY;

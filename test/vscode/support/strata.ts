@@ -1,7 +1,7 @@
 // Helpers for the Strata suite inside VS Code: the extension's API, the strata CLI on the same
 // store (STRATA_ROOT, given to the extension host by the runner), busybox tarballs, waiting.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -10,6 +10,12 @@ import { outerHTML, viewRowsSelector } from './browser';
 import { buildBusyboxRootfs } from '../../../helper/sources/busybox';
 
 export const EXTENSION_ID = 'strata.strata';
+
+/** The text of the "Strata" log output channel (a file in the extension's log folder), once it exists. */
+export function strataLog(logDir: string): string | undefined {
+  const file = existsSync(logDir) ? readdirSync(logDir).find((f) => f.startsWith('Strata')) : undefined;
+  return file ? readFileSync(join(logDir, file), 'utf8') : undefined;
+}
 
 export function storeRoot(): string {
   const root = process.env.STRATA_ROOT;
@@ -40,10 +46,10 @@ export function cliLayerDiff(layerId: string): string[] {
 }
 
 /** A busybox root filesystem as a tar file, with `extra(dir)` run on the folder first. */
-export function busyboxTar(extra?: (dir: string) => void): string {
+export async function busyboxTar(extra?: (dir: string) => void): Promise<string> {
   const work = mkdtempSync(join(tmpdir(), 'strata-vscode-tar-'));
   const rootfs = join(work, 'rootfs');
-  buildBusyboxRootfs(rootfs);
+  await buildBusyboxRootfs(rootfs);
   extra?.(rootfs);
   const tar = join(work, 'rootfs.tar');
   execFileSync('tar', ['-C', rootfs, '-cf', tar, '.']);

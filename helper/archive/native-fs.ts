@@ -1,0 +1,171 @@
+// The bridge to strata-fs (helper/archive/native/): one process walks a whole tree with lstat and
+// xattrs, stats a batch of paths, or reads a batch of files, each resolved beneath the tree's root
+// with openat2 (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS). Node has no xattr API, and one process per
+// file would cost milliseconds each. (What the tool writes, it is told through op-stream.ts.)
+import { execa } from 'execa';
+import { nativeTool } from '../native';
+import { StrataError } from '../errors';
+import { ErrorCode } from '../protocol/errors';
+
+export type EntryKind = 'file' | 'dir' | 'symlink' | 'whiteout' | 'fifo' | 'chardev' | 'blockdev' | 'socket';
+
+function kindOfMode(mode: number, rdevMajor: number, rdevMinor: number): EntryKind {
+  switch (mode & 0o170000) {
+    case 0o100000:
+      return 'file';
+    case 0o040000:
+      return 'dir';
+    case 0o120000:
+      return 'symlink';
+    case 0o020000:
+      return rdevMajor === 0 && rdevMinor === 0 ? 'whiteout' : 'chardev';
+    case 0o060000:
+      return 'blockdev';
+    case 0o010000:
+      return 'fifo';
+    default:
+      return 'socket';
+  }
+}
+
+export interface WalkEntry {
+  /** Binary (latin1) path relative to the walked dir; '.' is the dir itself. */
+  path: string;
+  kind: EntryKind;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtimeSec: number;
+  mtimeNsec: number;
+  nlink: number;
+  ino: number;
+  /** A device node's major and minor numbers (0 for anything else). */
+  rdevMajor: number;
+  rdevMinor: number;
+  /** A symlink's target (binary string); '' for anything else. */
+  linkTarget: string;
+  /** Every xattr on the entry, unfiltered (name -> raw value). */
+  xattrs: Map<string, Buffer>;
+}
+
+function toolError(what: string, err: unknown): StrataError {
+  const stderr = (err as { stderr?: unknown }).stderr;
+  const detail = stderr instanceof Uint8Array ? Buffer.from(stderr).toString('utf8').trim() : '';
+  const msg = detail || (err instanceof Error ? err.message : String(err));
+  if ((err as { isCanceled?: boolean }).isCanceled) return new StrataError(ErrorCode.Cancelled, `${what}: cancelled`, { cause: err });
+  return new StrataError(ErrorCode.Internal, `${what}: ${msg}`, { cause: err });
+}
+
+/** The bytes of the regular files under `dir` (each inode once: hard links are one file). */
+export async function filesSize(dir: string): Promise<number> {
+  const seen = new Set<number>();
+  let size = 0;
+  for (const e of await walkTree(dir)) {
+    if (e.kind !== 'file' || (e.nlink > 1 && seen.has(e.ino))) continue;
+    seen.add(e.ino);
+    size += e.size;
+  }
+  return size;
+}
+
+/** Every entry under `dir` (dir itself first as '.'), in directory order, symlinks not followed. */
+export async function walkTree(dir: string, signal?: AbortSignal): Promise<WalkEntry[]> {
+  let out: Buffer;
+  try {
+    const r = await execa(nativeTool('strata-fs'), ['walk', dir], {
+      encoding: 'buffer',
+      maxBuffer: 2 ** 31 - 1,
+      stripFinalNewline: false,
+      cancelSignal: signal,
+    });
+    out = Buffer.from(r.stdout);
+  } catch (err) {
+    throw toolError(`reading ${dir}`, err);
+  }
+  return parseWalk(out) as WalkEntry[];
+}
+
+/**
+ * The entries at `paths` (binary, relative to `dir`), as walkTree would report them; null where
+ * nothing is there, or where a parent is missing or is not a directory (a symlink parent is not
+ * followed). One process for all the paths.
+ */
+export async function statPaths(dir: string, paths: string[], signal?: AbortSignal): Promise<Map<string, WalkEntry | null>> {
+  const found = new Map<string, WalkEntry | null>();
+  if (paths.length === 0) return found;
+  for (const e of parseWalk(await runOnPaths('stat', dir, paths, signal), true)) found.set(e.path, e.kind === null ? null : (e as WalkEntry));
+  return found;
+}
+
+/**
+ * The entries directly in each directory of `dirs` (binary, relative to `dir`; '.' is `dir`), as
+ * walkTree reports them; nothing for a path that is not a directory there (missing, another kind,
+ * or reached through a symlink). One process for all the directories.
+ */
+export async function listDirs(dir: string, dirs: string[], signal?: AbortSignal): Promise<WalkEntry[]> {
+  if (dirs.length === 0) return [];
+  return parseWalk(await runOnPaths('list', dir, dirs, signal)) as WalkEntry[];
+}
+
+/** `strata-fs COMMAND DIR` fed the NUL-terminated paths; its output. */
+async function runOnPaths(command: 'stat' | 'list', dir: string, paths: string[], signal?: AbortSignal): Promise<Buffer> {
+  try {
+    const input = Buffer.concat(paths.flatMap((p) => [Buffer.from(p, 'latin1'), ZERO]));
+    const r = await execa(nativeTool('strata-fs'), [command, dir], { input, encoding: 'buffer', maxBuffer: 2 ** 31 - 1, stripFinalNewline: false, cancelSignal: signal });
+    return Buffer.from(r.stdout);
+  } catch (err) {
+    throw toolError(`reading ${dir}`, err);
+  }
+}
+
+export function parseWalk(out: Buffer, allowMissing = false): (WalkEntry | { path: string; kind: null })[] {
+  const entries: (WalkEntry | { path: string; kind: null })[] = [];
+  let pos = 0;
+  const field = (): string => {
+    const end = out.indexOf(0, pos);
+    if (end < 0) throw new StrataError(ErrorCode.Internal, 'strata-fs walk: truncated output');
+    const s = out.toString('latin1', pos, end);
+    pos = end + 1;
+    return s;
+  };
+  while (pos < out.length) {
+    const path = field();
+    const fields = field();
+    if (allowMissing && fields === '-') {
+      entries.push({ path, kind: null });
+      continue;
+    }
+    const n = fields.split(' ').map(Number);
+    const [mode, uid, gid, size, mtimeSec, mtimeNsec, nlink, ino, major, minor, count] = n;
+    const kind = kindOfMode(mode, major, minor);
+    const linkTarget = kind === 'symlink' ? field() : '';
+    const xattrs = new Map<string, Buffer>();
+    for (let i = 0; i < count; i++) {
+      const name = field();
+      xattrs.set(name, Buffer.from(field(), 'hex'));
+    }
+    entries.push({ path, kind, linkTarget, mode, uid, gid, size, mtimeSec, mtimeNsec, nlink, ino, rdevMajor: major, rdevMinor: minor, xattrs });
+  }
+  return entries;
+}
+
+/**
+ * The contents of the given regular files, back to back, read by one strata-fs process. Each
+ * must still be a regular file of the given size, or the tool fails naming it (`done` rejects).
+ */
+export function catFiles(dir: string, files: { path: string; size: number }[]): { chunks: AsyncIterator<Buffer>; done: Promise<void>; stop: () => void } {
+  const input = Buffer.concat(files.flatMap((f) => [Buffer.from(f.path, 'latin1'), ZERO, Buffer.from(String(f.size)), ZERO]));
+  const proc = execa(nativeTool('strata-fs'), ['cat', dir], { input, buffer: { stdout: false, stderr: true }, encoding: 'buffer', stripFinalNewline: false });
+  const done = proc.then(
+    () => undefined,
+    (err: unknown) => {
+      throw toolError(`reading ${dir}`, err);
+    },
+  );
+  done.catch(() => undefined); // observed by the caller; never an unhandled rejection
+  const stream = proc.stdout as NodeJS.ReadableStream;
+  return { chunks: stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>, done, stop: () => proc.kill() };
+}
+
+const ZERO = Buffer.alloc(1);
