@@ -60,7 +60,7 @@ const results = new Map<string, { code: number; stdout: string; stderr: string }
 
 before(async () => {
   store = TestStore.create('format');
-  await store.ok(['import', busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-format-'))).tar, 'busybox']);
+  await store.ok(['import', (await busyboxTarball(mkdtempSync(join(tmpdir(), 'strata-format-')))).tar, 'busybox']);
   for (const s of recording.setup) {
     const r = await store.cli(s.args, { input: s.input });
     assert.equal(r.code, s.code, `setup ${s.name}: strata ${s.args.join(' ')}\n${r.stderr}`);
