@@ -115,7 +115,7 @@ try {
 
   // 1. run --rm /bin/true, interleaved so that machine noise hits all alike
   const floorLower = execFileSync(cli, strata('inspect', '--type', 'image', 'bb'), { encoding: 'utf8' });
-  const lower = JSON.parse(floorLower)[0].layers[0].path;
+  const lower = JSON.parse(floorLower)[0].Strata.Layers[0].Path;
   repeat('kernel floor: unshare+overlay+pivot_root (sh)', runs, () => time(join(root, 'test/bench/floor.sh'), [lower]));
   repeat('strata run --rm bb /bin/true', runs, () => time(cli, strata('run', '--rm', 'bb', '/bin/true')));
   if (docker) repeat('docker run --rm --network none bb /bin/true', runs, () => time('docker', docker.docker('run', '--rm', '--network', 'none', 'bb', '/bin/true')));

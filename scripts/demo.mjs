@@ -45,7 +45,7 @@ try {
   const id = show({ ...strata('import', '-', 'busybox64'), display: `tar -C ${rootfs} -c . | strata import - busybox64` }, { input: tar }).trim();
   const inspect = (ref) => JSON.parse(execFileSync(cli, ['--root', storeRoot, 'inspect', '--type', 'image', ref], { encoding: 'utf8' }))[0];
   const image = inspect('busybox64');
-  const layerDir = image.layers[0].path;
+  const layerDir = image.Strata.Layers[0].Path;
   show({ file: 'ls', args: [layerDir], display: `ls ${layerDir}` });
 
   const session = 'hostname\necho hello > /hello\nrm /etc/motd\nexit\n';
@@ -54,9 +54,9 @@ try {
   const shortId = out.trim().split('\n')[0];
   show(strata('diff', shortId));
   const newImage = show(strata('commit', '-m', 'hello, and no motd', shortId, 'busybox_and_hello')).trim();
-  const top = inspect(newImage).layers.at(-1);
-  show({ file: 'ls', args: ['-la', top.path], display: `ls -la ${top.path}` });
-  show({ file: 'ls', args: ['-la', join(top.path, 'etc')], display: `ls -la ${join(top.path, 'etc')}   # the whiteout for motd: a 0/0 character device` });
+  const top = inspect(newImage).Strata.Layers.at(-1);
+  show({ file: 'ls', args: ['-la', top.Path], display: `ls -la ${top.Path}` });
+  show({ file: 'ls', args: ['-la', join(top.Path, 'etc')], display: `ls -la ${join(top.Path, 'etc')}   # the whiteout for motd: a 0/0 character device` });
   show(strata('history', 'busybox_and_hello'));
   show(strata('run', '--rm', 'busybox_and_hello', 'cat', '/hello'));
   show(strata('images'));

@@ -27,7 +27,42 @@ export interface Parsed {
   args: string[];
 }
 
-export class UsageError extends Error {}
+/**
+ * A command line the command cannot take. Docker's CLI (cobra) tells two kinds apart: a flag it
+ * cannot parse exits 125 ("unknown flag: --x", "invalid argument ..."), a wrong number of
+ * arguments exits 1 ("'docker wait' requires at least 1 argument").
+ */
+export class UsageError extends Error {
+  constructor(message: string, readonly kind: 'flag' | 'args' = 'flag') {
+    super(message);
+  }
+
+  get exitCode(): number {
+    return this.kind === 'args' ? 1 : 125;
+  }
+}
+
+/** What Docker's CLI prints for a usage error, with the command's usage line. */
+export function usageErrorText(spec: CommandSpec, err: UsageError): string {
+  const path = `strata ${spec.name}`;
+  const usage = `Usage:  ${path} ${spec.usage}`;
+  if (err.kind === 'flag') return `${err.message}\n\n${usage}\n\nRun '${path} --help' for more information\n`;
+  // cobra's RequiresMinArgs says "See", the other argument checks "Run".
+  const verb = /requires at least \d+ argument/.test(err.message) && !/at most/.test(err.message) ? 'See' : 'Run';
+  return `strata: '${path}' ${err.message}\n\n${usage}\n\n${verb} '${path} --help' for more information\n`;
+}
+
+/** Docker's words for a wrong number of arguments (docker/cli cli/required.go). */
+function argCountError(spec: CommandSpec, n: number): UsageError | undefined {
+  const { minArgs: min, maxArgs: max } = spec;
+  const plural = (k: number) => `argument${k === 1 ? '' : 's'}`;
+  if ((min === undefined || n >= min) && (max === undefined || n <= max)) return undefined;
+  if (max === 0) return new UsageError('accepts no arguments', 'args');
+  if (min !== undefined && min === max) return new UsageError(`requires ${min} ${plural(min)}`, 'args');
+  if (min !== undefined && max !== undefined && min > 0) return new UsageError(`requires at least ${min} and at most ${max} ${plural(max)}`, 'args');
+  if (min !== undefined && n < min) return new UsageError(`requires at least ${min} ${plural(min)}`, 'args');
+  return new UsageError(`requires at most ${max} ${plural(max!)}`, 'args');
+}
 
 export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
   const flags: Parsed['flags'] = {};
@@ -74,12 +109,8 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
     if (spec.stopAtPositional) { args.push(...argv.slice(i + 1)); break; }
   }
   if (flags.help) return { flags, args };
-  if (spec.minArgs !== undefined && args.length < spec.minArgs) {
-    throw new UsageError(`"strata ${spec.name}" requires ${spec.minArgs === spec.maxArgs ? 'exactly' : 'at least'} ${spec.minArgs} argument${spec.minArgs === 1 ? '' : 's'}`);
-  }
-  if (spec.maxArgs !== undefined && args.length > spec.maxArgs) {
-    throw new UsageError(`"strata ${spec.name}" accepts at most ${spec.maxArgs} argument${spec.maxArgs === 1 ? '' : 's'}`);
-  }
+  const countError = argCountError(spec, args.length);
+  if (countError) throw countError;
   return { flags, args };
 }
 
@@ -96,4 +127,7 @@ export function helpText(spec: CommandSpec): string {
 }
 
 export const helpFlag: FlagSpec = { long: 'help', kind: 'bool', help: 'Print usage' };
-export const formatFlag: FlagSpec = { long: 'format', kind: 'string', value: 'FORMAT', help: 'Output format: "table" (default) or "json"' };
+export const formatFlag: FlagSpec = {
+  long: 'format', kind: 'string', value: 'string',
+  help: 'Format output: "table" (default), "table TEMPLATE" (a Go template with a header row), "json" (an object per line), or a Go template',
+};

@@ -30,11 +30,17 @@ export function bool(ctx: CommandContext, flag: string): boolean {
   return ctx.flags[flag] === true;
 }
 
-// XXX(issue 13): Docker's --format takes Go templates ('{{.ID}}', 'table {{.Names}}'), and its json
-// is one object per line with Docker's keys; only "table" and a JSON array of Strata's shapes exist.
-export function wantsJson(ctx: CommandContext): boolean {
+/** A failure the CLI prints as it is (Docker's words) and exits with, as Docker's CLI does. */
+export class CommandError extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+  }
+}
+
+/** --format of a verb Docker gives none (diff, top): "json" is the protocol's own list, as a JSON array. */
+export function protocolJson(ctx: CommandContext): boolean {
   const f = str(ctx, 'format');
   if (f === undefined || f === 'table') return false;
   if (f === 'json') return true;
-  throw new Error(`unsupported --format ${JSON.stringify(f)}: use "table" or "json"`);
+  throw new CommandError(`unsupported --format ${JSON.stringify(f)}: this command takes "table" or "json"`);
 }

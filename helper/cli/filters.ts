@@ -2,16 +2,18 @@
 // different keys must all match. (Applied to the helper's list here; the lists are small.)
 import type { ContainerSummary, ImageSummary } from '../protocol/types';
 import { UsageError } from './args';
+import { CommandError } from './command';
 
 export type Filters = Map<string, string[]>;
 
-export function parseFilters(values: string[], keys: readonly string[], command: string): Filters {
+/** Parses --filter values; a key the command does not know is refused with the daemon's words. */
+export function parseFilters(values: string[], keys: readonly string[]): Filters {
   const filters: Filters = new Map();
   for (const v of values) {
     const eq = v.indexOf('=');
-    if (eq <= 0) throw new UsageError(`bad format of filter (expected name=value): ${v}`);
+    if (eq <= 0) throw new UsageError(`invalid argument "${v}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
     const key = v.slice(0, eq).toLowerCase();
-    if (!keys.includes(key)) throw new UsageError(`invalid filter '${key}': ${command} filters by ${keys.join(', ')}`);
+    if (!keys.includes(key)) throw new CommandError(`Error response from daemon: Invalid filter '${key}'`);
     filters.set(key, [...(filters.get(key) ?? []), v.slice(eq + 1)]);
   }
   return filters;
@@ -39,11 +41,42 @@ export function containerMatches(c: ContainerSummary, filters: Filters): boolean
 
 export const IMAGE_FILTERS = ['dangling', 'reference'] as const;
 
-/** dangling=true: untagged images (false: tagged ones); reference: a name, or name:tag. */
-export function imageMatches(i: ImageSummary, filters: Filters): boolean {
-  return matchesAll(filters, (key, value) => {
-    if (key === 'dangling') return (i.repoTags.length === 0) === (value === 'true' || value === '1');
-    if (key === 'reference') return i.repoTags.some((t) => t === value || t.slice(0, t.lastIndexOf(':')) === value);
-    return false;
-  });
+/**
+ * Go's path.Match: * is any run of characters but '/', ? one such character, [...] a class
+ * ([^...] negated, a-z ranges), \ escapes. Docker matches image references with it.
+ */
+export function pathMatch(pattern: string, name: string): boolean {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '\\' && i + 1 < pattern.length) re += escapeRe(pattern[++i]);
+    else if (c === '[') {
+      const end = pattern.indexOf(']', i + 2);
+      if (end < 0) return false; // Go: ErrBadPattern, which Docker reports as no match
+      let body = pattern.slice(i + 1, end);
+      const negated = body.startsWith('^');
+      if (negated) body = body.slice(1);
+      re += `[${negated ? '^/' : ''}${body.replace(/[\]\\]/g, '\\$&')}]`;
+      i = end;
+    } else re += escapeRe(c);
+  }
+  return new RegExp(`^${re}$`, 'su').test(name);
+}
+
+const escapeRe = (c: string) => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/**
+ * The names of an image that its filters let through (Docker lists only the matching names), or
+ * undefined when the image is filtered out. reference: a glob over NAME:TAG or NAME (docker
+ * images REPO[:TAG] is the same filter); dangling=true: untagged images (false: tagged ones).
+ */
+export function imageNamesMatching(i: ImageSummary, filters: Filters): string[] | undefined {
+  const dangling = filters.get('dangling');
+  if (dangling && !dangling.some((v) => (i.repoTags.length === 0) === (v === 'true' || v === '1'))) return undefined;
+  const patterns = filters.get('reference');
+  if (!patterns) return i.repoTags;
+  const names = i.repoTags.filter((t) => patterns.some((p) => pathMatch(p, t) || pathMatch(p, t.slice(0, t.lastIndexOf(':')))));
+  return names.length ? names : undefined;
 }

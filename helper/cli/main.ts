@@ -1,6 +1,7 @@
 // dist/cli.js: the `strata` command. Docker's verbs and flags over the engine, through the helper
 // that serves the store (started in the background when none runs).
-import { UsageError, helpText, parseArgs } from './args';
+import { UsageError, helpText, parseArgs, usageErrorText } from './args';
+import { CommandError } from './command';
 import type { Command } from './command';
 import { connect, ConnectError } from './connect';
 import { busybox, history, images, rmi, tag } from './commands/images';
@@ -88,8 +89,12 @@ async function main(argv: string[]): Promise<number> {
     });
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`strata ${name}: ${err.message}\nSee 'strata ${name} --help'.\n\n${helpText(command.spec)}`);
-      return 125;
+      process.stderr.write(usageErrorText(command.spec, err));
+      return err.exitCode;
+    }
+    if (err instanceof CommandError) {
+      process.stderr.write(`${err.message}\n`);
+      return err.exitCode;
     }
     if (err instanceof StrataRequestError) {
       process.stderr.write(`Error response from daemon: ${err.message}\n`);

@@ -22,8 +22,9 @@ const pending = new Map<string, ExecSpec>();
 
 export function createExec(ctx: EngineContext, ref: string, spec: ExecSpec): { session: string } {
   const rec = ctx.store.containers.resolve(ref);
-  if (!ctx.sessions.find(rec.id)?.process) throw new StrataError(ErrorCode.NotRunning, `Container ${rec.id.slice(0, 12)} is not running`);
-  if (rec.paused) throw new StrataError(ErrorCode.InUse, `Container ${rec.id} is paused, unpause the container before exec`);
+  // Docker's words: the full id when stopped, the name as given when paused.
+  if (!ctx.sessions.find(rec.id)?.process) throw new StrataError(ErrorCode.NotRunning, `Container ${rec.id} is not running`);
+  if (rec.paused) throw new StrataError(ErrorCode.InUse, `Container ${ref} is paused, unpause the container before exec`);
   if (spec.cmd.length === 0) throw new StrataError(ErrorCode.InvalidParams, 'exec needs a command');
   const session = ctx.sessions.add(new Session(randomId(), rec.id, spec.tty, spec.openStdin));
   pending.set(session.id, spec);

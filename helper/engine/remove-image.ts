@@ -69,6 +69,12 @@ async function removeImage(ctx: EngineContext, ref: string, force: boolean): Pro
   }
   const mine = chainIds(images.get(id)!.rootfs.diff_ids);
   const child = childOf(ctx, id);
+  if (child && !force && byTag) {
+    // Docker: removing the last name of an image another is built on untags it and keeps it.
+    await images.untag(tagName);
+    ctx.events.emit('changed', { what: 'images', id });
+    return { untagged: [tagName], deleted: [] };
+  }
   if (child && !force) {
     throw new StrataError(ErrorCode.InUse, `conflict: unable to delete ${shortId(id)} (must be forced) - image ${shortId(child)} is built on it (its layers are shared)`);
   }

@@ -38,7 +38,14 @@ export function parseReference(input: string): Reference {
   // Issue 14: "sha256:<id>" would read as the digest of another image. The daemon refuses such a
   // name (moby's reference store, addReference) whatever its tag, with these words.
   if (DIGEST_ALGORITHM_NAME.test(name)) throw new StrataError(ErrorCode.InvalidParams, 'refusing to create an ambiguous tag using digest algorithm as name');
-  return { name, tag };
+  return { name: familiarName(name), tag };
+}
+
+/** Docker's familiar form of a name (reference.FamiliarName): docker.io/ (or index.docker.io/)
+ *  and then a one-component name's library/ are dropped, so docker.io/library/x:1 is x:1. */
+function familiarName(name: string): string {
+  const path = name.replace(/^(?:index\.)?docker\.io\//, '');
+  return /^library\/[^/]+$/.test(path) ? path.slice('library/'.length) : path;
 }
 
 export function formatReference(ref: Reference): string {

@@ -42,8 +42,8 @@ async function assertConsistent(importedDiffIds: string[]): Promise<void> {
     if (rec.parent === null && importedDiffIds.includes(rec.diff_id)) continue; // imported: the sha256 of the tar, checked below
     assert.equal((await digestLayer(join(store.root, 'graph', name, 'layer'))).diffId, rec.diff_id, `layer ${name} verifies`);
   }
-  const images = JSON.parse(await store.ok(['images', '--format', 'json']));
-  for (const img of images) JSON.parse(await store.ok(['inspect', '--type', 'image', img.id])); // every layer present
+  const images = (await store.ok(['images', '--no-trunc', '--format', '{{.ID}}'])).trim().split('\n').filter(Boolean);
+  for (const id of images) JSON.parse(await store.ok(['inspect', '--type', 'image', id])); // every layer present
 }
 
 test('kill -9 in the middle of an import', async () => {
@@ -65,7 +65,7 @@ test('kill -9 in the middle of a commit of a running container (a copy)', async 
   // Running: its changes are copied into tmp/ while it is frozen (a stopped one's are moved:
   // test/integration/commit-move.test.ts makes every state of that by hand).
   await store.ok(['run', '-d', '--name', 'writer', 'base', 'sh', '-c', 'mkdir /many && cd /many && for i in $(seq 4000); do echo $i > f$i; done; touch /done; sleep 600']);
-  const upper = JSON.parse(await store.ok(['inspect', 'writer']))[0].upperDir as string;
+  const upper = JSON.parse(await store.ok(['inspect', 'writer']))[0].Strata.UpperDir as string;
   await until('the container to write its files', () => existsSync(join(upper, 'done')), 120_000);
   const child = spawn(process.execPath, [CLI, '--root', store.root, 'commit', 'writer', 'snapshot'], { stdio: 'ignore' });
   const exited = new Promise<number>((r) => child.on('exit', (c) => r(c ?? -1)));

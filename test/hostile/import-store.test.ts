@@ -66,7 +66,7 @@ test('a block device and a character device are kept, but inert: nodev in the co
     rmSync(tmp, { recursive: true, force: true });
   }
   // The layer holds the nodes as they came.
-  const layerId: string = JSON.parse(await store.ok(['inspect', 'devs']))[0].layers[0].id;
+  const layerId: string = JSON.parse(await store.ok(['inspect', 'devs']))[0].Strata.Layers[0].Id;
   const layer = join(store.root, 'graph', layerId.replace(/^sha256:/, ''), 'layer'); // graph/<hex>/layer
   const sda = lstatSync(join(layer, 'sda'));
   const mem = lstatSync(join(layer, 'mem'));
@@ -109,5 +109,5 @@ test('the store still serves its good image after all that, and knows no "bad" o
   const images = await store.ok(['images']);
   assert.match(images, /^good\s+latest\s/m);
   assert.doesNotMatch(images, /^bad\s/m);
-  assert.match(await store.ok(['diff', '--layer', JSON.parse(await store.ok(['inspect', 'good']))[0].layers[0].id]), /^A \/etc\/os-release$/m);
+  assert.match(await store.ok(['diff', '--layer', JSON.parse(await store.ok(['inspect', 'good']))[0].Strata.Layers[0].Id]), /^A \/etc\/os-release$/m);
 });

@@ -32,9 +32,9 @@ test('the environment: PATH, HOSTNAME, TERM with a terminal, as Docker gives it;
     const runTty = new PtySession(process.execPath, [CLI, '--root', store.root, 'run', '--rm', '-t', 'bb', 'sh', '-c', 'echo term=$TERM'], { cols: 80, rows: 24 });
     await runTty.waitFor(/term=xterm/);
     assert.equal(await runTty.exited, 0);
-    assert.deepEqual(JSON.parse(await store.ok(['inspect', 'envs']))[0].options.env, ['MINE=1'], 'the container keeps its own variables only');
+    assert.deepEqual(JSON.parse(await store.ok(['inspect', 'envs']))[0].Config.Env, ['MINE=1'], 'the container keeps its own variables only');
     await store.ok(['commit', 'envs', 'env-image']);
-    const config = JSON.parse(await store.ok(['inspect', '--type', 'image', 'env-image']))[0].config.config;
+    const config = JSON.parse(await store.ok(['inspect', '--type', 'image', 'env-image']))[0].Config;
     assert.deepEqual(config.Env, ['MINE=1'], 'no HOSTNAME (nor PATH default) of the old container in the image');
     const again = await store.ok(['run', '--rm', 'env-image', 'sh', '-c', 'echo $HOSTNAME $(hostname) $MINE']);
     const [envHost, realHost, mine] = again.trim().split(' ');
@@ -70,7 +70,7 @@ test('without a terminal, stdio are pipes (as in Docker): /dev/stdout, /dev/stde
 test('pause freezes every process where it is; unpause goes on; stop, restart and rm -f take a paused container', async () => {
   await store.ok(['run', '-d', '--name', 'frozen', 'bb', 'sh', '-c', 'i=0; while true; do i=$((i+1)); echo $i > /n.new && mv /n.new /n; sleep 0.02; done']);
   try {
-    const upper = JSON.parse(await store.ok(['inspect', 'frozen']))[0].upperDir as string;
+    const upper = JSON.parse(await store.ok(['inspect', 'frozen']))[0].Strata.UpperDir as string;
     const count = () => Number(readFileSync(join(upper, 'n'), 'utf8'));
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     await sleep(200);
@@ -80,7 +80,7 @@ test('pause freezes every process where it is; unpause goes on; stop, restart an
     await sleep(300);
     assert.equal(count(), atPause, 'nothing ran while paused');
     const exec = await store.cli(['exec', 'frozen', 'true']);
-    assert.equal(exec.code, 126);
+    assert.equal(exec.code, 1);
     assert.match(exec.stderr, /is paused, unpause the container before exec/);
     assert.match((await store.cli(['pause', 'frozen'])).stderr, /is already paused/);
     assert.match((await store.cli(['kill', '-s', 'TERM', 'frozen'])).stderr, /is paused\. Unpause the container before sending it SIGTERM/);
@@ -120,7 +120,7 @@ test('an image of one static binary (no /etc/passwd) runs as root by default, as
 test('top lists a container\'s processes with their pids on the host and in the container', async () => {
   await store.ok(['run', '-d', '--name', 'tops', 'bb', 'sh', '-c', 'sleep 301 & exec sleep 300']);
   try {
-    const hostPid = JSON.parse(await store.ok(['inspect', 'tops']))[0].pid as number;
+    const hostPid = JSON.parse(await store.ok(['inspect', 'tops']))[0].State.Pid as number;
     let procs: { pid: number; containerPid: number; ppid: number; command: string }[] = [];
     for (let i = 0; i < 100 && procs.length < 2; i++) procs = JSON.parse(await store.ok(['top', 'tops', '--format', 'json']));
     const first = procs.find((p) => p.containerPid === 1)!;
@@ -155,7 +155,7 @@ test('rename: a free, different name; --entrypoint replaces the image\'s (and it
     assert.equal(await store.ok(['run', '--rm', '--entrypoint', '/bin/echo', 'ep']), '\n', 'and the image\'s CMD is not used');
     await store.ok(['run', '--name', 'ep-run', '--entrypoint', '/bin/sh', 'ep', '-c', 'echo kept > /kept']);
     await store.ok(['commit', 'ep-run', 'ep:committed']);
-    const config = JSON.parse(await store.ok(['inspect', '--type', 'image', 'ep:committed']))[0].config.config;
+    const config = JSON.parse(await store.ok(['inspect', '--type', 'image', 'ep:committed']))[0].Config;
     assert.deepEqual([config.Entrypoint, config.Cmd], [['/bin/sh'], ['-c', 'echo kept > /kept']]);
     assert.equal(await store.ok(['run', '--rm', 'ep:committed', '-c', 'cat /kept']), 'kept\n');
     // rename
@@ -180,14 +180,15 @@ test('stats: memory and tasks against the limits run set, and the CPU used betwe
     const table = await store.ok(['stats', '--no-stream']);
     assert.match(table, /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+PIDS\n/);
     const busy = table.split('\n').find((l) => l.includes('busy-stats'))!;
-    assert.match(busy, /^[0-9a-f]{12}\s+busy-stats\s+(\d+\.\d\d)%\s+\S+ \/ 64\.0MiB\s+\d+\.\d\d%\s+1 \/ 50$/);
+    assert.match(busy, /^[0-9a-f]{12}\s+busy-stats\s+(\d+\.\d\d)%\s+\S+ \/ 64MiB\s+\d+\.\d\d%\s+1$/);
     assert.ok(Number(/(\d+\.\d\d)%/.exec(busy)![1]) > 20, `a busy loop uses the CPU: ${busy}`);
     const idle = table.split('\n').find((l) => l.includes('idle-stats'))!;
     assert.match(idle, /\s0\.00%\s/, 'sleep uses none');
-    const [one] = JSON.parse(await store.ok(['stats', '--format', 'json', 'busy-stats']));
-    assert.equal(one.memoryLimit, 64 * 1024 * 1024);
-    assert.equal(one.pidsLimit, 50);
-    assert.ok(one.memoryBytes > 0 && one.pids === 1 && one.cpuSeconds > 0);
+    const one = JSON.parse(await store.ok(['stats', '--format', 'json', 'busy-stats']));
+    assert.deepEqual([one.Name, one.Container, one.PIDs], ['busy-stats', 'busy-stats', '1']);
+    assert.match(one.MemUsage, /^\d+(\.\d+)?[KM]iB \/ 64MiB$/);
+    const limits = JSON.parse(await store.ok(['inspect', '-f', '{{json .HostConfig}}', 'busy-stats']));
+    assert.deepEqual([limits.Memory, limits.PidsLimit], [64 * 1024 * 1024, 50], 'the limits run set');
   } finally {
     await store.cli(['rm', '-f', 'busy-stats', 'idle-stats']);
   }

@@ -76,7 +76,7 @@ test('a store that already holds such names (made before the fix): the id still 
   writeFileSync(repositories, JSON.stringify({ ...tags, [`sha256:${hex}`]: busybox, [`${hex}:latest`]: busybox }));
   assert.equal(await who(victim), 'victim\n');
   assert.equal(await who(hex), 'victim\n');
-  assert.match(await store.ok(['inspect', victim]), new RegExp(`"id": "${victim}"`));
+  assert.match(await store.ok(['inspect', victim]), new RegExp(`"Id": "${victim}"`));
   assert.equal(await who('busybox'), 'busybox\n', 'names still resolve as names');
 });
 

@@ -20,10 +20,14 @@ before(async () => {
 after(async () => { await store.close(); });
 
 interface Inspected { id: string; upperDir: string }
-const inspect = async (ref: string): Promise<Inspected> => JSON.parse(await store.ok(['inspect', ref]))[0];
+const inspect = async (ref: string): Promise<Inspected> => {
+  const doc = JSON.parse(await store.ok(['inspect', ref]))[0];
+  return { id: doc.Id, upperDir: doc.Strata.UpperDir };
+};
 const topLayer = async (image: string) => {
-  const layers = JSON.parse(await store.ok(['inspect', '--type', 'image', image]))[0].layers as { id: string; diffId: string; path: string }[];
-  return layers[layers.length - 1];
+  const layers = JSON.parse(await store.ok(['inspect', '--type', 'image', image]))[0].Strata.Layers as { Id: string; DiffId: string; Path: string }[];
+  const top = layers[layers.length - 1];
+  return { id: top.Id, diffId: top.DiffId, path: top.Path };
 };
 const diffLines = async (ref: string) => (await store.ok(['diff', ref])).trim().split('\n').sort();
 const record = (id: string) => join(store.root, 'containers', id, 'config.json');
@@ -114,7 +118,7 @@ test('repair: every state a crash can leave around a move is made consistent', a
   const d = await writer('crash-d');
   await store.ok(['commit', 'crash-d', 'crash-d-img']);
   const dLayer = await topLayer('crash-d-img');
-  const dImage = JSON.parse(await store.ok(['inspect', '--type', 'image', 'crash-d-img']))[0].id as string;
+  const dImage = JSON.parse(await store.ok(['inspect', '--type', 'image', 'crash-d-img']))[0].Id as string;
 
   await store.stopHelper();
   edit(a.id, { upperLayer: fakeLayer });

@@ -21,7 +21,7 @@ before(async () => {
   const input = appendToTar(readFileSync((await busyboxTarball(tmp)).tar), DEBOOTSTRAP_DEV.map(([name, major, minor]) => deviceHeader(name, 'c', major, minor)));
   const id = (await store.ok(['import', '-', 'bookworm64'], { input })).trim();
   assert.match(id, /^sha256:[0-9a-f]{64}$/);
-  layerId = JSON.parse(await store.ok(['inspect', 'bookworm64']))[0].layers[0].id;
+  layerId = JSON.parse(await store.ok(['inspect', 'bookworm64']))[0].Strata.Layers[0].Id;
 });
 after(async () => {
   await store.close();

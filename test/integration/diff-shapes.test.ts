@@ -21,8 +21,8 @@ after(async () => { await store.close(); });
 const lines = (out: string) => out.trim().split('\n').filter((l) => l !== '');
 const diff = async (...args: string[]) => lines(await store.ok(['diff', ...args]));
 const topLayer = async (image: string): Promise<string> => {
-  const layers = JSON.parse(await store.ok(['inspect', '--type', 'image', image]))[0].layers as { id: string }[];
-  return layers[layers.length - 1].id;
+  const layers = JSON.parse(await store.ok(['inspect', '--type', 'image', image]))[0].Strata.Layers as { Id: string }[];
+  return layers[layers.length - 1].Id;
 };
 /** Runs `script` in a new container `name` on `image`, to its end; with `commitAs`, commits it. */
 async function step(name: string, image: string, script: string, commitAs?: string): Promise<void> {

@@ -18,7 +18,7 @@ before(async () => {
 });
 after(async () => { await store.close(); });
 
-const idOf = async (name: string) => JSON.parse(await store.ok(['inspect', name]))[0].id as string;
+const idOf = async (name: string) => JSON.parse(await store.ok(['inspect', name]))[0].Id as string;
 
 test('a detached container\'s output: both streams apart, --tail, -t', async () => {
   await store.ok(['run', '-d', '--name', 'talker', 'bb', 'sh', '-c', 'for i in 1 2 3; do echo out$i; echo err$i >&2; done; printf unterminated']);

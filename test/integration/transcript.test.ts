@@ -57,13 +57,14 @@ test('tar -c . | strata import - busybox64 prints the new image id', async () =>
 test('the layer is a plain folder in the graph holding the root fs, and its diff_id is sha256sum of the tar', async () => {
   const imageId = (await imported()).trim();
   const detail = JSON.parse(await store.ok(['inspect', '--type', 'image', 'busybox64']))[0];
-  assert.equal(detail.id, imageId);
-  assert.equal(detail.layers.length, 1);
-  const layer = detail.layers[0];
-  assert.equal(layer.diffId, sha256sum(tarball.tar));
-  assert.equal(layer.id, layer.diffId, 'a base layer\'s chain id is its diff_id');
-  assert.equal(layer.path, join(store.root, 'graph', layer.id.slice(7), 'layer'));
-  assert.deepEqual(readdirSync(layer.path).sort(), readdirSync(tarball.rootfs).sort());
+  assert.equal(detail.Id, imageId);
+  assert.deepEqual(detail.RootFS.Layers, [sha256sum(tarball.tar)]);
+  assert.equal(detail.Strata.Layers.length, 1);
+  const layer = detail.Strata.Layers[0];
+  assert.equal(layer.DiffId, sha256sum(tarball.tar));
+  assert.equal(layer.Id, layer.DiffId, 'a base layer\'s chain id is its diff_id');
+  assert.equal(layer.Path, join(store.root, 'graph', layer.Id.slice(7), 'layer'));
+  assert.deepEqual(readdirSync(layer.Path).sort(), readdirSync(tarball.rootfs).sort());
 });
 
 test('strata run -i -t busybox64 /usr/bin/env bash: a shell in a new container whose hostname is its id', async () => {
@@ -127,10 +128,10 @@ test('strata commit stores only the difference as a new layer folder', async () 
   const out = await committed();
   assert.match(out, /^sha256:[0-9a-f]{64}\n$/);
   const detail = JSON.parse(await store.ok(['inspect', '--type', 'image', 'busybox_and_hello']))[0];
-  assert.equal(detail.layers.length, 2);
-  const [base, top] = detail.layers;
-  assert.equal(top.parent, base.id);
-  const layerDir = join(store.root, 'graph', top.id.slice(7), 'layer');
+  assert.equal(detail.Strata.Layers.length, 2);
+  const [base, top] = detail.Strata.Layers;
+  assert.equal(top.Parent, base.Id);
+  const layerDir = join(store.root, 'graph', top.Id.slice(7), 'layer');
   const listing = readdirSync(layerDir).sort();
   assert.ok(listing.includes('hello') && listing.includes('etc'), listing.join(' '));
   assert.ok(!listing.includes('bin'), 'unchanged folders are not copied into the new layer');
@@ -138,14 +139,14 @@ test('strata commit stores only the difference as a new layer folder', async () 
   const whiteout = lstatSync(join(layerDir, 'etc/motd'));
   assert.ok(whiteout.isCharacterDevice() && whiteout.rdev === 0, 'the deleted motd is an overlayfs whiteout (0/0 char device)');
   assert.deepEqual(readdirSync(join(layerDir, 'etc')), ['motd'], 'only the whiteout, no init files');
-  const changes = (await store.ok(['diff', '--layer', top.id.slice(7, 19)])).trim().split('\n');
+  const changes = (await store.ok(['diff', '--layer', top.Id.slice(7, 19)])).trim().split('\n');
   assert.ok(changes.includes('A /hello') && changes.includes('D /etc/motd'), changes.join('\n'));
 });
 
 test('strata history shows both layers, newest first, with sizes and comments', async () => {
   await committed();
   const lines = (await store.ok(['history', 'busybox_and_hello'])).trimEnd().split('\n');
-  assert.match(lines[0], /^LAYER\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
+  assert.match(lines[0], /^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
   assert.equal(lines.length, 3);
   assert.match(lines[1], /^[0-9a-f]{12}\s+.*ago\s+\/usr\/bin\/env bash\s+6B\s+hello and no motd$/);
   assert.match(lines[2], /^[0-9a-f]{12}\s+.*ago\s+[\d.]+MB\s+Imported from -$/);

@@ -1,7 +1,7 @@
 // --filter for ps and images (cli/filters.ts): one key's values are alternatives, keys all must match.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CONTAINER_FILTERS, IMAGE_FILTERS, containerMatches, imageMatches, parseFilters } from '../../helper/cli/filters';
+import { CONTAINER_FILTERS, IMAGE_FILTERS, containerMatches, imageNamesMatching, parseFilters, pathMatch } from '../../helper/cli/filters';
 import type { ContainerSummary, ImageSummary } from '../../helper/protocol/types';
 
 const container = (over: Partial<ContainerSummary>): ContainerSummary => ({
@@ -9,7 +9,7 @@ const container = (over: Partial<ContainerSummary>): ContainerSummary => ({
   status: 'running', exitCode: null, startedAt: null, finishedAt: null, tty: false, hostname: 'h', pid: 1, paused: false, ...over,
 });
 const image = (repoTags: string[]): ImageSummary => ({ id: `sha256:${'c'.repeat(64)}`, repoTags, created: '2026-11-28T00:00:00Z', size: 1, layers: 1 });
-const ps = (...f: string[]) => parseFilters(f, CONTAINER_FILTERS, 'ps');
+const ps = (...f: string[]) => parseFilters(f, CONTAINER_FILTERS);
 
 test('container filters: status (paused is its own), name, id prefix, ancestor by name or id, exit code', () => {
   const running = container({});
@@ -26,12 +26,25 @@ test('container filters: status (paused is its own), name, id prefix, ancestor b
   assert.ok(containerMatches(running, ps()), 'no filter: everything');
 });
 
-test('image filters: dangling, reference; bad filters are usage errors that name the keys', () => {
-  const f = (...v: string[]) => parseFilters(v, IMAGE_FILTERS, 'images');
-  assert.ok(imageMatches(image([]), f('dangling=true')) && !imageMatches(image(['bb:latest']), f('dangling=true')));
-  assert.ok(imageMatches(image(['bb:latest']), f('dangling=false')));
-  assert.ok(imageMatches(image(['bb:latest', 'bb:2']), f('reference=bb')) && imageMatches(image(['bb:2']), f('reference=bb:2')));
-  assert.ok(!imageMatches(image(['bbb:latest']), f('reference=bb')));
-  assert.throws(() => f('size=1'), /invalid filter 'size': images filters by dangling, reference/);
-  assert.throws(() => f('dangling'), /bad format of filter \(expected name=value\): dangling/);
+test('image filters: dangling; reference globs over NAME:TAG and NAME, listing only the names that match; bad filters in Docker\'s words', () => {
+  const f = (...v: string[]) => parseFilters(v, IMAGE_FILTERS);
+  assert.deepEqual(imageNamesMatching(image([]), f('dangling=true')), []);
+  assert.equal(imageNamesMatching(image(['bb:latest']), f('dangling=true')), undefined);
+  assert.deepEqual(imageNamesMatching(image(['bb:latest']), f('dangling=false')), ['bb:latest']);
+  assert.deepEqual(imageNamesMatching(image(['bb:latest', 'bb:2']), f('reference=bb')), ['bb:latest', 'bb:2']);
+  assert.deepEqual(imageNamesMatching(image(['bb:2', 'busybox:latest']), f('reference=bb:2')), ['bb:2'], 'only the matching name');
+  assert.deepEqual(imageNamesMatching(image(['bb:one', 'busybox:latest', 'x/bb:1']), f('reference=b*')), ['bb:one', 'busybox:latest'], '* stops at /');
+  assert.deepEqual(imageNamesMatching(image(['two:v1', 'hello:v2']), f('reference=*:v1')), ['two:v1']);
+  assert.equal(imageNamesMatching(image(['bbb:latest']), f('reference=bb')), undefined);
+  assert.throws(() => f('size=1'), /^Error: Error response from daemon: Invalid filter 'size'$/);
+  assert.throws(() => f('dangling'), /invalid argument "dangling" for "-f, --filter" flag: bad format of filter \(expected name=value\)/);
+});
+
+test('path.Match: *, ?, classes and escapes, never across /', () => {
+  assert.ok(pathMatch('b?sy*', 'busybox:latest'));
+  assert.ok(!pathMatch('*', 'team/x'));
+  assert.ok(pathMatch('*/*', 'team/x'));
+  assert.ok(pathMatch('[a-c]b', 'bb') && !pathMatch('[^a-c]b', 'bb'));
+  assert.ok(pathMatch('a\\*', 'a*') && !pathMatch('a\\*', 'ab'));
+  assert.ok(pathMatch('x.y', 'x.y') && !pathMatch('x.y', 'xzy'), 'a dot is a dot');
 });

@@ -164,11 +164,11 @@ suite('terminal', () => {
       await vscode.commands.executeCommand('strata.unpauseContainer', id);
       assert.doesNotMatch(cli('ps'), /\(Paused\)/);
       await waitFor('the running row', async () => (await row()).contextValue === 'container.running');
-      const before = JSON.parse(cli('inspect', id))[0].startedAt as string;
+      const before = JSON.parse(cli('inspect', id))[0].State.StartedAt as string;
       await vscode.commands.executeCommand('strata.restartContainer', id);
       const after = JSON.parse(cli('inspect', id))[0];
-      assert.equal(after.status, 'running');
-      assert.notEqual(after.startedAt, before, 'started again');
+      assert.equal(after.State.Status, 'running');
+      assert.notEqual(after.State.StartedAt, before, 'started again');
     } finally {
       cli('rm', '-f', id);
     }

@@ -1,49 +1,21 @@
-// Container verbs: ps, rename, stop, restart, kill, pause, unpause, rm, wait, commit, diff, inspect.
-import { formatFlag, helpFlag } from '../args';
-import { bool, type Command, list, str, wantsJson } from '../command';
-import { ago, duration, json, printable, table, truncate } from '../format';
-import { CONTAINER_FILTERS, containerMatches, parseFilters } from '../filters';
-import type { ContainerSummary } from '../../protocol/types';
+// Container verbs: rename, stop, restart, kill, pause, unpause, rm, wait, commit, diff; ps and
+// inspect (their own files) are exported from here too.
+import { formatFlag, helpFlag, UsageError } from '../args';
+import { bool, type Command, type CommandContext, list, protocolJson, str } from '../command';
+import { json, printable } from '../format';
 import { StrataRequestError } from '../../protocol/client';
 import { ErrorCode } from '../../protocol/errors';
 
-function status(c: ContainerSummary): string {
-  if (c.status === 'running' && c.startedAt) return `Up ${duration(c.startedAt)}${c.paused ? ' (Paused)' : ''}`;
-  if (c.status === 'exited' && c.finishedAt) return `Exited (${c.exitCode}) ${ago(c.finishedAt)}`;
-  return 'Created';
-}
+export { ps } from './ps';
+export { inspect } from './inspect';
 
-export const ps: Command = {
-  spec: {
-    name: 'ps', usage: '[OPTIONS]', summary: 'List containers',
-    flags: [
-      { long: 'all', short: 'a', kind: 'bool', help: 'Show all containers (default shows just running)' },
-      { long: 'quiet', short: 'q', kind: 'bool', help: 'Only display container IDs' },
-      { long: 'no-trunc', kind: 'bool', help: "Don't truncate output" },
-      { long: 'filter', short: 'f', kind: 'list', value: 'filter', help: `Filter output (${CONTAINER_FILTERS.join(', ')}: e.g. status=exited)` },
-      formatFlag, helpFlag,
-    ],
-    maxArgs: 0,
-  },
-  async run(ctx) {
-    const filters = parseFilters(list(ctx, 'filter'), CONTAINER_FILTERS, 'ps');
-    // As Docker: a status or exited filter looks at every container, not just the running ones.
-    const all = bool(ctx, 'all') || filters.has('status') || filters.has('exited');
-    const found = (await (await ctx.client()).request('containers.list', { all })).filter((c) => containerMatches(c, filters));
-    if (wantsJson(ctx)) { ctx.out(json(found)); return 0; }
-    if (bool(ctx, 'quiet')) { ctx.out(found.map((c) => `${c.id.slice(0, 12)}\n`).join('')); return 0; }
-    const full = bool(ctx, 'no-trunc');
-    ctx.out(table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NAMES'], found.map((c) => [
-      full ? c.id : c.id.slice(0, 12), c.image, JSON.stringify(full ? c.command.join(' ') : truncate(c.command.join(' '), 20)), ago(c.created), status(c), c.name,
-    ])));
-    return 0;
-  },
-};
-
-function eachContainer(name: string, summary: string, extra: Command['spec']['flags'], act: (ctx: Parameters<Command['run']>[0], ref: string) => Promise<void>): Command {
+/** A verb over each container named; ignoreMissing: a container that does not exist is reported
+ *  but is no failure (Docker's rm -f, so that clean-up under set -e goes on). */
+function eachContainer(name: string, summary: string, extra: Command['spec']['flags'], act: (ctx: CommandContext, ref: string) => Promise<void>, ignoreMissing?: (ctx: CommandContext) => boolean): Command {
   return {
     spec: { name, usage: '[OPTIONS] CONTAINER [CONTAINER...]', summary, flags: [...extra, helpFlag], minArgs: 1 },
     async run(ctx) {
+      if (extra.some((f) => f.long === 'time')) stopTimeout(ctx); // a bad value stops before any container
       let code = 0;
       for (const ref of ctx.args) {
         try {
@@ -51,7 +23,8 @@ function eachContainer(name: string, summary: string, extra: Command['spec']['fl
           ctx.out(`${ref}\n`);
         } catch (err) {
           ctx.err(`Error response from daemon: ${(err as Error).message}\n`);
-          code = 1;
+          const missing = err instanceof StrataRequestError && err.code === ErrorCode.NotFound;
+          if (!(missing && ignoreMissing?.(ctx))) code = 1;
         }
       }
       return code;
@@ -59,9 +32,17 @@ function eachContainer(name: string, summary: string, extra: Command['spec']['fl
   };
 }
 
+/** -t/--time: whole seconds, refused as Docker's flag parser refuses a bad value. */
+function stopTimeout(ctx: CommandContext): number | undefined {
+  const t = str(ctx, 'time');
+  if (t === undefined) return undefined;
+  if (!/^-?\d+$/.test(t)) throw new UsageError(`invalid argument "${t}" for "-t, --time" flag: strconv.ParseInt: parsing "${t}": invalid syntax`);
+  return Number(t);
+}
+
 export const stop = eachContainer('stop', 'Stop one or more running containers (SIGTERM, then SIGKILL after the timeout)',
   [{ long: 'time', short: 't', kind: 'string', value: 'int', help: 'Seconds to wait for stop before killing it (default 10)' }],
-  async (ctx, ref) => { await (await ctx.client()).request('container.stop', { id: ref, timeout: str(ctx, 'time') === undefined ? undefined : Number(str(ctx, 'time')) }); });
+  async (ctx, ref) => { await (await ctx.client()).request('container.stop', { id: ref, timeout: stopTimeout(ctx) }); });
 
 export const kill = eachContainer('kill', 'Kill one or more running containers',
   [{ long: 'signal', short: 's', kind: 'string', value: 'string', help: 'Signal to send to the container (default "KILL")' }],
@@ -79,7 +60,7 @@ export const restart = eachContainer('restart', 'Restart one or more containers 
   [{ long: 'time', short: 't', kind: 'string', value: 'int', help: 'Seconds to wait for stop before killing it (default 10)' }],
   async (ctx, ref) => {
     const client = await ctx.client();
-    await client.request('container.stop', { id: ref, timeout: str(ctx, 'time') === undefined ? undefined : Number(str(ctx, 'time')) });
+    await client.request('container.stop', { id: ref, timeout: stopTimeout(ctx) });
     await client.request('container.start', { id: ref });
   });
 
@@ -91,7 +72,8 @@ export const unpause = eachContainer('unpause', 'Unpause all processes within on
 
 export const rm = eachContainer('rm', 'Remove one or more containers',
   [{ long: 'force', short: 'f', kind: 'bool', help: 'Force the removal of a running container (uses SIGKILL)' }],
-  async (ctx, ref) => { await (await ctx.client()).request('container.remove', { id: ref, force: bool(ctx, 'force') }); });
+  async (ctx, ref) => { await (await ctx.client()).request('container.remove', { id: ref, force: bool(ctx, 'force') }); },
+  (ctx) => bool(ctx, 'force'));
 
 export const wait: Command = {
   spec: { name: 'wait', usage: 'CONTAINER [CONTAINER...]', summary: 'Block until one or more containers stop, then print their exit codes', flags: [helpFlag], minArgs: 1 },
@@ -129,15 +111,19 @@ export const diff: Command = {
   spec: {
     name: 'diff', usage: '[OPTIONS] CONTAINER | --layer LAYER',
     summary: "Inspect changes to files on a container's filesystem (A added, C changed, D deleted), or the changes one layer makes to its parent",
-    flags: [{ long: 'layer', kind: 'string', value: 'LAYER', help: 'Show the changes of this layer (an id from strata history) instead' }, formatFlag, helpFlag],
+    flags: [
+      { long: 'layer', kind: 'string', value: 'LAYER', help: 'Show the changes of this layer (an id from strata history) instead' },
+      { ...formatFlag, help: '"json": the changes as a JSON array' }, helpFlag,
+    ],
     maxArgs: 1,
   },
   async run(ctx) {
     const client = await ctx.client();
     const layer = str(ctx, 'layer');
-    if (!layer && ctx.args.length !== 1) throw new Error('"strata diff" requires exactly 1 argument (a container), or --layer LAYER');
+    if (!layer && ctx.args.length !== 1) throw new UsageError('requires 1 argument (a container), or --layer LAYER', 'args');
     const changes = layer ? await client.request('layer.changes', { id: layer }) : await client.request('container.changes', { id: ctx.args[0] });
-    if (wantsJson(ctx)) { ctx.out(json(changes)); return 0; }
+    // Docker's diff has no --format; Strata's json is the protocol's list of changes.
+    if (protocolJson(ctx)) { ctx.out(json(changes)); return 0; }
     // File names are the container's: on a terminal, their control characters show as '?' (as ls
     // shows them); piped, they go as they are, for scripts.
     const shown = process.stdout.isTTY ? printable : (p: string) => p;
@@ -145,35 +131,3 @@ export const diff: Command = {
     return 0;
   },
 };
-
-export const inspect: Command = {
-  spec: {
-    name: 'inspect', usage: 'NAME|ID [NAME|ID...]', summary: 'Return low-level information on containers, images or layers, as JSON',
-    flags: [{ long: 'type', kind: 'string', value: 'string', help: 'Only look for this type: container, image or layer' }, helpFlag], minArgs: 1,
-  },
-  async run(ctx) {
-    const client = await ctx.client();
-    const type = str(ctx, 'type');
-    const found: unknown[] = [];
-    let code = 0;
-    for (const ref of ctx.args) {
-      const tries: [string, () => Promise<unknown>][] = [
-        ['container', () => client.request('container.inspect', { id: ref })],
-        ['image', () => client.request('image.inspect', { ref })],
-        ['layer', () => client.request('layer.inspect', { id: ref })],
-      ];
-      let hit: unknown;
-      for (const [kind, get] of tries) {
-        if (type && type !== kind) continue;
-        try { hit = { Type: kind, ...(await get() as object) }; break; } catch (err) {
-          if (!(err instanceof StrataRequestError) || (err.code !== ErrorCode.NotFound && err.code !== ErrorCode.InvalidParams)) throw err;
-        }
-      }
-      if (hit) found.push(hit);
-      else { ctx.err(`Error: No such object: ${ref}\n`); code = 1; }
-    }
-    ctx.out(json(found));
-    return code;
-  },
-};
-

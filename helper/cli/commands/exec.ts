@@ -2,7 +2,7 @@
 import { helpFlag } from '../args';
 import { bool, type Command, list, str } from '../command';
 import { DETACHED, pipeSession, terminalSize } from '../session';
-import { envList, processFlags } from './run';
+import { envList, processFlags, requireTerminalInput } from './run';
 
 export const exec: Command = {
   spec: {
@@ -14,9 +14,11 @@ export const exec: Command = {
     ],
     stopAtPositional: true, minArgs: 2,
   },
-  errorExitCode: 126,
+  // A container that is missing, stopped or paused is an error the daemon reports: exit 1, as
+  // Docker's (126 and 127 are the process's own: a command that cannot be run).
   async run(ctx) {
     const [container, ...cmd] = ctx.args;
+    if (!bool(ctx, 'detach')) requireTerminalInput(ctx);
     const tty = bool(ctx, 'tty');
     const openStdin = bool(ctx, 'interactive');
     const client = await ctx.client();

@@ -4,8 +4,12 @@
 // images, or with -a every image that no container uses.
 import { createInterface } from 'node:readline';
 import { formatFlag, helpFlag } from '../args';
-import { bool, type Command, type CommandContext, wantsJson } from '../command';
-import { ago, humanSize, json, table, truncate } from '../format';
+import { bool, type Command, type CommandContext, CommandError, str } from '../command';
+import { renderList } from '../docker-format';
+import { commandLine, DISK_USAGE_LIST, diskUsageRows } from '../docker-rows';
+import { ago, humanSize, table, truncate } from '../format';
+import { goQuote } from '../template';
+import type { DiskUsage } from '../../protocol/types';
 
 /** Docker's confirmation: a line from stdin, yes only for y or Y. */
 async function confirmed(ctx: CommandContext, warning: string): Promise<boolean> {
@@ -20,10 +24,21 @@ async function confirmed(ctx: CommandContext, warning: string): Promise<boolean>
   return /^[yY]$/.test(line.trim());
 }
 
-/** Docker's report of a prune: a title and a line for each thing removed, nothing when none was. */
-function printRemoved(ctx: CommandContext, title: string, lines: string[]): number {
+/** Docker's report of a prune: a title and a line for each thing removed (nothing when none was),
+ *  then the space it gave back (go-units HumanSize). */
+function printRemoved(ctx: CommandContext, title: string, lines: string[], reclaimed: number): number {
   if (lines.length) ctx.out(`${title}:\n${lines.join('\n')}\n\n`);
+  ctx.out(`Total reclaimed space: ${humanSize(reclaimed, 4)}\n`);
   return 0;
+}
+
+/** What a prune gave back: the store's bytes of that kind before, less after (shared layers once). */
+async function pruned<T>(ctx: CommandContext, kind: keyof DiskUsage['totals'], prune: () => Promise<T>): Promise<[T, number]> {
+  const client = await ctx.client();
+  const before = (await client.request('system.df', {})).totals[kind].size;
+  const result = await prune();
+  const after = (await client.request('system.df', {})).totals[kind].size;
+  return [result, Math.max(0, before - after)];
 }
 
 const forceFlag = { long: 'force', short: 'f', kind: 'bool', help: 'Do not prompt for confirmation' } as const;
@@ -32,8 +47,9 @@ export const containerPrune: Command = {
   spec: { name: 'container prune', usage: '[OPTIONS]', summary: 'Remove all stopped containers', flags: [forceFlag, helpFlag], maxArgs: 0 },
   async run(ctx) {
     if (!(await confirmed(ctx, 'This will remove all stopped containers.'))) return 0;
-    const { deleted } = await (await ctx.client()).request('containers.prune', {});
-    return printRemoved(ctx, 'Deleted Containers', deleted);
+    const client = await ctx.client();
+    const [{ deleted }, reclaimed] = await pruned(ctx, 'containers', () => client.request('containers.prune', {}));
+    return printRemoved(ctx, 'Deleted Containers', deleted, reclaimed);
   },
 };
 
@@ -50,31 +66,24 @@ export const imagePrune: Command = {
   async run(ctx) {
     const all = bool(ctx, 'all');
     if (!(await confirmed(ctx, all ? 'This will remove all images without at least one container associated to them.' : 'This will remove all dangling images.'))) return 0;
-    const r = await (await ctx.client()).request('images.prune', { all });
-    return printRemoved(ctx, 'Deleted Images', [...r.untagged.map((t) => `untagged: ${t}`), ...r.deleted.map((d) => `deleted: ${d}`)]);
+    const client = await ctx.client();
+    const [r, reclaimed] = await pruned(ctx, 'images', () => client.request('images.prune', { all }));
+    return printRemoved(ctx, 'Deleted Images', [...r.untagged.map((t) => `untagged: ${t}`), ...r.deleted.map((d) => `deleted: ${d}`)], reclaimed);
   },
 };
-
-/** A size and its share of a total, as docker prints reclaimable space: "11.6MB (70%)". */
-function share(part: number, total: number): string {
-  return `${humanSize(part)} (${total ? Math.round((part / total) * 100) : 0}%)`;
-}
 
 export const systemDf: Command = {
   spec: {
     name: 'system df', usage: '[OPTIONS]', summary: "Show the store's disk usage: images (what layers share) and containers (what they wrote)",
-    flags: [{ long: 'verbose', short: 'v', kind: 'bool', help: 'Show each image and container' }, formatFlag, helpFlag],
+    flags: [formatFlag, { long: 'verbose', short: 'v', kind: 'bool', help: 'Show each image and container' }, helpFlag],
     maxArgs: 0,
   },
   async run(ctx) {
     const df = await (await ctx.client()).request('system.df', {});
-    if (wantsJson(ctx)) { ctx.out(json(df)); return 0; }
-    const { images, containers } = df.totals;
-    ctx.out(table(['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], [
-      ['Images', String(images.count), String(images.active), humanSize(images.size), share(images.reclaimable, images.size)],
-      ['Containers', String(containers.count), String(containers.active), humanSize(containers.size), share(containers.reclaimable, containers.size)],
-    ]));
-    if (!bool(ctx, 'verbose')) return 0;
+    const format = str(ctx, 'format');
+    if (!bool(ctx, 'verbose')) { ctx.out(renderList(format, DISK_USAGE_LIST, diskUsageRows(df))); return 0; }
+    if (format !== undefined && format !== 'table') throw new CommandError('--format with --verbose is not supported: use --format without -v, or -v alone');
+    ctx.out(renderList(undefined, DISK_USAGE_LIST, diskUsageRows(df)));
     ctx.out('\nImages space usage:\n\n');
     ctx.out(table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'SHARED SIZE', 'UNIQUE SIZE', 'CONTAINERS'], df.images.flatMap((i) =>
       (i.repoTags.length ? i.repoTags : ['<none>:<none>']).map((t) => {
@@ -83,7 +92,7 @@ export const systemDf: Command = {
       }))));
     ctx.out('\nContainers space usage:\n\n');
     ctx.out(table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'SIZE', 'CREATED', 'STATUS', 'NAMES'], df.containers.map((c) => [
-      c.id.slice(0, 12), c.image, JSON.stringify(truncate(c.command.join(' '), 20)),
+      c.id.slice(0, 12), c.image, goQuote(truncate(commandLine(c.command), 20)),
       c.changesInLayer ? `${humanSize(c.size)} (changes in layer ${c.changesInLayer.slice(7, 19)})` : humanSize(c.size), ago(c.created), c.status, c.name,
     ])));
     return 0;

@@ -1,7 +1,7 @@
 // run, create, start, attach: docker's container lifecycle verbs. run = create + attach + start,
 // attached before the start so no output is lost.
 import { helpFlag, type FlagSpec } from '../args';
-import { bool, type Command, type CommandContext, list, str } from '../command';
+import { bool, type Command, type CommandContext, CommandError, list, str } from '../command';
 import { DETACHED, pipeSession, terminalSize } from '../session';
 import type { StrataClient } from '../../protocol/client';
 import type { ContainerOptions } from '../../protocol/types';
@@ -25,6 +25,12 @@ const createFlags: FlagSpec[] = [
   { long: 'pids-limit', kind: 'string', value: 'int', help: 'Tune container pids limit (default 4096)' },
   { long: 'rm', kind: 'bool', help: 'Automatically remove the container when it exits' },
 ];
+
+/** Docker refuses -i -t when its own input is not a terminal: there is no terminal to put in raw
+ *  mode and hand to the container (`echo | docker run -it img` says so and exits 1). */
+export function requireTerminalInput(ctx: CommandContext): void {
+  if (bool(ctx, 'interactive') && bool(ctx, 'tty') && !process.stdin.isTTY) throw new CommandError('the input device is not a TTY');
+}
 
 /** KEY=VALUE as given, or KEY alone: copied from this environment, as docker does. */
 export function envList(values: string[]): string[] {
@@ -91,6 +97,7 @@ export const run: Command = {
     const [image, ...cmd] = ctx.args;
     const options = containerOptions(ctx, cmd);
     const detach = bool(ctx, 'detach');
+    if (!detach) requireTerminalInput(ctx);
     if (detach && options.autoRemove === undefined) options.autoRemove = false;
     const client = await ctx.client();
     const { id } = await client.request('container.create', { image, options });
@@ -105,7 +112,6 @@ export const run: Command = {
 
 export const create: Command = {
   spec: { name: 'create', usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]', summary: 'Create a new container', flags: [...createFlags, helpFlag], stopAtPositional: true, minArgs: 1 },
-  errorExitCode: 125,
   async run(ctx) {
     const [image, ...cmd] = ctx.args;
     const { id } = await (await ctx.client()).request('container.create', { image, options: containerOptions(ctx, cmd) });

@@ -1,7 +1,7 @@
 // strata top: a running container's processes, as the host sees them (PID) and as the container
 // does (CONTAINER PID: its pid namespace at work, 1 is its command).
 import { formatFlag, helpFlag } from '../args';
-import { type Command, wantsJson } from '../command';
+import { type Command, protocolJson } from '../command';
 import { json, printable, table } from '../format';
 
 /** ps's STIME: the time of day when it started today, else the month and day. */
@@ -23,11 +23,11 @@ function cpuTime(seconds: number): string {
 export const top: Command = {
   spec: {
     name: 'top', usage: '[OPTIONS] CONTAINER', summary: "Display the running processes of a container (PID on the host, CONTAINER PID inside its pid namespace)",
-    flags: [formatFlag, helpFlag], minArgs: 1, maxArgs: 1,
+    flags: [{ ...formatFlag, help: '"json": the processes as a JSON array' }, helpFlag], minArgs: 1, maxArgs: 1,
   },
   async run(ctx) {
     const procs = await (await ctx.client()).request('container.top', { id: ctx.args[0] });
-    if (wantsJson(ctx)) { ctx.out(json(procs)); return 0; }
+    if (protocolJson(ctx)) { ctx.out(json(procs)); return 0; }
     ctx.out(table(['UID', 'PID', 'PPID', 'CONTAINER PID', 'STIME', 'TIME', 'CMD'], procs.map((p) => [
       String(p.uid), String(p.pid), String(p.ppid), String(p.containerPid), startTime(p.started), cpuTime(p.cpuSeconds), printable(p.command),
     ])));
