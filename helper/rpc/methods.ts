@@ -5,7 +5,7 @@ import { containerMethods } from '../engine/containers';
 import { execMethods } from '../engine/exec';
 import { fileMethods } from '../engine/files';
 import { imageMethods } from '../engine/images';
-import { type MethodImpl, runMethod } from '../engine/method-table';
+import { type Call, type MethodImpl, runMethod } from '../engine/method-table';
 import { pauseMethods } from '../engine/pause';
 import { removeImageMethods } from '../engine/remove-image';
 import { systemMethods } from '../engine/system';
@@ -35,10 +35,10 @@ export function servingErrors(): string[] {
 const errors = servingErrors();
 if (errors.length || Object.keys(served).length !== Object.keys(methods).length) throw new Error(`rpc/methods.ts: ${errors.join('; ')}`);
 
-/** Calls the one implementation of `name` with validated params. */
-export function dispatch<M extends MethodName>(name: M, params: ParamsOf<M>, state: ConnectionState): Promise<ResultOf<M>> {
+/** Calls the one implementation of `name` with validated params; `call.signal` is its cancellation. */
+export function dispatch<M extends MethodName>(name: M, params: ParamsOf<M>, state: ConnectionState, call?: Call): Promise<ResultOf<M>> {
   const impl = engineMethods[name] as MethodImpl<M> | undefined;
-  if (impl) return runMethod(state.engine.ctx, impl, params);
+  if (impl) return runMethod(state.engine.ctx, impl, params, call);
   const handler = (connectionHandlers as Record<string, (p: unknown, s: ConnectionState) => unknown>)[name];
   return Promise.resolve().then(() => handler(params, state) as ResultOf<M>);
 }
