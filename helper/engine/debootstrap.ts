@@ -12,7 +12,7 @@ import { StrataError, withContext } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import type { ParamsOf, ResultOf } from '../protocol/methods';
 import type { DebootstrapEvent } from '../sources/debootstrap-progress';
-import { debootstrapCommand, dropDebs, ensureDebootstrap, executableInRoot, hostArchitecture, runDebootstrap } from '../sources/debootstrap';
+import { checkSuite, debootstrapCommand, dropDebs, ensureDebootstrap, executableInRoot, hostArchitecture, runDebootstrap } from '../sources/debootstrap';
 import { parseReference } from '../store/reference';
 import { type EngineContext, KeyedMutex } from './context';
 import { importImage } from './images';
@@ -35,11 +35,18 @@ function cancelled(suite: string): StrataError {
   return new StrataError(ErrorCode.Cancelled, `debootstrap ${suite}: cancelled; nothing was kept`);
 }
 
-async function debootstrapImage(ctx: EngineContext, p: Params, signal: AbortSignal): Promise<Result> {
+async function debootstrapImage(ctx: EngineContext, params: Params, signal: AbortSignal): Promise<Result> {
+  const p = { ...params, variant: params.variant ?? 'minbase' }; // the article's, and the smallest
   if (p.name) parseReference(p.name); // a bad name is refused before any work
+  if (p.variant === 'fakechroot') {
+    // That variant is debootstrap's way to build without root, under fakechroot and fakeroot: its
+    // /dev is a link to the host's /dev and the owners dpkg sets live only in fakeroot's memory.
+    throw new StrataError(ErrorCode.BadRequest, 'the fakechroot variant makes a root fs for fakechroot (its /dev links to the host, file owners are lost), not for a container; the helper runs debootstrap as root: use minbase (the default), buildd or - (the default set)');
+  }
   const token = p.progressToken;
   const report = (e: DebootstrapEvent) => { if (token) ctx.events.emit('progress', { token, ...e }); };
   await ensureDebootstrap((message) => report({ stage: 'setup', message }));
+  checkSuite(p.suite);
   const cacheDir = debootstrapCacheDir(ctx, p.suite, await hostArchitecture());
   await fs.mkdir(cacheDir, { recursive: true, mode: 0o700 });
   return cacheLocks.run(cacheDir, async () => {

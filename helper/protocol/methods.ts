@@ -116,6 +116,7 @@ export const methods = {
     params: s.object({
       suite: s.string({ pattern: /^[a-z][a-z0-9.-]{0,31}$/, what: 'a Debian suite (bookworm, bullseye, trixie, stable, ...)' }),
       name: s.optional(s.string({ max: 255 })),
+      /** Default minbase; '-' is debootstrap's own default set (required and important). */
       variant: s.optional(s.oneOf('minbase', 'buildd', 'fakechroot', '-')),
       mirror: s.optional(s.string({ pattern: /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~%+\/-]*)?$/, max: 1024, what: 'an http:// or https:// mirror URL' })),
       include: s.optional(s.array(s.string({ pattern: /^[a-z0-9][a-z0-9+.-]{0,99}$/, what: 'a Debian package name' }), { max: 1024 })),

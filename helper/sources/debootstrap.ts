@@ -46,6 +46,17 @@ export function debootstrapCommand(o: DebootstrapOptions): string {
   return ['debootstrap', ...userFlags(o), o.suite, o.mirror ?? DEFAULT_MIRROR].join(' ');
 }
 
+const SCRIPTS = '/usr/share/debootstrap/scripts';
+
+function unknownSuite(suite: string): StrataError {
+  return new StrataError(ErrorCode.NotFound, `debootstrap knows no suite "${suite}" (its suites: ls ${SCRIPTS})`);
+}
+
+/** Refuses a suite debootstrap has no script for, before anything is made for it. */
+export function checkSuite(suite: string): void {
+  if (!existsSync(join(SCRIPTS, suite))) throw unknownSuite(suite);
+}
+
 let installing: Promise<void> | undefined;
 
 /** Installs Debian's debootstrap with apt-get when it is missing (once at a time); refuses without root. */
@@ -116,7 +127,7 @@ export async function runDebootstrap(o: RunOptions): Promise<{ packages: number;
     if (pgid) await groupGone(pgid);
     if (o.signal.aborted) throw new StrataError(ErrorCode.Cancelled, `debootstrap ${o.suite}: cancelled; debootstrap and its processes were stopped`);
     if (result.exitCode !== 0) {
-      if ((progress.errorName ?? log.errorName) === 'NOSCRIPT') throw new StrataError(ErrorCode.NotFound, `debootstrap knows no suite "${o.suite}" (its suites: ls /usr/share/debootstrap/scripts)`);
+      if ((progress.errorName ?? log.errorName) === 'NOSCRIPT') throw unknownSuite(o.suite);
       const why = progress.error ?? log.error ?? (tail.join('\n') || result.message);
       throw new StrataError(ErrorCode.RuntimeFailed, `debootstrap ${o.suite} failed (${result.signal ?? `exit ${result.exitCode}`}): ${why}`);
     }

@@ -46,7 +46,7 @@ export const debootstrap: Command = {
     name: 'debootstrap', usage: '[OPTIONS] SUITE [NAME[:TAG]]',
     summary: "Create an image with Debian's debootstrap (default name: the suite)",
     flags: [
-      { long: 'variant', kind: 'string', value: 'VARIANT', help: 'minbase (default), buildd, fakechroot, or - for the default set (required and important)' },
+      { long: 'variant', kind: 'string', value: 'VARIANT', help: 'minbase (default), buildd, or - for the default set (required and important); fakechroot is refused (not a root fs for a container)' },
       { long: 'mirror', kind: 'string', value: 'URL', help: 'http:// or https:// Debian mirror (default http://deb.debian.org/debian)' },
       { long: 'include', kind: 'string', value: 'PKGS', help: 'Also install these packages (comma-separated)' },
       { long: 'components', kind: 'string', value: 'C,...', help: 'Archive components (default main)' },
