@@ -125,11 +125,11 @@ export async function runDebootstrap(o: RunOptions): Promise<{ packages: number;
     const result = await child;
     await reading;
     if (pgid) await groupGone(pgid);
-    if (o.signal.aborted) throw new StrataError(ErrorCode.Cancelled, `debootstrap ${o.suite}: cancelled; debootstrap and its processes were stopped`);
+    if (o.signal.aborted) throw new StrataError(ErrorCode.Cancelled, 'cancelled; debootstrap and its processes were stopped');
     if (result.exitCode !== 0) {
       if ((progress.errorName ?? log.errorName) === 'NOSCRIPT') throw unknownSuite(o.suite);
       const why = progress.error ?? log.error ?? (tail.join('\n') || result.message);
-      throw new StrataError(ErrorCode.RuntimeFailed, `debootstrap ${o.suite} failed (${result.signal ?? `exit ${result.exitCode}`}): ${why}`);
+      throw new StrataError(ErrorCode.RuntimeFailed, `debootstrap failed (${result.signal ?? `exit ${result.exitCode}`}): ${why}`);
     }
     return { packages: progress.packages, downloaded: progress.downloaded };
   } finally {

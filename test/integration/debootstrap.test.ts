@@ -58,13 +58,14 @@ after(async () => {
   await store.close();
 });
 
-test('an unknown suite, the fakechroot variant and a file:// mirror are refused, and the store is left as it was', async () => {
+test('an unknown suite, the fakechroot variant and a file:// mirror are refused, a mirror without the suite fails with debootstrap\'s words, and the store is left as it was', async () => {
   await store.ok(['images']); // the helper and an empty store
   const before = treeSnapshot(store.root);
   const cases: [string[], RegExp][] = [
     [['debootstrap', 'nosuchsuite'], /debootstrap knows no suite "nosuchsuite"/],
     [['debootstrap', '--variant', 'fakechroot', 'bookworm'], /the fakechroot variant makes a root fs for fakechroot/],
     [['debootstrap', '--mirror', 'file:///etc', 'bookworm'], /mirror: not an http:\/\/ or https:\/\/ mirror URL/],
+    [['debootstrap', '--mirror', 'http://deb.debian.org/nope', 'bookworm'], /debootstrap bookworm: debootstrap failed \(exit 1\): Failed getting release file http:\/\/deb\.debian\.org\/nope\/dists\/bookworm\/Release/],
   ];
   for (const [args, message] of cases) {
     const r = await strata(args);
