@@ -175,6 +175,8 @@ test('a client that goes away cancels the debootstrap it asked for', async () =>
   const deadline = Date.now() + 120_000;
   while (!events.some((e) => e.token === progressToken && e.stage === 'validating' && e.total !== undefined) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   assert.ok(processesOnStore().some((l) => l.includes('/usr/sbin/debootstrap')), 'debootstrap runs');
+  // No variant asked: minbase, as the CLI and VS Code default to (not debootstrap's bigger default set).
+  assert.equal(events.find((e) => e.token === progressToken && e.message.startsWith('debootstrap '))?.message, 'debootstrap --variant=minbase bookworm http://deb.debian.org/debian');
   sock.destroy(); // the client is gone (its process ended, its window closed)
   assert.ok((await asked) instanceof Error, 'the request fails with its connection');
   other.dispose();
