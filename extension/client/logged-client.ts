@@ -2,7 +2,7 @@
 // how it ended and how long it took. Keystrokes and upload chunks go at trace level only (they
 // are many, and a shell's input may hold a password).
 import type { LogOutputChannel } from 'vscode';
-import type { MessageConnection } from 'vscode-jsonrpc';
+import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc';
 import { StrataClient, StrataRequestError, type MethodName, type ParamsOf, type ResultOf } from '../../helper/protocol';
 
 const QUIET = new Set<string>(['upload.write', 'session.input', 'session.resize']);
@@ -19,13 +19,13 @@ export class LoggedClient extends StrataClient {
     super(connection);
   }
 
-  override async request<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
+  override async request<M extends MethodName>(method: M, params: ParamsOf<M>, cancel?: CancellationToken): Promise<ResultOf<M>> {
     const quiet = QUIET.has(method);
     const started = performance.now();
     const say = (line: string) => (quiet ? this.log.trace(line) : this.log.info(line));
     say(`→ ${method} ${summarize(params)}`);
     try {
-      const result = await super.request(method, params);
+      const result = await super.request(method, params, cancel);
       say(`← ${method} ok (${Math.round(performance.now() - started)} ms)`);
       return result;
     } catch (err) {

@@ -6,6 +6,7 @@ import { buildImage } from './build-image';
 import { commitContainer } from './commit-container';
 import { pauseContainer, restartContainer, unpauseContainer } from './container-state';
 import { createBusyboxImage } from './create-busybox';
+import { createDebootstrapImage } from './create-debootstrap';
 import { importTarball } from './import-tarball';
 import { goToInstruction } from './go-to-instruction';
 import { openChange } from './open-change';
@@ -26,6 +27,7 @@ type Handler = (s: Services, ...args: unknown[]) => unknown;
 export const COMMANDS: readonly { id: string; what: string; run: Handler }[] = [
   { id: 'strata.importTarball', what: 'Import a root filesystem tarball', run: importTarball },
   { id: 'strata.createBusyboxImage', what: 'Create the built-in busybox image', run: createBusyboxImage },
+  { id: 'strata.createDebootstrapImage', what: 'Create an image with debootstrap', run: createDebootstrapImage },
   { id: 'strata.openShell', what: 'Open shell in container', run: openShell },
   { id: 'strata.commitContainer', what: 'Commit container', run: commitContainer },
   { id: 'strata.openLayerChanges', what: 'Open Changes', run: openLayerChanges },

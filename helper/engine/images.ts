@@ -74,6 +74,7 @@ export interface ImportOptions {
   message?: string;
   changes?: string[];
   source?: string; // for the history comment: "Imported from -"
+  createdBy?: string; // the history's created_by: what made the root fs (debootstrap's command line)
   signal?: AbortSignal;
   progress?: Progress;
   /** Uncompressed bytes this import may write (lowered to the disk's free room: import-room.ts). */
@@ -100,13 +101,14 @@ export async function importImage(ctx: EngineContext, input: NodeJS.ReadableStre
     }).catch(async (err) => { throw withContext('import', diskFull(err) ?? err); });
     progress('saving the layer');
     const comment = opts.message ?? `Imported from ${opts.source ?? '-'}`;
-    const record: LayerRecord = { id: result.diffId, parent: null, diff_id: result.diffId, size: result.size, created, created_by: '', comment };
+    const createdBy = opts.createdBy ?? '';
+    const record: LayerRecord = { id: result.diffId, parent: null, diff_id: result.diffId, size: result.size, created, created_by: createdBy, comment };
     return await ctx.mutex.run(async () => {
       const { record: layer } = await ctx.store.layers.adopt(stage, record);
       const image: ImageConfig = {
         created, architecture: 'amd64', os: 'linux', config,
         rootfs: { type: 'layers', diff_ids: [result.diffId] },
-        history: [{ created, comment }],
+        history: [{ created, ...(createdBy ? { created_by: createdBy } : {}), ...(comment || !createdBy ? { comment } : {}) }],
       };
       const id = await ctx.store.images.add(image);
       if (opts.name) await ctx.store.images.tag(opts.name, id);

@@ -16,23 +16,30 @@ import { type EngineContext, withContainerLock } from './context';
  */
 export type Lock = 'store' | 'container' | 'none';
 
+/** What a call knows of its request: `signal` aborts when the client cancels it or goes away. */
+export interface Call {
+  signal: AbortSignal;
+}
+
 export interface MethodImpl<M extends MethodName> {
   lock: Lock;
-  run(ctx: EngineContext, params: ParamsOf<M>): Promise<ResultOf<M>> | ResultOf<M>;
+  run(ctx: EngineContext, params: ParamsOf<M>, call: Call): Promise<ResultOf<M>> | ResultOf<M>;
 }
 
 /** A module's methods: the keys are protocol names, so params and results are the contract's. */
 export type MethodTable<K extends MethodName> = { [M in K]: MethodImpl<M> };
 
+const neverCancelled: Call = { signal: new AbortController().signal };
+
 /** Calls `impl` under the lock it declares. */
-export function runMethod<M extends MethodName>(ctx: EngineContext, impl: MethodImpl<M>, params: ParamsOf<M>): Promise<ResultOf<M>> {
+export function runMethod<M extends MethodName>(ctx: EngineContext, impl: MethodImpl<M>, params: ParamsOf<M>, call: Call = neverCancelled): Promise<ResultOf<M>> {
   switch (impl.lock) {
-    case 'none': return Promise.resolve().then(() => impl.run(ctx, params));
-    case 'store': return ctx.mutex.run(async () => impl.run(ctx, params));
+    case 'none': return Promise.resolve().then(() => impl.run(ctx, params, call));
+    case 'store': return ctx.mutex.run(async () => impl.run(ctx, params, call));
     case 'container': {
       const ref = (params as { id?: unknown }).id;
       if (typeof ref !== 'string') throw new Error('a method under a container lock needs an id parameter');
-      return withContainerLock(ctx, ref, async (id) => impl.run(ctx, { ...params, id }));
+      return withContainerLock(ctx, ref, async (id) => impl.run(ctx, { ...params, id }, call));
     }
   }
 }

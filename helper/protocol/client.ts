@@ -2,7 +2,7 @@
 // method table at compile time, notifications by name, and uploads of a byte stream in chunks
 // with a window, so a 200 MB tar flows without waiting a round trip per chunk.
 // Transport-neutral: it wraps any vscode-jsonrpc MessageConnection.
-import { ResponseError, type MessageConnection } from 'vscode-jsonrpc';
+import { ResponseError, type CancellationToken, type MessageConnection } from 'vscode-jsonrpc';
 import { errorCodeName } from './errors';
 import type { MethodName, NotificationName, Notifications, ParamsOf, ResultOf } from './methods';
 import { rawUploadHeader } from './raw-upload';
@@ -60,9 +60,14 @@ export class StrataClient {
     this.lost.catch(() => undefined);
   }
 
-  async request<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
+  /**
+   * `cancel` (vscode-jsonrpc's or VS Code's CancellationToken) sends JSON-RPC's $/cancelRequest for
+   * this request; the promise still settles with the helper's answer (Cancelled once it stopped).
+   */
+  async request<M extends MethodName>(method: M, params: ParamsOf<M>, cancel?: CancellationToken): Promise<ResultOf<M>> {
     try {
-      return (await Promise.race([this.connection.sendRequest(method, params), this.lost])) as ResultOf<M>;
+      const sent = cancel ? this.connection.sendRequest(method, params, cancel) : this.connection.sendRequest(method, params);
+      return (await Promise.race([sent, this.lost])) as ResultOf<M>;
     } catch (err) {
       if (err instanceof ResponseError) throw new StrataRequestError(method, err.code, err.message, err.data as { exitCode?: number } | undefined);
       throw err;

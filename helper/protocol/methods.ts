@@ -135,6 +135,26 @@ export const methods = {
     result: {} as { id: string; tags: string[]; steps: BuildStep[] },
   },
   'image.busybox': { params: s.object({ name: s.optional(s.string({ max: 255 })) }), result: {} as { id: string; created: boolean } },
+  /**
+   * Debian's debootstrap into the store's staging area, imported as a one-layer image. Cancelled
+   * with JSON-RPC's $/cancelRequest (rpc/connection.ts); progress carries progressToken. Only an
+   * http(s) mirror: a root helper must not read a path a client names (file://).
+   */
+  'image.debootstrap': {
+    params: s.object({
+      suite: s.string({ pattern: /^[a-z][a-z0-9.-]{0,31}$/, what: 'a Debian suite (bookworm, bullseye, trixie, stable, ...)' }),
+      name: s.optional(s.string({ max: 255 })),
+      /** Default minbase; '-' is debootstrap's own default set (required and important). */
+      variant: s.optional(s.oneOf('minbase', 'buildd', 'fakechroot', '-')),
+      mirror: s.optional(s.string({ pattern: /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~%+\/-]*)?$/, max: 1024, what: 'an http:// or https:// mirror URL' })),
+      include: s.optional(s.array(s.string({ pattern: /^[a-z0-9][a-z0-9+.-]{0,99}$/, what: 'a Debian package name' }), { max: 1024 })),
+      components: s.optional(s.array(s.string({ pattern: /^[a-z][a-z0-9-]{0,31}$/, what: 'an archive component (main, contrib, ...)' }), { max: 16 })),
+      keepCache: s.optional(s.bool()),
+      progressToken: s.optional(token),
+    }),
+    /** packages: how many .debs went in; downloaded: how many of them came from the mirror (not the store's cache). */
+    result: {} as { id: string; layer: string; diffId: string; packages: number; downloaded: number },
+  },
   'upload.begin': { params: none, result: {} as { token: string } },
   'upload.write': { params: s.object({ token, data: chunk }), result: {} as { received: number } },
   /**
@@ -223,8 +243,8 @@ export interface Notifications {
   'session.output': { session: string; stream: StreamName; data: string; time?: number };
   /** The session's process ended; the container (for a main process) has stopped. */
   'session.exit': { session: string; exitCode: number };
-  /** Progress of long work started with a progress token. */
-  progress: { token: string; message: string; done?: number; total?: number; /** A build step's Dockerfile line. */ line?: number };
+  /** Progress of long work started with a progress token; stage: what it is at (image.debootstrap: sources/debootstrap-progress.ts); line: a build step's Dockerfile line. */
+  progress: { token: string; message: string; done?: number; total?: number; stage?: string; line?: number };
   /** The store changed: clients refresh their views. */
   changed: { what: 'images' | 'containers' | 'layers'; id?: string };
 }

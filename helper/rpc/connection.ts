@@ -2,7 +2,7 @@
 // capped, every parameter validated against protocol/methods.ts before the engine is called, and
 // every error turned into a stable code with a message a person can act on.
 import type { Readable, Writable } from 'node:stream';
-import { createMessageConnection, ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
+import { createMessageConnection, ResponseError, type CancellationToken, type MessageConnection } from 'vscode-jsonrpc/node';
 import type { Engine } from '../engine';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
@@ -41,22 +41,39 @@ export function serveConnection(engine: Engine, input: Readable, output: Writabl
   // sent. A per-method handler is called with the cancellation token in place of absent params
   // ("unknown field _isCancelled") and with by-position params spread, both of which the schema
   // must see as they are.
-  conn.onRequest(async (method: string, raw: unknown) => {
+  //
+  // Cancellation is JSON-RPC's own $/cancelRequest, which vscode-jsonrpc turns into the token here,
+  // rather than a `work.cancel {token}` method: a request can be cancelled only by the connection
+  // that sent it (no token another client could guess or replay), the helper needs no registry of
+  // running work, VS Code's CancellationToken goes straight into sendRequest, and every long method
+  // (debootstrap, later build and push) is cancellable the same way without a method of its own.
+  // A connection that closes cancels what it asked for: nobody is left to use the result.
+  const running = new Set<AbortController>();
+  conn.onRequest(async (method: string, raw: unknown, cancel: CancellationToken) => {
     if (!Object.hasOwn(methods, method)) {
       log(`${method.slice(0, 80)} refused: no such method`);
       return new ResponseError(ErrorCode.MethodNotFound, `no such method: ${JSON.stringify(method.slice(0, 80))}`);
     }
     const name = method as MethodName;
     const started = Date.now();
+    const work = new AbortController();
+    running.add(work);
+    const onCancel = cancel.onCancellationRequested(() => {
+      log(`${name} cancelled by the client`);
+      work.abort();
+    });
     try {
       const params = methods[name].params.check(raw === undefined ? {} : raw, name) as ParamsOf<typeof name>;
-      const result = await dispatch(name, params, state);
+      const result = await dispatch(name, params, state, { signal: work.signal });
       if (!name.startsWith('upload.write') && !name.startsWith('session.')) log(`${name} ok (${Date.now() - started} ms)`);
       return result ?? {};
     } catch (err) {
       const rerr = toResponseError(name, err, log);
       log(`${name} failed: ${rerr.message}`);
       return rerr;
+    } finally {
+      onCancel.dispose();
+      running.delete(work);
     }
   });
 
@@ -71,6 +88,7 @@ export function serveConnection(engine: Engine, input: Readable, output: Writabl
     closed = true;
     engine.events.off('changed', onChanged);
     engine.events.off('progress', onProgress);
+    for (const work of running) work.abort();
     for (const detach of state.detachers.values()) detach();
     engine.uploads.abortOwnedBy(state.owner, 'the client went away');
     onClose?.();

@@ -2,10 +2,11 @@
 // methods that belong to a connection (rpc/handlers.ts).
 import { commitMethods } from '../engine/commit';
 import { containerMethods } from '../engine/containers';
+import { debootstrapMethods } from '../engine/debootstrap';
 import { execMethods } from '../engine/exec';
 import { fileMethods } from '../engine/files';
 import { imageMethods } from '../engine/images';
-import { type MethodImpl, runMethod } from '../engine/method-table';
+import { type Call, type MethodImpl, runMethod } from '../engine/method-table';
 import { pauseMethods } from '../engine/pause';
 import { removeImageMethods } from '../engine/remove-image';
 import { systemMethods } from '../engine/system';
@@ -13,7 +14,10 @@ import { methods, type MethodName, type ParamsOf, type ResultOf } from '../proto
 import { connectionHandlers, type ConnectionState } from './handlers';
 
 /** The engine's tables, in the order they are merged. */
-export const engineTables = [systemMethods, imageMethods, removeImageMethods, fileMethods, containerMethods, pauseMethods, commitMethods, execMethods];
+export const engineTables = [
+  systemMethods, imageMethods, removeImageMethods, fileMethods, containerMethods, pauseMethods, commitMethods, execMethods,
+  debootstrapMethods,
+];
 
 /**
  * Each protocol method's one implementation. The type makes a missing method a compile error;
@@ -21,7 +25,11 @@ export const engineTables = [systemMethods, imageMethods, removeImageMethods, fi
  * which a spread would silently resolve.
  */
 const engineMethods = Object.assign({}, ...engineTables) as { [M in MethodName]?: MethodImpl<M> };
-const served: Record<MethodName, unknown> = { ...systemMethods, ...imageMethods, ...removeImageMethods, ...fileMethods, ...containerMethods, ...pauseMethods, ...commitMethods, ...execMethods, ...connectionHandlers };
+const served: Record<MethodName, unknown> = {
+  ...systemMethods, ...imageMethods, ...removeImageMethods, ...fileMethods, ...containerMethods, ...pauseMethods, ...commitMethods, ...execMethods,
+  ...debootstrapMethods,
+  ...connectionHandlers,
+};
 
 /** Protocol methods served by more than one table, or by none. */
 export function servingErrors(): string[] {
@@ -35,10 +43,10 @@ export function servingErrors(): string[] {
 const errors = servingErrors();
 if (errors.length || Object.keys(served).length !== Object.keys(methods).length) throw new Error(`rpc/methods.ts: ${errors.join('; ')}`);
 
-/** Calls the one implementation of `name` with validated params. */
-export function dispatch<M extends MethodName>(name: M, params: ParamsOf<M>, state: ConnectionState): Promise<ResultOf<M>> {
+/** Calls the one implementation of `name` with validated params; `call.signal` is its cancellation. */
+export function dispatch<M extends MethodName>(name: M, params: ParamsOf<M>, state: ConnectionState, call?: Call): Promise<ResultOf<M>> {
   const impl = engineMethods[name] as MethodImpl<M> | undefined;
-  if (impl) return runMethod(state.engine.ctx, impl, params);
+  if (impl) return runMethod(state.engine.ctx, impl, params, call);
   const handler = (connectionHandlers as Record<string, (p: unknown, s: ConnectionState) => unknown>)[name];
   return Promise.resolve().then(() => handler(params, state) as ResultOf<M>);
 }
