@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ImageDetail } from '../../helper/protocol';
 import { TestStore, busyboxTarball } from '../support/strata';
 import { makeContext } from '../support/build-context';
 
@@ -18,10 +19,15 @@ before(async () => {
 });
 after(async () => { await store.close(); });
 
-interface Inspected { config: { config: Record<string, unknown>; history: { created_by?: string; empty_layer?: boolean }[]; rootfs: { diff_ids: string[] }; author?: string } }
+type Inspected = ImageDetail;
+/** The image's record as the helper keeps it (the protocol's image.inspect, not the CLI's Docker view). */
 async function inspect(ref: string): Promise<Inspected> {
-  const j = JSON.parse(await store.ok(['inspect', ref]));
-  return Array.isArray(j) ? j[0] : j;
+  const client = await store.client();
+  try {
+    return await client.request('image.inspect', { ref });
+  } finally {
+    client.dispose();
+  }
 }
 
 const EVERYTHING = `# a comment
@@ -170,8 +176,9 @@ test('--rm=false keeps the failed step\'s container', async () => {
   const ctx = makeContext({ Dockerfile: 'FROM busybox\nRUN exit 4\n' });
   const r = await store.cli(['build', '--rm=false', ctx]);
   assert.equal(r.code, 4);
-  const ps = await store.ok(['ps', '-a', '--format', 'json']);
-  const kept = (JSON.parse(ps) as { id: string; exitCode: number; command: string[] }[]).filter((c) => c.exitCode === 4);
+  const client = await store.client();
+  const kept = (await client.request('containers.list', { all: true })).filter((c) => c.exitCode === 4);
+  client.dispose();
   assert.equal(kept.length, 1);
   assert.deepEqual(kept[0].command, ['/bin/sh', '-c', 'exit 4']);
   await store.ok(['rm', kept[0].id]);

@@ -102,7 +102,8 @@ test('strata debootstrap bookworm deb12 makes the image, with progress in stages
     assert.equal(counted.at(-1)!.done, packages);
   }
 
-  const detail = JSON.parse((await store.ok(['inspect', '--type', 'image', 'deb12'])))[0];
+  // The image's record as the helper keeps it (the protocol's image.inspect, with its history).
+  const detail = await client.request('image.inspect', { ref: 'deb12' });
   assert.equal(detail.id, String(r.stdout).trim());
   assert.deepEqual(detail.config.history.map((h: { created_by?: string }) => h.created_by), ['debootstrap --variant=minbase bookworm http://deb.debian.org/debian']);
   assert.deepEqual(detail.config.config.Cmd, ['/bin/bash']);

@@ -39,7 +39,7 @@ async function containerWithChanges(name: string): Promise<string> {
   // The same shell as the interactive test, fed the same lines on its stdin.
   const out = await store.ok(['run', '-i', '--name', name, 'busybox64', '/usr/bin/env', 'bash'], { input: 'echo hello > /hello; rm /etc/motd\nexit\n' });
   assert.equal(out, '', 'the shell prints nothing');
-  return JSON.parse(await store.ok(['inspect', name]))[0].id.slice(0, 12);
+  return JSON.parse(await store.ok(['inspect', name]))[0].Id.slice(0, 12);
 }
 
 /** `strata commit -m 'hello and no motd' <container> busybox_and_hello`: what it printed. */

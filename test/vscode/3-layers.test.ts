@@ -124,7 +124,7 @@ suite('layers', () => {
       assert.equal((deco?.color as vscode.ThemeColor).id, colours[e.mark!], `colour of ${e.path}`);
     }
     // What made it, its size (the bytes strata inspect gives, under 1 kB here), its counts.
-    const size: number = JSON.parse(cli('inspect', '--type', 'image', 'layered:1'))[0].layers[1].size;
+    const size: number = JSON.parse(cli('inspect', '--type', 'image', 'layered:1'))[0].Strata.Layers[1].Size;
     assert.ok(size > 0 && size < 1000, `the layer holds ${size} bytes`);
     assert.equal(top.treeItem().description, `hello, and no motd · ${size} B · +1 ~2 −1`);
     // The hover: full ids and where it lives.
