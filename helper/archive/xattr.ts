@@ -36,7 +36,7 @@ export function xattrValueProblem(name: string, value: Buffer): string | undefin
 
 /**
  * An upper dir is the whole diff only when overlayfs ran with redirect_dir=off and metacopy=off
- * (notes/layers.md): a redirect or a metacopy-only file points into a lower layer, and copying or
+ * (docs/layers.md, "Commit"): a redirect or a metacopy-only file points into a lower layer, and copying or
  * packing the upper dir alone would lose what it points at. Refuse rather than write a wrong layer.
  */
 /**

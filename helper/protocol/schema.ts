@@ -60,7 +60,9 @@ export const s = {
     return make((v, where) => {
       if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(where, 'expected an object');
       const input = v as Record<string, unknown>;
-      for (const key of Object.keys(input)) if (!(key in props)) fail(where, `unknown field "${key}"`);
+      // Own keys only: `key in props` is true for "__proto__", "constructor" and the other
+      // Object.prototype names, which would pass a field no method defines.
+      for (const key of Object.keys(input)) if (!Object.hasOwn(props, key)) fail(where, `unknown field "${key}"`);
       const out: Record<string, unknown> = {};
       for (const [key, schema] of Object.entries(props)) {
         if (!schema.optional && input[key] === undefined) fail(where, `missing field "${key}"`);
