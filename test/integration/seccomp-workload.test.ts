@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeRuntimeStore, runToEnd, type RuntimeStore } from '../support/runtime-fixture';
+import { makeRuntimeStore, type RuntimeStore } from '../support/runtime-fixture';
+import { runSteps, table } from '../support/container-steps';
 import { hostProgramsLayer } from '../support/host-programs';
 
 let store: RuntimeStore;
@@ -17,30 +18,17 @@ after(() => store.dispose());
 
 type Step = [name: string, script: string, expect: RegExp];
 
-/** Runs the steps in one container, each in its own sh -c, and gives each one's exit and output. */
-async function runSteps(steps: Step[], layerDirs: string[]): Promise<{ name: string; code: number; out: string; ok: boolean }[]> {
-  const script = steps.map(([name, body], i) => `out=$(sh -c ${shQuote(body)} 2>&1 </dev/null); printf '@@%d %d\\n%s\\n' ${i} $? "$out" # ${name}`).join('\n');
-  const r = await runToEnd(store.spec({ cmd: ['sh', '-c', script], layerDirs }));
-  assert.equal(r.code, 0, r.stderr);
-  const parts = r.stdout.split(/^@@/m).slice(1);
-  assert.equal(parts.length, steps.length, r.stdout);
-  return parts.map((part, i) => {
-    const [head, ...rest] = part.split('\n');
-    const code = Number(head.split(' ')[1]);
-    const out = rest.join('\n').trim();
-    const refused = /Operation not permitted|Function not implemented|Bad system call/.test(out);
-    return { name: steps[i][0], code, out, ok: code === 0 && !refused && steps[i][2].test(out) };
+/** Runs the steps in one container and fails, with a table of every step, unless each exits 0
+ *  with its expected output and no refusal in it. */
+async function check(t: { diagnostic(msg: string): void }, steps: Step[], layerDirs: string[]): Promise<void> {
+  const results = await runSteps(store, steps.map(([, script]) => script), { layerDirs });
+  const rows = results.map((r, i) => {
+    const refused = /Operation not permitted|Function not implemented|Bad system call/.test(r.out);
+    const ok = r.code === 0 && !refused && steps[i][2].test(r.out);
+    return { name: steps[i][0], ok, detail: ok ? 'ok' : `FAILED (exit ${r.code}): ${r.out}` };
   });
-}
-
-function shQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-function report(t: { diagnostic(msg: string): void }, rows: { name: string; code: number; out: string; ok: boolean }[]): void {
-  const width = Math.max(...rows.map((r) => r.name.length));
-  t.diagnostic(`step${' '.repeat(width - 2)}result\n${rows.map((r) => `${r.name.padEnd(width)}  ${r.ok ? 'ok' : `FAILED (exit ${r.code}): ${r.out.slice(0, 160)}`}`).join('\n')}`);
-  assert.deepEqual(rows.filter((r) => !r.ok).map((r) => `${r.name}: exit ${r.code}: ${r.out}`), []);
+  t.diagnostic(table(['step', 'result'], rows.map((r) => [r.name, r.detail.slice(0, 160)])));
+  assert.deepEqual(rows.filter((r) => !r.ok).map((r) => `${r.name}: ${r.detail}`), []);
 }
 
 const BUSYBOX_STEPS: Step[] = [
@@ -68,7 +56,7 @@ const BUSYBOX_STEPS: Step[] = [
 ];
 
 test('a broad busybox workload runs under the filter: every step exits 0 with its output', async (t) => {
-  report(t, await runSteps(BUSYBOX_STEPS, [store.layerDir]));
+  await check(t, BUSYBOX_STEPS, [store.layerDir]);
 });
 
 // Runs in the container: node's event loop, thread pool (libuv tries io_uring first and falls
@@ -114,7 +102,7 @@ test('glibc programs from this host run under the filter: bash, dash, node (thre
       ['node: files, worker thread, child process, TCP, inotify, zlib, crypto', 'node /node-script.js', /^node-ok 100000 42 child pong event zz [0-9a-f]{8}2$/],
       ['dpkg -i installs a package, dpkg-query sees it', 'dpkg -i /strata-probe.deb >/dev/null && cat /usr/share/strata-probe/hello && dpkg-query -W -f \'${Status}\\n\' strata-probe', /^installed\ninstall ok installed$/],
     ];
-    report(t, await runSteps(steps, [store.layerDir, layer]));
+    await check(t, steps, [store.layerDir, layer]);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
