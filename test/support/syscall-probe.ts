@@ -12,7 +12,7 @@ export function buildSyscallProbe(dir: string): string {
   return out;
 }
 
-/** Parses the probe's NR[:ARG0]=errno lines into errnos, keyed by what was asked ("135", "135:40000"). */
+/** Parses the probe's NR[:ARG0...]=errno lines into errnos, keyed by what was asked ("135", "135:40000", "16:0:5412"). */
 export function probeResults(stdout: string): Record<string, number> {
   return Object.fromEntries(stdout.trim().split('\n').map((l) => { const [k, v] = l.split('='); return [k, Number(v.split(' ')[0])]; }));
 }
