@@ -35,15 +35,13 @@
 // the old view's children, unchanged except what the upper dir whites out (D when the old view
 // has it). One that does not merge shows only its own: each child the old view has there and the
 // upper dir does not is D, so only those directories' listings are read from the lowers.
+import { isUtf8 } from 'node:buffer';
+import type { Change } from '../protocol/types';
 import { compareBytes, displayPath, parentOf } from './fspath';
 import { listDirs, statPaths, walkTree, type WalkEntry } from './native-fs';
 import { isOpaqueDir } from './xattr';
 
-export interface Change {
-  /** Absolute in the container, e.g. '/etc/motd'. */
-  path: string;
-  kind: 'A' | 'C' | 'D';
-}
+export type { Change } from '../protocol/types';
 
 /** A path in the old view: the entry that shows there, and for a directory the layers it merges. */
 interface Seen {
@@ -191,5 +189,11 @@ export async function layerChanges(layerDir: string, lowerDirs: string[]): Promi
   }
   return [...changes]
     .sort((a, b) => compareBytes(a[0], b[0]))
-    .map(([rel, kind]) => ({ path: `/${displayPath(rel)}`, kind }));
+    .map(([rel, kind]) => changeOf(rel, kind));
+}
+
+/** A change as the protocol carries it: the path for people, and its bytes when UTF-8 cannot hold them. */
+function changeOf(rel: string, kind: Change['kind']): Change {
+  const bytes = Buffer.from(`/${rel}`, 'latin1');
+  return isUtf8(bytes) ? { path: `/${displayPath(rel)}`, kind } : { path: `/${displayPath(rel)}`, kind, pathBytes: bytes.toString('base64') };
 }

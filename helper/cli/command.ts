@@ -4,7 +4,8 @@ import type { CommandSpec, Parsed } from './args';
 
 export interface CommandContext extends Parsed {
   client(): Promise<StrataClient>;
-  out(text: string): void;
+  /** Standard output; bytes go as they are (file names that are not UTF-8). */
+  out(text: string | Uint8Array): void;
   err(text: string): void;
   root: string;
 }

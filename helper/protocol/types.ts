@@ -85,8 +85,11 @@ export interface HistoryEntry {
 
 export type ChangeKind = 'A' | 'C' | 'D';
 export interface Change {
+  /** Absolute in the container, e.g. '/etc/motd'; names that are not UTF-8 show U+FFFD here. */
   path: string;
   kind: ChangeKind;
+  /** The path's own bytes, base64, when they are not UTF-8 (a file name is bytes on Linux). */
+  pathBytes?: string;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'exited';

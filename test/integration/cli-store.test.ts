@@ -2,6 +2,7 @@
 // forms (container ls, image rm), system df, and diff's names on a terminal.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execa } from 'execa';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +85,19 @@ test('system df: shared layers counted once, each image\'s shared and unique siz
     assert.match(table, /0B \(changes in layer [0-9a-f]{12}\)\s.*writer/);
   } finally {
     await root.close();
+  }
+});
+
+test('piped diff gives a file name that is not UTF-8 byte for byte; --format json carries its bytes too', async () => {
+  await store.ok(['run', '--name', 'latin', 'bb', 'sh', '-c', 'touch "/caf$(printf \'\\351\')"']);
+  try {
+    const r = await execa(process.execPath, [CLI, '--root', store.root, 'diff', 'latin'], { encoding: 'buffer', stripFinalNewline: false });
+    assert.deepEqual(Buffer.from(r.stdout), Buffer.concat([Buffer.from('A /caf'), Buffer.from([0xe9]), Buffer.from('\n')]), 'the name\'s own bytes (0xe9), not U+FFFD');
+    const [change] = JSON.parse(await store.ok(['diff', '--format', 'json', 'latin'])) as { path: string; pathBytes?: string }[];
+    assert.equal(change.path, '/caf\ufffd', 'the text form, for people');
+    assert.deepEqual(Buffer.from(change.pathBytes!, 'base64'), Buffer.from([0x2f, 0x63, 0x61, 0x66, 0xe9]));
+  } finally {
+    await store.cli(['rm', 'latin']);
   }
 });
 

@@ -125,9 +125,15 @@ export const diff: Command = {
     // Docker's diff has no --format; Strata's json is the protocol's list of changes.
     if (protocolJson(ctx)) { ctx.out(json(changes)); return 0; }
     // File names are the container's: on a terminal, their control characters show as '?' (as ls
-    // shows them); piped, they go as they are, for scripts.
-    const shown = process.stdout.isTTY ? printable : (p: string) => p;
-    ctx.out(changes.map((c) => `${c.kind} ${shown(c.path)}\n`).join(''));
+    // shows them); piped, they go as they are, byte for byte, for scripts (a name that is not UTF-8
+    // too: Docker's JSON API turns those into U+FFFD, so docker diff cannot give them back).
+    if (process.stdout.isTTY) {
+      ctx.out(changes.map((c) => `${c.kind} ${printable(c.path)}\n`).join(''));
+      return 0;
+    }
+    ctx.out(Buffer.concat(changes.map((c) => Buffer.concat([
+      Buffer.from(`${c.kind} `), c.pathBytes === undefined ? Buffer.from(c.path) : Buffer.from(c.pathBytes, 'base64'), Buffer.from('\n'),
+    ]))));
     return 0;
   },
 };
