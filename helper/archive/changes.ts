@@ -43,6 +43,8 @@ export interface Change {
   /** Absolute in the container, e.g. '/etc/motd'. */
   path: string;
   kind: 'A' | 'C' | 'D';
+  /** A directory (in the new view; for D, in the old one): the editor shows it as a folder even when empty. */
+  dir?: true;
 }
 
 /** A path in the old view: the entry that shows there, and for a directory the layers it merges. */
@@ -166,11 +168,17 @@ export async function layerChanges(layerDir: string, lowerDirs: string[]): Promi
   listings.forEach((entries, i) => view.learn(i, entries));
 
   const changes = new Map<string, Change['kind']>();
+  const dirs = new Set<string>();
+  const deleted = (rel: string) => {
+    changes.set(rel, 'D');
+    if (view.resolve(rel)?.entry.kind === 'dir') dirs.add(rel);
+  };
   for (const [rel, e] of upper) {
     if (e.kind === 'whiteout') {
-      if (!alone.has(parentOf(rel)) && view.resolve(rel) !== null) changes.set(rel, 'D');
+      if (!alone.has(parentOf(rel)) && view.resolve(rel) !== null) deleted(rel);
       continue;
     }
+    if (e.kind === 'dir') dirs.add(rel);
     const old = view.resolve(rel);
     if (old === null) changes.set(rel, 'A');
     else if (differs(old.entry, e)) changes.set(rel, 'C');
@@ -178,7 +186,7 @@ export async function layerChanges(layerDir: string, lowerDirs: string[]): Promi
   for (const dir of alone) {
     for (const rel of view.children(dir)) {
       const now = upper.get(rel);
-      if ((now === undefined || now.kind === 'whiteout') && view.resolve(rel) !== null) changes.set(rel, 'D');
+      if ((now === undefined || now.kind === 'whiteout') && view.resolve(rel) !== null) deleted(rel);
     }
   }
   // A directory holding a change is changed, up to (not including) the root.
@@ -186,10 +194,11 @@ export async function layerChanges(layerDir: string, lowerDirs: string[]): Promi
   for (const rel of [...changes.keys()]) {
     for (let dir = parentOf(rel); dir !== '.' && !marked.has(dir); dir = parentOf(dir)) {
       marked.add(dir);
+      dirs.add(dir);
       if (!changes.has(dir)) changes.set(dir, 'C');
     }
   }
   return [...changes]
     .sort((a, b) => compareBytes(a[0], b[0]))
-    .map(([rel, kind]) => ({ path: `/${displayPath(rel)}`, kind }));
+    .map(([rel, kind]): Change => (dirs.has(rel) ? { path: `/${displayPath(rel)}`, kind, dir: true } : { path: `/${displayPath(rel)}`, kind }));
 }

@@ -70,6 +70,8 @@ export type ChangeKind = 'A' | 'C' | 'D';
 export interface Change {
   path: string;
   kind: ChangeKind;
+  /** A directory (for D: it was one): shown as a folder even when nothing below it changed. */
+  dir?: true;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
