@@ -8,7 +8,7 @@ import { createBusyboxImage } from './create-busybox';
 import { importTarball } from './import-tarball';
 import { openChange } from './open-change';
 import { openLayerChanges } from './open-layer-changes';
-import { openShell } from './open-shell';
+import { openShell, openShellWith } from './open-shell';
 import { refresh } from './refresh';
 import { removeContainer } from './remove-container';
 import { removeImage } from './remove-image';
@@ -25,6 +25,7 @@ export const COMMANDS: readonly { id: string; what: string; run: Handler }[] = [
   { id: 'strata.importTarball', what: 'Import a root filesystem tarball', run: importTarball },
   { id: 'strata.createBusyboxImage', what: 'Create the built-in busybox image', run: createBusyboxImage },
   { id: 'strata.openShell', what: 'Open shell in container', run: openShell },
+  { id: 'strata.openShellWith', what: 'Open shell with…', run: openShellWith },
   { id: 'strata.commitContainer', what: 'Commit container', run: commitContainer },
   { id: 'strata.openLayerChanges', what: 'Open Changes', run: openLayerChanges },
   { id: 'strata.openChange', what: 'Open the diff', run: openChange },
@@ -32,12 +33,12 @@ export const COMMANDS: readonly { id: string; what: string; run: Handler }[] = [
   { id: 'strata.removeImage', what: 'Remove image', run: removeImage },
   { id: 'strata.removeContainer', what: 'Remove container', run: removeContainer },
   { id: 'strata.stopContainer', what: 'Stop container', run: stopContainer },
-  { id: 'strata.showContainerLogs', what: 'Show container logs', run: showContainerLogs },
+  { id: 'strata.showContainerLogs', what: 'View container logs', run: showContainerLogs },
   { id: 'strata.pauseContainer', what: 'Pause container', run: pauseContainer },
   { id: 'strata.unpauseContainer', what: 'Unpause container', run: unpauseContainer },
   { id: 'strata.restartContainer', what: 'Restart container', run: restartContainer },
   { id: 'strata.refresh', what: 'Refresh', run: refresh },
-  { id: 'strata.showLog', what: 'Show log', run: showLog },
+  { id: 'strata.showLog', what: 'Show Strata log', run: showLog },
 ];
 
 export function registerCommands(s: Services): vscode.Disposable[] {
