@@ -208,6 +208,8 @@ export interface Notifications {
   progress: { token: string; message: string; done?: number; total?: number };
   /** The store changed: clients refresh their views. */
   changed: { what: 'images' | 'containers' | 'layers'; id?: string };
+  /** A running container's files changed (coalesced: a few a second at most; engine/watch.ts): ask container.changes again. */
+  'container.changed': { id: string };
 }
 export type NotificationName = keyof Notifications;
 
