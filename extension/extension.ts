@@ -35,10 +35,9 @@ export function activate(context: vscode.ExtensionContext) {
   const shells = new Shells(helper, (err) => errors.report(err, 'Open shell in container'));
   const fs = new StrataFileSystem(helper, changes);
   const decorations = new ChangeDecorations(changes);
-  const services: Services = { context, log, helper, changes, images, imagesView, containers, containersView, shells, errors };
+  const services: Services = { context, log, helper, changes, images, imagesView, containers, containersView, shells, errors, files: fs.files };
   images.onError = (err) => errors.report(err, 'List images');
   containers.onError = (err) => errors.report(err, 'List containers');
-  containers.watch(containersView);
   let reconnectTimer: NodeJS.Timeout | undefined;
 
   context.subscriptions.push(
