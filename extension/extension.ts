@@ -18,6 +18,7 @@ import { CONTAINER_SCHEME, IMAGE_SCHEME, LAYER_SCHEME } from './diff/uris';
 import { PROFILE_ID, ShellProfileProvider, Shells } from './terminal/shells';
 import { ContainersProvider } from './tree/containers-provider';
 import { ImagesProvider } from './tree/images-provider';
+import { trackWalkthrough } from './walkthrough';
 
 // The rest of the bundle has loaded once this line runs (imports are evaluated first).
 const moduleLoaded = performance.now();
@@ -48,6 +49,7 @@ export function activate(context: vscode.ExtensionContext) {
     vscode.window.registerFileDecorationProvider(decorations),
     vscode.window.registerTerminalProfileProvider(PROFILE_ID, new ShellProfileProvider(shells, () => pickImage(services, 'Open a shell in a new container from which image?'))),
     createStatusItem(helper),
+    trackWalkthrough(helper),
     ...registerCommands(services),
     helper.onDidChangeStore((e) => {
       if (e.what === 'containers') containers.refresh();
