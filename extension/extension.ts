@@ -15,6 +15,7 @@ import { ChangesCache } from './diff/changes';
 import { ChangeDecorations } from './diff/decorations';
 import { StrataFileSystem } from './diff/fs-provider';
 import { CONTAINER_SCHEME, IMAGE_SCHEME, LAYER_SCHEME } from './diff/uris';
+import { INSPECT_SCHEME, InspectProvider } from './inspect/inspect-provider';
 import { PROFILE_ID, ShellProfileProvider, Shells } from './terminal/shells';
 import { ContainersProvider } from './tree/containers-provider';
 import { ImagesProvider } from './tree/images-provider';
@@ -47,6 +48,7 @@ export function activate(context: vscode.ExtensionContext) {
     vscode.workspace.registerFileSystemProvider(CONTAINER_SCHEME, fs, { isReadonly: true, isCaseSensitive: true }),
     vscode.workspace.registerFileSystemProvider(IMAGE_SCHEME, fs, { isReadonly: true, isCaseSensitive: true }),
     vscode.window.registerFileDecorationProvider(decorations),
+    vscode.workspace.registerTextDocumentContentProvider(INSPECT_SCHEME, new InspectProvider(helper)),
     vscode.window.registerTerminalProfileProvider(PROFILE_ID, new ShellProfileProvider(shells, () => pickImage(services, 'Open a shell in a new container from which image?'))),
     createStatusItem(helper),
     trackWalkthrough(helper),

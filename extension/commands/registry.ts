@@ -3,6 +3,8 @@
 // tasks and tests can run it without dialogs; each runs through wrap(), which reports errors.
 import * as vscode from 'vscode';
 import { commitContainer } from './commit-container';
+import { attachContainer, copyContainerId, execShell, killContainer, pruneContainers, renameContainer, startContainer } from './container-actions';
+import { containerStats, inspectContainer, inspectImage, showProcesses } from './inspect';
 import { pauseContainer, restartContainer, unpauseContainer } from './container-state';
 import { createBusyboxImage } from './create-busybox';
 import { importTarball } from './import-tarball';
@@ -37,6 +39,18 @@ export const COMMANDS: readonly { id: string; what: string; run: Handler }[] = [
   { id: 'strata.pauseContainer', what: 'Pause container', run: pauseContainer },
   { id: 'strata.unpauseContainer', what: 'Unpause container', run: unpauseContainer },
   { id: 'strata.restartContainer', what: 'Restart container', run: restartContainer },
+  // What Container Tools users reach for on a container (issue 10, part B).
+  { id: 'strata.startContainer', what: 'Start container', run: startContainer },
+  { id: 'strata.killContainer', what: 'Kill container', run: killContainer },
+  { id: 'strata.attachContainer', what: 'Attach to container', run: attachContainer },
+  { id: 'strata.execShell', what: 'Exec shell in container', run: execShell },
+  { id: 'strata.inspectContainer', what: 'Inspect container', run: inspectContainer },
+  { id: 'strata.inspectImage', what: 'Inspect image', run: inspectImage },
+  { id: 'strata.copyContainerId', what: 'Copy container id', run: copyContainerId },
+  { id: 'strata.renameContainer', what: 'Rename container', run: renameContainer },
+  { id: 'strata.pruneContainers', what: 'Prune stopped containers', run: pruneContainers },
+  { id: 'strata.showProcesses', what: 'Show processes', run: showProcesses },
+  { id: 'strata.containerStats', what: 'Container stats', run: containerStats },
   { id: 'strata.refresh', what: 'Refresh', run: refresh },
   { id: 'strata.showLog', what: 'Show Strata log', run: showLog },
 ];

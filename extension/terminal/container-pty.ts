@@ -10,8 +10,12 @@ import { DIM, RED, RESET, Transcript } from './ansi';
 import { chooseShell } from './shell-choice';
 import { shortId } from '../tree/format';
 
-/** A new container from an image (`shell`: the shell to run, else chosen, see shell-choice.ts), or attach to a container. */
-export type ShellTarget = { image: string; shell?: string } | { container: string };
+/**
+ * A new container from an image (`shell`: the shell to run, else chosen, see shell-choice.ts);
+ * attach to a container's own process (as `strata attach`); or a new shell process in a running
+ * container (`exec`, as `strata exec -it ID sh`): Container Tools offers both, and so does Strata.
+ */
+export type ShellTarget = { image: string; shell?: string } | { container: string } | { exec: string; shell?: string };
 
 export interface ShellOptions {
   network: 'none' | 'host';
@@ -64,6 +68,7 @@ export class ContainerPty implements vscode.Pseudoterminal {
 
   private async start(): Promise<void> {
     const client = (this.client = await this.helper.client());
+    if ('exec' in this.target) return this.startExec(client, this.target.exec, this.target.shell);
     let id: string;
     if ('image' in this.target) {
       const shell = await chooseShell(client, this.target.image, this.target.shell ?? this.options.shell);
@@ -80,17 +85,7 @@ export class ContainerPty implements vscode.Pseudoterminal {
     }
     this.containerId = id;
     this.nameEmitter.fire(`strata ${shortId(id)}`);
-    // Listen before attaching, so not a byte of the first prompt is lost.
-    this.subs.push(
-      client.on('session.output', (p) => { if (p.session === this.session) this.output(p.data); }),
-      client.on('session.exit', (p) => { if (p.session === this.session) this.exited(p.exitCode); }),
-    );
-    client.lost.catch(() => {
-      if (this.closed) return;
-      this.session = undefined;
-      this.ended = true;
-      this.write(`\r\n${RED}Strata: the connection to the helper was lost.${RESET} ${DIM}(press any key to close this terminal)${RESET}\r\n`);
-    });
+    this.listen(client);
     const attached = await client.request('container.attach', { id, stdin: true });
     this.session = attached.session;
     const size = this.size ? { cols: this.size.columns, rows: this.size.rows } : undefined;
@@ -103,6 +98,36 @@ export class ContainerPty implements vscode.Pseudoterminal {
     if (!attached.tty) this.write(`${DIM}(this container has no terminal: input and output are plain streams)${RESET}\r\n`);
     this.resolveReady({ containerId: id, session: attached.session });
   }
+
+  /** A new shell process in the running container `ref`, chosen for its image as for a new container. */
+  private async startExec(client: StrataClient, ref: string, shellArg: string | undefined): Promise<void> {
+    const detail = await client.request('container.inspect', { id: ref });
+    const shell = await chooseShell(client, detail.imageId, shellArg ?? this.options.shell);
+    this.containerId = detail.id;
+    this.nameEmitter.fire(`strata exec ${shortId(detail.id)}`);
+    this.listen(client);
+    const env = ['TERM=xterm-256color', ...(shell.ps1 ? [`PS1=${shell.ps1}`] : [])];
+    const { session } = await client.request('container.exec', { id: detail.id, cmd: shell.cmd, tty: true, openStdin: true, env });
+    this.session = session;
+    const size = this.size ? { cols: this.size.columns, rows: this.size.rows } : undefined;
+    await client.request('exec.start', { session, size });
+    this.resolveReady({ containerId: detail.id, session });
+  }
+
+  /** Output and exit of this terminal's session, heard before it starts, so not a byte of the first prompt is lost. */
+  private listen(client: StrataClient): void {
+    this.subs.push(
+      client.on('session.output', (p) => { if (p.session === this.session) this.output(p.data); }),
+      client.on('session.exit', (p) => { if (p.session === this.session) this.exited(p.exitCode); }),
+    );
+    client.lost.catch(() => {
+      if (this.closed) return;
+      this.session = undefined;
+      this.ended = true;
+      this.write(`\r\n${RED}Strata: the connection to the helper was lost.${RESET} ${DIM}(press any key to close this terminal)${RESET}\r\n`);
+    });
+  }
+
 
   private output(data: string): void {
     this.write(this.decoder.decode(Buffer.from(data, 'base64'), { stream: true }));
@@ -139,7 +164,8 @@ export class ContainerPty implements vscode.Pseudoterminal {
     }
     this.ended = true;
     const short = this.containerId ? shortId(this.containerId) : '';
-    this.write(`\r\n${DIM}container ${short} stopped (exit code ${code}); press any key to close this terminal${RESET}\r\n`);
+    const what = 'exec' in this.target ? `the shell in container ${short} ended` : `container ${short} stopped`;
+    this.write(`\r\n${DIM}${what} (exit code ${code}); press any key to close this terminal${RESET}\r\n`);
   }
 
   handleInput(data: string): void {

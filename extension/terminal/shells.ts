@@ -30,7 +30,7 @@ export class Shells implements vscode.Disposable {
   /** Opens a terminal running a shell in a container and waits until the shell runs. */
   async open(target: ShellTarget): Promise<OpenedShell & { containerId: string }> {
     const pty = this.makePty(target, false);
-    const name = 'image' in target ? `strata ${target.image}` : `strata ${target.container.slice(0, 12)}`;
+    const name = 'image' in target ? `strata ${target.image}` : 'exec' in target ? `strata exec ${target.exec.slice(0, 12)}` : `strata ${target.container.slice(0, 12)}`;
     const terminal = vscode.window.createTerminal({ name, pty, iconPath: new vscode.ThemeIcon('vm') });
     terminal.show();
     const { containerId } = await pty.ready;
