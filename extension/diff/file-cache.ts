@@ -110,11 +110,12 @@ export class FileCache {
 
   private readBatch(version: RealVersion, batch: [string, (c: Promise<FileContent>) => void][]): void {
     const answer = this.helper.client().then((c) => c.request('files.read', { version, paths: batch.map(([p]) => p) }));
+    const alone = async (path: string) => (await this.helper.client()).request('file.read', { version, path });
     batch.forEach(([path, settle], i) => {
-      settle(answer.then(async ({ files }) => {
-        // Too big for a batch (over 1 MiB), or changed while read: alone, as the diff editor reads a big file.
-        return files[i] ?? (await this.helper.client()).request('file.read', { version, path });
-      }));
+      // null: too big for a batch (over 1 MiB) or changed while read. A batch refused whole (a path
+      // of it gone bad meanwhile, or a helper without files.read): each file on its own, so one
+      // path's error stays that path's.
+      settle(answer.then(({ files }) => files[i] ?? alone(path), () => alone(path)));
     });
   }
 }

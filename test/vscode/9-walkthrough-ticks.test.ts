@@ -1,8 +1,10 @@
 /// <reference types="mocha" />
 // Issue 10, item 5: the walkthrough's steps tick from the store's state: "Make an image" when an
-// image exists (made by the strata command here, not by a command of this window), "Change a file"
-// when a container has changes (made in it by `strata exec`, with no view open). Its code blocks
-// fit its column (short lines), and what it shows is in a screenshot.
+// image exists (tagged by the strata command here, not by a command of this window), "Change a
+// file" when a container has changes (made in it by `strata exec`, with no view open). Its code
+// blocks fit its column (short lines), and what it shows is in a screenshot. The earlier suites'
+// commands have ticked steps already, so the walkthrough is taken back to a fresh window's state
+// first: its progress reset and the extension's keys unset.
 import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +33,8 @@ suite('walkthrough ticks', () => {
     await closeAllEditors();
     // Forget what earlier suites' commands ticked: the state alone must tick the steps here.
     await vscode.commands.executeCommand('resetGettingStartedProgress');
+    await vscode.commands.executeCommand('setContext', 'strata.hasImages', false);
+    await vscode.commands.executeCommand('setContext', 'strata.containerHasChanges', false);
   });
 
   suiteTeardown(async () => {
@@ -43,6 +47,8 @@ suite('walkthrough ticks', () => {
     cli('busybox');
     await vscode.commands.executeCommand('workbench.action.openWalkthrough', 'strata.strata#strata.understandingDocker', false);
     await waitFor('the walkthrough\'s steps', async () => (await steps()).length >= 6);
+    await sleep(1500); // the extension's first look at the store, in a fresh window
+    cli('tag', 'busybox:latest', 'walkthrough:1');
     await waitFor(`"Make an image" ticked (steps: ${JSON.stringify(await steps())})`, () => ticked('Make an image'), 10_000);
     assert.equal(await ticked('Change a file'), false, 'no container has changes yet');
     id = cli('run', '-d', 'busybox:latest', 'sleep', '300').trim();
