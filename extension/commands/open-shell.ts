@@ -44,7 +44,7 @@ async function pickShell(image: string): Promise<string> {
 /** strata.openShellWith [image row | name | {image}] [shell path]: "Open Shell" with a shell asked for (or given). */
 export async function openShellWith(s: Services, arg?: unknown, shellArg?: unknown) {
   const given = shellTargetOf(arg);
-  if (given && 'container' in given) throw new Error('"Open Shell With…" starts a new container from an image; pick an image');
+  if (given && !('image' in given)) throw new Error('"Open Shell With…" starts a new container from an image; pick an image');
   const image = given?.image ?? (await pickImage(s, 'Open a shell in a new container from which image?'));
   if (!image) throw new CancelledError();
   const shell = typeof shellArg === 'string' && shellArg ? shellArg : await pickShell(image);
