@@ -198,6 +198,15 @@ export const methods = {
   },
   /** `path` as `version` shows it (a layer's chain, a container, an image): 'missing' where it does not exist there. */
   'file.read': { params: s.object({ version: fileVersion, path: filePath }), result: {} as FileContent },
+  /**
+   * Many paths of one version in one request (the multi-diff editor's files), in order. null: a
+   * regular file whose bytes did not fit the answer (over 1 MiB, or past 4 MiB in all) or changed
+   * while read: ask file.read for it. maxBytes 0: no file's bytes at all (what is there, and its kind).
+   */
+  'files.read': {
+    params: s.object({ version: fileVersion, paths: s.array(filePath, { max: 4096 }), maxBytes: s.optional(s.int({ min: 0, max: 1024 * 1024 })) }),
+    result: {} as { files: (FileContent | null)[] },
+  },
   'container.commit': {
     params: s.object({
       id: containerRef,
@@ -247,6 +256,8 @@ export interface Notifications {
   progress: { token: string; message: string; done?: number; total?: number; stage?: string; line?: number };
   /** The store changed: clients refresh their views. */
   changed: { what: 'images' | 'containers' | 'layers'; id?: string };
+  /** A running container's files changed (coalesced: a few a second at most; engine/watch.ts): ask container.changes again. */
+  'container.changed': { id: string };
 }
 export type NotificationName = keyof Notifications;
 

@@ -90,6 +90,8 @@ export interface Change {
   kind: ChangeKind;
   /** The path's own bytes, base64, when they are not UTF-8 (a file name is bytes on Linux). */
   pathBytes?: string;
+  /** A directory (for D: it was one): shown as a folder even when nothing below it changed. */
+  dir?: true;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
