@@ -1,8 +1,9 @@
 // The CANONICAL tar of an upper-form layer directory. For a layer Strata makes (commit, the built-in
 // image, later save/push) diff_id is defined as the sha256 of exactly these bytes: the same
 // directory always gives the same bytes, so the same change on the same parent gives the same layer
-// id. (An imported layer keeps the sha256 of the bytes it was imported from instead; re-packing it
-// gives a different, equally valid tar, as re-tarring does in Docker.)
+// id. (An imported layer keeps the sha256 of the bytes it was imported from instead, and its
+// tar-split to make them again: tar-split.ts, reproduce.ts; re-packing it gives a different,
+// equally valid tar, as re-tarring does in Docker.)
 //
 // The fixed choices:
 //  - entries sorted bytewise by path (parent before child); an opaque directory's `.wh..wh..opq`
@@ -288,6 +289,21 @@ export async function digestItems(items: Item[], data: ByteReader | null): Promi
   const sink = new HashingSink(null);
   const size = await writeItems(items, sink, data);
   return { diffId: await sink.end(), size };
+}
+
+/**
+ * The length of the canonical tar of `layerDir`, from its walk alone (no file is read): a layer's
+ * tar goes into an archive (save) behind a header that must give its size first.
+ */
+export async function canonicalTarLength(layerDir: string): Promise<number> {
+  let n = 2 * BLOCK;
+  for (const item of layerItems(await walkTree(layerDir))) {
+    const pax = paxFor(item);
+    if (pax) n += BLOCK + pax.length + padding(pax.length);
+    n += BLOCK;
+    if (item.typeflag === '0') n += item.size + padding(item.size);
+  }
+  return n;
 }
 
 /** Writes the canonical tar of `layerDir` to `out` (and ends it); diffId is the sha256 of those bytes. */

@@ -159,8 +159,10 @@ export const inspect: Command = {
     for (const ref of ctx.args) {
       const tries: [string, () => Promise<unknown>][] = [
         ['container', () => client.request('container.inspect', { id: ref })],
-        ['image', () => client.request('image.inspect', { ref })],
-        ['layer', () => client.request('layer.inspect', { id: ref })],
+        // verify: each layer's tar is made again, so a folder changed behind Strata's back shows
+        // here (tarVerified, tarProblem) before save or push refuses it.
+        ['image', () => client.request('image.inspect', { ref, verify: true })],
+        ['layer', () => client.request('layer.inspect', { id: ref, verify: true })],
       ];
       let hit: unknown;
       for (const [kind, get] of tries) {
