@@ -409,9 +409,10 @@ export async function extractLayer(input: NodeJS.ReadableStream, destDir: string
   let current: TarEntry | null = null;
   let out: LayerUnpacker | null = null;
   let split: TarSplitRecorder | null = null;
+  let splitClosed: Promise<void> = Promise.resolve();
   const dropSplit = () => {
     if (bytes) bytes.tap = null;
-    split?.abort();
+    if (split) splitClosed = split.abort();
     split = null;
   };
   try {
@@ -441,6 +442,7 @@ export async function extractLayer(input: NodeJS.ReadableStream, destDir: string
     const unreproducible = x.unreproducible ?? (uncovered && `internal: ${uncovered}`);
     if (unreproducible) {
       dropSplit();
+      await splitClosed;
       await fsp.rm(opts.tarSplit, { force: true });
       result.unreproducible = unreproducible;
     }
@@ -449,6 +451,7 @@ export async function extractLayer(input: NodeJS.ReadableStream, destDir: string
     // Nothing may still be writing when the caller gets the error and removes destDir.
     const toolFailure = await out?.abort();
     dropSplit();
+    await splitClosed;
     bytes?.close();
     (input as { destroy?: () => void }).destroy?.();
     if (signal?.aborted) throw cancelled();

@@ -164,11 +164,16 @@ export class TarSplitRecorder {
     return null;
   }
 
-  /** Stops writing (the caller removes the file with the stage). */
-  abort(): void {
+  /**
+   * Stops writing; resolves once the file is closed (the caller may then remove it: a file still
+   * being opened would otherwise appear after its removal).
+   */
+  abort(): Promise<void> {
     this.gzip.unpipe(this.sink);
     this.gzip.destroy();
+    const closed = this.sink.closed ? Promise.resolve() : new Promise<void>((resolve) => this.sink.once('close', () => resolve()));
     this.sink.destroy();
+    return closed;
   }
 }
 
