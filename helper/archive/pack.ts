@@ -321,11 +321,19 @@ export function digestLayer(layerDir: string): Promise<{ diffId: string; size: n
 }
 
 async function packTo(layerDir: string, out: NodeJS.WritableStream | null): Promise<{ diffId: string; size: number }> {
-  const items = layerItems(await walkTree(layerDir));
+  return packItems(layerItems(await walkTree(layerDir)), layerDir, (e) => e.path, out);
+}
+
+/**
+ * The canonical tar of `items` into `out` (or nowhere), each regular file's data read beneath
+ * `root` at `dataPath(its walk entry)`: a layer's own folder, or for a container's flattened file
+ * system (export) the store, each file from the layer that shows it.
+ */
+export async function packItems(items: Item[], root: string, dataPath: (e: WalkEntry) => string, out: NodeJS.WritableStream | null): Promise<{ diffId: string; size: number }> {
   const sink = new HashingSink(out);
   const withData = items.filter((it) => it.typeflag === '0' && it.size > 0);
   // All file contents come from one strata-fs process, in tar order.
-  const cat = withData.length ? catFiles(layerDir, withData.map((it) => ({ path: it.source!.path, size: it.size }))) : null;
+  const cat = withData.length ? catFiles(root, withData.map((it) => ({ path: dataPath(it.source!), size: it.size }))) : null;
   const data = cat ? new ByteReader(cat.chunks, Number.MAX_SAFE_INTEGER, undefined, false) : null;
   try {
     const size = await writeItems(items, sink, data);
