@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { TestStore, busyboxTarball, sha256sum } from '../support/strata';
 import { buildTar } from '../support/archive-tar';
@@ -69,6 +70,14 @@ test('docker format: the imported and the committed image round-trip with their 
     assert.equal(sha256sum(file('again.tar')), sha256sum(file('docker.tar')));
   } finally {
     await b.close();
+  }
+  // The archive gzip'd, on stdin (docker save | gzip | strata load).
+  const c = TestStore.create('load-gz');
+  try {
+    assert.match(await c.ok(['load'], { input: gzipSync(readFileSync(file('docker.tar'))) }), /Loaded image: bb:committed\n/);
+    assert.equal((await inspect(c, 'bb:committed')).id, committed.id);
+  } finally {
+    await c.close();
   }
 });
 
