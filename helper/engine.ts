@@ -7,12 +7,15 @@ import { type EngineContext, KeyedMutex, Mutex } from './engine/context';
 import { EngineEmitter } from './engine/events';
 import { Sessions } from './engine/sessions';
 import { Uploads } from './engine/uploads';
+import { Downloads } from './engine/downloads';
 import { reapOrphans, stopContainer } from './engine/containers';
 
 export class Engine {
   readonly ctx: EngineContext;
   /** Uploads in flight: a tar arrives on one connection and is consumed by a request on another. */
   readonly uploads = new Uploads();
+  /** Downloads in flight: what a request makes leaves on another connection (save, export). */
+  readonly downloads = new Downloads();
 
   private constructor(readonly store: Store) {
     this.ctx = { store, events: new EngineEmitter(), sessions: new Sessions(), mutex: new Mutex(), containerLocks: new KeyedMutex() };

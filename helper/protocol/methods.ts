@@ -96,7 +96,8 @@ export const methods = {
   'images.list': { params: none, result: [] as ImageSummary[] },
   /** Where the store's bytes are: images (shared and unique), containers' changes. */
   'system.df': { params: none, result: {} as DiskUsage },
-  'image.inspect': { params: s.object({ ref: imageRef }), result: {} as ImageDetail },
+  /** verify: each layer's tar is made again and checked against its diff_id (reads every file). */
+  'image.inspect': { params: s.object({ ref: imageRef, verify: s.optional(s.bool()) }), result: {} as ImageDetail },
   'image.history': { params: s.object({ ref: imageRef }), result: [] as HistoryEntry[] },
   'image.tag': { params: s.object({ source: imageRef, target: s.string({ max: 255 }) }), result: {} as { id: string; tag: string } },
   'image.remove': { params: s.object({ ref: imageRef, force: s.bool() }), result: {} as { untagged: string[]; deleted: string[] } },
@@ -163,7 +164,16 @@ export const methods = {
    */
   'upload.end': { params: s.object({ token, size: s.optional(s.int({ min: 0 })) }), result: {} as { received: number } },
   'upload.abort': { params: s.object({ token }), result: {} as Record<string, never> },
-  'layer.inspect': { params: s.object({ id: layerRef }), result: {} as LayerInfo },
+  /** Bytes for the client: read raw on a second connection (protocol/raw-download.ts), filled by save or export. */
+  'download.begin': { params: none, result: {} as { token: string } },
+  'download.abort': { params: s.object({ token }), result: {} as Record<string, never> },
+  /** A docker-archive (Docker 20.10's save) or an OCI image layout of the images, into a download; size: the bytes sent. */
+  'image.save': { params: s.object({ token, refs: s.array(imageRef, { max: 1024 }), format: s.oneOf('docker', 'oci') }), result: {} as { size: number } },
+  /** The images of an archive (what save, docker save, podman save, skopeo write), from an upload. */
+  'image.load': { params: s.object({ token }), result: {} as { images: { id: string; tags: string[] }[] } },
+  /** The container's file system, flattened, as a tar into a download (docker export). */
+  'container.export': { params: s.object({ token, id: containerRef }), result: {} as { size: number } },
+  'layer.inspect': { params: s.object({ id: layerRef, verify: s.optional(s.bool()) }), result: {} as LayerInfo },
   'layer.changes': { params: s.object({ id: layerRef }), result: [] as Change[] },
   'containers.list': { params: s.object({ all: s.bool() }), result: [] as ContainerSummary[] },
   /** Every container that is not running. */

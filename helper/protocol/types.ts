@@ -19,6 +19,16 @@ export interface LayerInfo {
   createdBy: string;
   comment: string;
   path: string; // graph/<id>/layer on disk, for "I need to see it"
+  /**
+   * How the layer's tar (its sha256 is diffId) is made again for save and push: 'tar-split' (an
+   * imported layer: the imported bytes, graph/<id>/tar-split), 'canonical' (a layer Strata made),
+   * 'none' (an import whose tar cannot be reproduced: tarProblem says why).
+   */
+  tar: 'tar-split' | 'canonical' | 'none';
+  /** Why the tar cannot be made again, when known (recorded at import, or found by a verify). */
+  tarProblem?: string;
+  /** Asked with verify: the tar was made again and its sha256 is diffId. */
+  tarVerified?: boolean;
 }
 
 export interface ImageConfigBody {

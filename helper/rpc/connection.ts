@@ -94,6 +94,7 @@ export function serveConnection(engine: Engine, input: Readable, output: Writabl
     stopWatching();
     for (const detach of state.detachers.values()) detach();
     engine.uploads.abortOwnedBy(state.owner, 'the client went away');
+    engine.downloads.abortOwnedBy(state.owner, 'the client went away');
     onClose?.();
   };
   conn.onClose(cleanup);

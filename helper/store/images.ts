@@ -94,6 +94,19 @@ export class Images {
     return id;
   }
 
+  /**
+   * Stores a config as the bytes it came in (a loaded image keeps the id it has elsewhere: Go's
+   * JSON, say, is not JSON.stringify's); `config` is those bytes parsed.
+   */
+  async addBytes(bytes: Buffer, config: ImageConfig): Promise<string> {
+    const id = sha256(bytes);
+    if (!this.configs.has(id)) {
+      await writeFileAtomic(this.paths.image(id), bytes);
+      this.configs.set(id, config);
+    }
+    return id;
+  }
+
   async remove(id: string): Promise<void> {
     await fs.rm(this.paths.image(id), { force: true });
     this.configs.delete(id);

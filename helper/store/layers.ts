@@ -1,4 +1,5 @@
-// The layers of the graph: graph/<chain id>/layer/ (an overlayfs upper dir) and graph/<id>/json.
+// The layers of the graph: graph/<chain id>/layer/ (an overlayfs upper dir), graph/<id>/json and,
+// for an imported layer, graph/<id>/tar-split (what reproduces its tar: archive/tar-split.ts).
 // A layer appears only complete: it is built in tmp/, flushed, and renamed into graph/ whole.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +18,10 @@ export interface LayerRecord {
   created: string;
   created_by: string;
   comment: string;
+  /** An imported layer whose graph/<id>/tar-split reproduces its tar. Absent: its tar is its canonical tar. */
+  tar_split?: true;
+  /** An imported layer whose tar cannot be reproduced from its folder, and why (its entries overwrite each other). */
+  unreproducible?: string;
 }
 
 export class Layers {
@@ -74,8 +79,9 @@ export class Layers {
   }
 
   /**
-   * Moves a staged layer (stageDir/layer/ already filled) into graph/<id>. If the same layer
-   * already exists (same change on the same parent: same chain id) the stage is discarded.
+   * Moves a staged layer (stageDir/layer/ already filled, and stageDir/tar-split for an imported
+   * one) into graph/<id>, whole. If the same layer already exists (same change on the same
+   * parent: same chain id) the stage is discarded.
    * The files are flushed first, unless the caller says they already are (`filesSynced`: a
    * syncfs after the last write to them); the record and the stage's entries are fsynced either way.
    */
