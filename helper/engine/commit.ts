@@ -20,6 +20,7 @@ import { type Progress, noProgress, progressFor } from './events';
 import type { MethodTable } from './method-table';
 import { moveUpperIntoLayer } from '../store/moved-uppers';
 import { digestAndFlushUpper, upperOf } from './upper';
+import { faultPoint } from '../store/faults';
 
 interface CommitOptions {
   ref?: string;
@@ -50,13 +51,16 @@ async function commitContainer(ctx: EngineContext, containerId: string, opts: Co
   if (running) {
     // A running container writes on: its changes are copied in one frozen moment.
     const stage = await ctx.store.stage();
+    faultPoint('commit.staged');
     // (A paused container is frozen already, and stays so.)
     const frozen = opts.pause !== false && !rec.paused;
     progress(frozen ? 'freezing the container and copying its changes' : 'copying the container changes');
     if (frozen) await freeze(rec.id);
     try {
+      faultPoint('commit.frozen');
       // One pass (archive/copy.ts): the copy, and the diff_id of its canonical tar as it is made.
       const { diffId, size } = await copyLayer(upperOf(ctx, rec), join(stage, 'layer'));
+      faultPoint('commit.copied');
       made = { layer: layerOf(diffId, size), stage };
     } catch (err) {
       await fs.rm(stage, { recursive: true, force: true });
@@ -64,11 +68,13 @@ async function commitContainer(ctx: EngineContext, containerId: string, opts: Co
     } finally {
       if (frozen) await thaw(rec.id);
     }
+    faultPoint('commit.thawed');
   } else {
     // Stopped (the container's lock keeps it so): hashed in place, then moved, not copied.
     progress('reading the container changes');
     try {
       const { diffId, size } = await digestAndFlushUpper(ctx, rec);
+      faultPoint('commit.digested');
       made = { layer: layerOf(diffId, size), move: true };
     } catch (err) {
       throw withContext(`commit ${rec.name}: read the changes`, err);
@@ -79,10 +85,12 @@ async function commitContainer(ctx: EngineContext, containerId: string, opts: Co
   try {
     return await ctx.mutex.run(async () => {
       progress('saving the layer');
-      if (made.stage) await ctx.store.layers.adopt(made.stage, layer);
+      // Unclaimed until its image is written (store/layers.ts): a kill in between leaves no orphan.
+      if (made.stage) await ctx.store.layers.adopt(made.stage, layer, { unclaimed: true });
       // The same change on the same parent is the same layer: an existing one is used as it is
       // (and a container whose changes already live in their layer commits without moving them).
       else if (!ctx.store.layers.get(layer.id)) await moveUpperIntoLayer(ctx.store, ctx.store.containers.get(rec.id) ?? rec, layer);
+      faultPoint('commit.saved');
       // The container's own Cmd and Entrypoint, as Docker's commit keeps them: --entrypoint replaced
       // the image's (and dropped its Cmd).
       const { entrypoint } = rec.options;
@@ -96,7 +104,11 @@ async function commitContainer(ctx: EngineContext, containerId: string, opts: Co
       };
       if (!opts.author) delete config.author;
       const id = await ctx.store.images.add(config);
+      faultPoint('commit.image-added');
       if (opts.ref) await ctx.store.images.tag(opts.ref, id);
+      faultPoint('commit.tagged');
+      await ctx.store.layers.claim(layer.id);
+      faultPoint('commit.claimed');
       ctx.events.emit('changed', { what: 'images', id });
       if (made.move) ctx.events.emit('changed', { what: 'containers', id: rec.id });
       return { id, layer: layer.id, diffId: layer.diff_id };
