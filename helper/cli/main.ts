@@ -5,6 +5,7 @@ import type { Command } from './command';
 import { connect, ConnectError } from './connect';
 import { busybox, history, images, rmi, tag } from './commands/images';
 import { importCmd } from './commands/import';
+import { check } from './commands/check';
 import { attach, create, run, start } from './commands/run';
 import { exec } from './commands/exec';
 import { logs } from './commands/logs';
@@ -16,7 +17,10 @@ import { ConnectionLostError, StrataRequestError, type StrataClient } from '../p
 import { resolve } from 'node:path';
 import { DEFAULT_ROOT } from '../protocol/endpoint';
 
-const commands: Command[] = [run, create, start, attach, exec, ps, top, stats, logs, rename, stop, restart, kill, pause, unpause, rm, wait, commit, diff, importCmd, images, history, inspect, tag, rmi, busybox];
+const commands: Command[] = [
+  run, create, start, attach, exec, ps, top, stats, logs, rename, stop, restart, kill, pause, unpause, rm, wait, commit, diff, importCmd, images, history, inspect, tag, rmi, busybox,
+  check,
+];
 
 function usage(): string {
   const width = Math.max(...[...commands.map((c) => c.spec.name), ...Object.keys(MANAGEMENT_GROUPS)].map((n) => n.length)) + 3;

@@ -1,5 +1,6 @@
 // Every protocol method, served once: the engine's tables (each row with its lock) and the few
 // methods that belong to a connection (rpc/handlers.ts).
+import { checkMethods } from '../engine/check';
 import { commitMethods } from '../engine/commit';
 import { containerMethods } from '../engine/containers';
 import { execMethods } from '../engine/exec';
@@ -13,7 +14,10 @@ import { methods, type MethodName, type ParamsOf, type ResultOf } from '../proto
 import { connectionHandlers, type ConnectionState } from './handlers';
 
 /** The engine's tables, in the order they are merged. */
-export const engineTables = [systemMethods, imageMethods, removeImageMethods, fileMethods, containerMethods, pauseMethods, commitMethods, execMethods];
+export const engineTables = [
+  systemMethods, imageMethods, removeImageMethods, fileMethods, containerMethods, pauseMethods, commitMethods, execMethods,
+  checkMethods,
+];
 
 /**
  * Each protocol method's one implementation. The type makes a missing method a compile error;
@@ -21,7 +25,11 @@ export const engineTables = [systemMethods, imageMethods, removeImageMethods, fi
  * which a spread would silently resolve.
  */
 const engineMethods = Object.assign({}, ...engineTables) as { [M in MethodName]?: MethodImpl<M> };
-const served: Record<MethodName, unknown> = { ...systemMethods, ...imageMethods, ...removeImageMethods, ...fileMethods, ...containerMethods, ...pauseMethods, ...commitMethods, ...execMethods, ...connectionHandlers };
+const served: Record<MethodName, unknown> = {
+  ...systemMethods, ...imageMethods, ...removeImageMethods, ...fileMethods, ...containerMethods, ...pauseMethods, ...commitMethods, ...execMethods,
+  ...checkMethods,
+  ...connectionHandlers,
+};
 
 /** Protocol methods served by more than one table, or by none. */
 export function servingErrors(): string[] {

@@ -6,6 +6,11 @@ import { dirname, join, basename } from 'node:path';
 import { execa } from 'execa';
 import { type FaultPoint, faultPoint } from './faults';
 
+/** writeFileAtomic's temp names: `.<name>.<12 hex>.tmp` (a write cut short leaves one). */
+export const HALF_WRITTEN = /^\..+\.[0-9a-f]{12}\.tmp$/;
+/** removeTree's name for a store folder (named by a 64-hex id) being removed. */
+export const BEING_REMOVED = /^[0-9a-f]{64}-removing$/;
+
 export async function fsyncPath(path: string): Promise<void> {
   const fh = await fs.open(path, constants.O_RDONLY);
   try {

@@ -9,15 +9,12 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { dropLayerLink } from '../union';
+import { BEING_REMOVED, HALF_WRITTEN } from './atomic';
 import { CONTAINER_ID, SHA256_ID, chainIds } from './ids';
 import type { Store } from './index';
 import { giveUppersBack, repairMovedUppers } from './moved-uppers';
 
 const exists = (path: string) => fs.access(path).then(() => true, () => false);
-/** writeFileAtomic's temp names (store/atomic.ts): `.<name>.<12 hex>.tmp`. */
-export const HALF_WRITTEN = /^\..+\.[0-9a-f]{12}\.tmp$/;
-/** removeTree's name for a folder being removed (store/atomic.ts). */
-export const BEING_REMOVED = /^[0-9a-f]{64}-removing$/;
 
 export async function repairStore(store: Store): Promise<string[]> {
   const done: string[] = [];
