@@ -84,12 +84,25 @@ export async function prepare(store: TestStore, op: Op, point: FaultPoint, n: nu
         target: { tags: [`r${n}img:latest`] },
         madeChanges: { container: `r${n}`, lines: ['A /hello', 'A /ready', 'C /etc', 'D /etc/motd', 'A /d/f'] },
       };
-    case 'rmi':
+    case 'rmi': {
+      // Give-back: the image's layer holds a stopped container's changes (commit by move), which
+      // rmi returns to it. Otherwise: a layer nothing else holds (its container removed), which
+      // rmi must not leave behind, unused, whatever point it is killed at.
+      const giveBack = point.startsWith('giveback.') || point === 'rmi.given-back';
       await store.ok(['run', '--name', `g${n}`, base, 'sh', '-c', writes(`g${n}`)]);
-      await store.ok(['commit', `g${n}`, `g${n}img`]); // by move: g's changes live in the image's layer
-      // A container run on it gives its layer a short link, which rmi drops (only where that counts).
-      if (point === 'rmi.link-dropped') await store.ok(['run', '--rm', `g${n}img`, 'true']);
-      return { run: (env) => cli(['rmi', `g${n}img`], env), target: { tags: [`g${n}img:latest`], images: [`g${n}img`] }, keepsChanges: `g${n}` };
+      await store.ok(['commit', `g${n}`, `g${n}img`]);
+      if (!giveBack) await store.ok(['rm', `g${n}`]);
+      if (point === 'rmi.link-dropped') {
+        // A container run on the image gives its layer a short link, which rmi drops.
+        await store.ok(['run', '--name', `l${n}`, `g${n}img`, 'true']);
+        await store.ok(['rm', `l${n}`]);
+      }
+      return {
+        run: (env) => cli(['rmi', `g${n}img`], env),
+        target: { tags: [`g${n}img:latest`], images: [`g${n}img`] },
+        ...(giveBack ? { keepsChanges: `g${n}` } : {}),
+      };
+    }
     case 'tag':
       return { run: (env) => cli(['tag', base, `t${n}`], env), target: { tags: [`t${n}:latest`] } };
     case 'rm':
