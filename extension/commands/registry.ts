@@ -2,6 +2,7 @@
 // error messages), and its handler. Each handler takes optional arguments, so that keybindings,
 // tasks and tests can run it without dialogs; each runs through wrap(), which reports errors.
 import * as vscode from 'vscode';
+import { checkStore } from './check-store';
 import { commitContainer } from './commit-container';
 import { pauseContainer, restartContainer, unpauseContainer } from './container-state';
 import { createBusyboxImage } from './create-busybox';
@@ -38,6 +39,7 @@ export const COMMANDS: readonly { id: string; what: string; run: Handler }[] = [
   { id: 'strata.restartContainer', what: 'Restart container', run: restartContainer },
   { id: 'strata.refresh', what: 'Refresh', run: refresh },
   { id: 'strata.showLog', what: 'Show log', run: showLog },
+  { id: 'strata.checkStore', what: 'Check the store', run: checkStore },
 ];
 
 export function registerCommands(s: Services): vscode.Disposable[] {
