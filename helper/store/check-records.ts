@@ -124,7 +124,8 @@ function changesFindings(model: Model, id: string): Finding[] {
   if (rec.upperLayer && !model.layers.has(rec.upperLayer)) {
     const home = d.upper ? 'its changes are in its upper dir' : 'nothing holds its changes now';
     out.push({ path: rel, problem: `container ${rec.name}: its record says its changes are in layer ${rec.upperLayer}, which is gone; ${home}`, fix: async () => {
-      if (!d.upper) await fs.mkdir(paths.containerUpper(id), { mode: 0o755 });
+      // (recursive: a leftover stage's repair above may have put its changes back there already.)
+      if (!d.upper) await fs.mkdir(paths.containerUpper(id), { recursive: true, mode: 0o755 });
       await save(null);
       return d.upper ? 'its record names its upper dir again' : 'it starts from its image, with an empty upper dir';
     } });
@@ -135,7 +136,7 @@ function changesFindings(model: Model, id: string): Finding[] {
     } });
   } else if (!rec.upperLayer && !d.upper && rec.startedAt && !d.stage) {
     out.push({ path: rel, problem: `container ${rec.name}: its upper dir is gone: what it wrote is lost`, fix: async () => {
-      await fs.mkdir(paths.containerUpper(id), { mode: 0o755 });
+      await fs.mkdir(paths.containerUpper(id), { recursive: true, mode: 0o755 });
       return 'it starts from its image, with an empty upper dir';
     } });
   }

@@ -105,7 +105,7 @@ async function loadContainers(store: Store, done: string[]): Promise<void> {
  * given back to a container committed by move. Top layers first, so that a parent goes after its
  * children.
  */
-export async function finishUnclaimed(store: Store): Promise<string[]> {
+async function finishUnclaimed(store: Store): Promise<string[]> {
   const done: string[] = [];
   const { images, layers, paths } = store;
   const used = new Set(images.ids().flatMap((id) => chainIds(images.get(id)!.rootfs.diff_ids)));
