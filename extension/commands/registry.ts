@@ -3,6 +3,7 @@
 // tasks and tests can run it without dialogs; each runs through wrap(), which reports errors.
 import * as vscode from 'vscode';
 import { buildImage } from './build-image';
+import { checkStore } from './check-store';
 import { commitContainer } from './commit-container';
 import { attachContainer, copyContainerId, execShell, killContainer, pruneContainers, renameContainer, startContainer } from './container-actions';
 import { containerStats, inspectContainer, inspectImage, showProcesses } from './inspect';
@@ -59,6 +60,7 @@ export const COMMANDS: readonly { id: string; what: string; run: Handler }[] = [
   { id: 'strata.containerStats', what: 'Container stats', run: containerStats },
   { id: 'strata.refresh', what: 'Refresh', run: refresh },
   { id: 'strata.showLog', what: 'Show Strata log', run: showLog },
+  { id: 'strata.checkStore', what: 'Check the store', run: checkStore },
 ];
 
 export function registerCommands(s: Services): vscode.Disposable[] {

@@ -9,6 +9,7 @@ import { importCmd } from './commands/import';
 import { build } from './commands/build';
 import { debootstrap } from './commands/debootstrap';
 import { exportCmd, load, save } from './commands/archives';
+import { check } from './commands/check';
 import { attach, create, run, start } from './commands/run';
 import { exec } from './commands/exec';
 import { logs } from './commands/logs';
@@ -22,7 +23,7 @@ import { DEFAULT_ROOT } from '../protocol/endpoint';
 
 const commands: Command[] = [
   run, create, start, attach, exec, ps, top, stats, logs, rename, stop, restart, kill, pause, unpause, rm, wait, commit, diff, exportCmd, importCmd, save, load, images, history, inspect, tag, rmi, busybox,
-  build, debootstrap,
+  build, debootstrap, check,
 ];
 
 function usage(): string {

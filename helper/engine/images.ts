@@ -17,6 +17,7 @@ import { type EngineContext, now } from './context';
 import type { MethodTable } from './method-table';
 import { type Progress, noProgress } from './events';
 import { diskFull, importRoom } from './import-room';
+import { faultPoint } from '../store/faults';
 
 export function layerInfo(ctx: EngineContext, rec: LayerRecord): LayerInfo {
   return {
@@ -112,6 +113,7 @@ export async function importImage(ctx: EngineContext, input: NodeJS.ReadableStre
   const config = applyChanges({}, opts.changes ?? []);
   if (opts.name) parseReference(opts.name); // refuse a bad name before reading any bytes
   const stage = await ctx.store.stage();
+  faultPoint('import.staged');
   try {
     const created = now();
     const room = await importRoom(stage, opts);
@@ -121,6 +123,7 @@ export async function importImage(ctx: EngineContext, input: NodeJS.ReadableStre
       signal: opts.signal,
       onProgress: (bytes) => progress(`imported ${(bytes / 1e6).toFixed(1)} MB`, bytes),
     }).catch(async (err) => { throw withContext('import', diskFull(err) ?? err); });
+    faultPoint('import.extracted');
     progress('saving the layer');
     const comment = opts.message ?? `Imported from ${opts.source ?? '-'}`;
     const createdBy = opts.createdBy ?? '';
@@ -129,14 +132,19 @@ export async function importImage(ctx: EngineContext, input: NodeJS.ReadableStre
       ...(result.unreproducible ? { unreproducible: result.unreproducible } : { tar_split: true }),
     };
     return await ctx.mutex.run(async () => {
-      const { record: layer } = await ctx.store.layers.adopt(stage, record);
+      const { record: layer } = await ctx.store.layers.adopt(stage, record, { unclaimed: true });
+      faultPoint('import.adopted');
       const image: ImageConfig = {
         created, architecture: 'amd64', os: 'linux', config,
         rootfs: { type: 'layers', diff_ids: [result.diffId] },
         history: [{ created, ...(createdBy ? { created_by: createdBy } : {}), ...(comment || !createdBy ? { comment } : {}) }],
       };
       const id = await ctx.store.images.add(image);
+      faultPoint('import.image-added');
       if (opts.name) await ctx.store.images.tag(opts.name, id);
+      faultPoint('import.tagged');
+      await ctx.store.layers.claim(layer.id);
+      faultPoint('import.claimed');
       ctx.events.emit('changed', { what: 'images', id });
       return { id, layer: layer.id, diffId: result.diffId };
     });

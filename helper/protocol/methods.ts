@@ -4,6 +4,7 @@ import { s, SchemaError, type Infer, type Schema } from './schema';
 import type {
   BuildStep, Change, ContainerDetail, FileVersion, ContainerProcessInfo, ContainerStats, ContainerSummary, DiskUsage, FileContent, HistoryEntry, ImageDetail, ImageSummary, LayerInfo, StreamName,
 } from './types';
+import type { StoreCheckReport } from './types';
 
 /** An upload token: 128 random bits as lowercase hex (engine/uploads.ts makes them). */
 export const UPLOAD_TOKEN_CHARS = 32;
@@ -96,6 +97,8 @@ export const methods = {
   'images.list': { params: none, result: [] as ImageSummary[] },
   /** Where the store's bytes are: images (shared and unique), containers' changes. */
   'system.df': { params: none, result: {} as DiskUsage },
+  /** fsck for the store: every layer re-verified, records and folders compared; `repair` fixes what it safely can. */
+  'store.check': { params: s.object({ repair: s.bool() }), result: {} as StoreCheckReport },
   /** verify: each layer's tar is made again and checked against its diff_id (reads every file). */
   'image.inspect': { params: s.object({ ref: imageRef, verify: s.optional(s.bool()) }), result: {} as ImageDetail },
   'image.history': { params: s.object({ ref: imageRef }), result: [] as HistoryEntry[] },

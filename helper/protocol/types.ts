@@ -199,3 +199,26 @@ export interface ContainerStats {
   /** CPU time of its processes now (user + system, seconds). */
   cpuSeconds: number;
 }
+
+/** One thing `strata check` found (helper/store/check.ts). */
+export interface CheckFinding {
+  /** What it is about, under the store root: graph/<id>, images/<id>.json, repositories.json, containers/<id>, l/<name>, tmp/<name>. */
+  path: string;
+  /** What is wrong, in words a person can act on. */
+  problem: string;
+  /** What --repair did about it; absent when nothing was done (no --repair, or nothing safe to do). */
+  repaired?: string;
+}
+
+/** store.check: what was looked at, what is wrong, what --repair did. */
+export interface StoreCheckReport {
+  root: string;
+  repair: boolean;
+  counts: { layers: number; verified: number; images: number; tags: number; containers: number };
+  /** Every problem found; those without `repaired` remain. */
+  problems: CheckFinding[];
+  /** Layers whose diff_id the check cannot recompute from their files yet, and why. */
+  unverifiable: { layer: string; why: string }[];
+  /** The folder --repair moved what it could not place into (absent when it moved nothing). */
+  lostAndFound?: string;
+}
