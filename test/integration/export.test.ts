@@ -38,7 +38,7 @@ test('export -o writes the container\'s flattened file system: deletions gone, a
   await execa('mkdir', [x]);
   await execa('tar', ['xf', join(tmp, 'changed.tar'), '-C', x]);
   assert.equal(readFileSync(join(x, 'new'), 'utf8'), 'hi\n');
-  const bb = JSON.parse(await store.ok(['inspect', '--type', 'image', 'bb']))[0].layers[0].path as string;
+  const bb = JSON.parse(await store.ok(['inspect', '--type', 'image', 'bb']))[0].Strata.Layers[0].Path as string;
   assert.ok(readFileSync(join(x, 'bin/busybox')).equals(readFileSync(join(bb, 'bin/busybox'))), 'the image\'s files, byte for byte');
 });
 

@@ -19,7 +19,11 @@ interface Image { id: string; layers: { id: string; diffId: string; path: string
 let a: TestStore;
 let tmp: string;
 const file = (name: string) => join(tmp, name);
-const inspect = async (store: TestStore, ref: string): Promise<Image> => JSON.parse(await store.ok(['inspect', '--type', 'image', ref]))[0];
+/** The image as the helper keeps it (the protocol's image.inspect with verify, as strata inspect asks it). */
+async function inspect(store: TestStore, ref: string): Promise<Image> {
+  const client = await store.client();
+  try { return await client.request('image.inspect', { ref, verify: true }); } finally { client.dispose(); }
+}
 
 before(async () => {
   a = TestStore.create('save');
