@@ -15,10 +15,12 @@ import { ChangesCache } from './diff/changes';
 import { ChangeDecorations } from './diff/decorations';
 import { StrataFileSystem } from './diff/fs-provider';
 import { CONTAINER_SCHEME, IMAGE_SCHEME, LAYER_SCHEME } from './diff/uris';
+import { INSPECT_SCHEME, InspectProvider } from './inspect/inspect-provider';
 import { PROFILE_ID, ShellProfileProvider, Shells } from './terminal/shells';
 import { ContainersProvider } from './tree/containers-provider';
 import { ImagesProvider } from './tree/images-provider';
 import { buildRecords } from './tree/build-records';
+import { trackWalkthrough } from './walkthrough';
 
 // The rest of the bundle has loaded once this line runs (imports are evaluated first).
 const moduleLoaded = performance.now();
@@ -37,10 +39,9 @@ export function activate(context: vscode.ExtensionContext) {
   const fs = new StrataFileSystem(helper, changes);
   const decorations = new ChangeDecorations(changes);
   buildRecords.init(context.globalState);
-  const services: Services = { context, log, helper, changes, images, imagesView, containers, containersView, shells, errors };
+  const services: Services = { context, log, helper, changes, images, imagesView, containers, containersView, shells, errors, files: fs.files };
   images.onError = (err) => errors.report(err, 'List images');
   containers.onError = (err) => errors.report(err, 'List containers');
-  containers.watch(containersView);
   let reconnectTimer: NodeJS.Timeout | undefined;
 
   context.subscriptions.push(
@@ -49,8 +50,10 @@ export function activate(context: vscode.ExtensionContext) {
     vscode.workspace.registerFileSystemProvider(CONTAINER_SCHEME, fs, { isReadonly: true, isCaseSensitive: true }),
     vscode.workspace.registerFileSystemProvider(IMAGE_SCHEME, fs, { isReadonly: true, isCaseSensitive: true }),
     vscode.window.registerFileDecorationProvider(decorations),
+    vscode.workspace.registerTextDocumentContentProvider(INSPECT_SCHEME, new InspectProvider(helper)),
     vscode.window.registerTerminalProfileProvider(PROFILE_ID, new ShellProfileProvider(shells, () => pickImage(services, 'Open a shell in a new container from which image?'))),
     createStatusItem(helper),
+    trackWalkthrough(helper),
     ...registerCommands(services),
     helper.onDidChangeStore((e) => {
       if (e.what === 'containers') containers.refresh();

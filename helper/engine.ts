@@ -1,18 +1,21 @@
 // The engine as a whole: opens (and claims) a store, repairs it, checks that the kernel can do the
 // work, holds the context every method runs with, and closes. The methods themselves are in the
 // tables of engine/* (engine/method-table.ts), which rpc/ serves directly.
-import { checkOverlaySupport, pruneDanglingLinks } from './union';
+import { checkOverlaySupport } from './union';
 import { Store } from './store';
 import { type EngineContext, KeyedMutex, Mutex } from './engine/context';
 import { EngineEmitter } from './engine/events';
 import { Sessions } from './engine/sessions';
 import { Uploads } from './engine/uploads';
+import { Downloads } from './engine/downloads';
 import { reapOrphans, stopContainer } from './engine/containers';
 
 export class Engine {
   readonly ctx: EngineContext;
   /** Uploads in flight: a tar arrives on one connection and is consumed by a request on another. */
   readonly uploads = new Uploads();
+  /** Downloads in flight: what a request makes leaves on another connection (save, export). */
+  readonly downloads = new Downloads();
 
   private constructor(readonly store: Store) {
     this.ctx = { store, events: new EngineEmitter(), sessions: new Sessions(), mutex: new Mutex(), containerLocks: new KeyedMutex() };
@@ -25,7 +28,9 @@ export class Engine {
       // On the store's own file system: that is where the upper dirs live.
       await checkOverlaySupport(store.paths.tmp);
       const engine = new Engine(store);
-      store.repairs.push(...(await pruneDanglingLinks(store.paths.root)), ...(await reapOrphans(engine.ctx)));
+      // (Short links to removed layers are no longer pruned here: removals drop the link first, so
+      // only damage by hand leaves one, and `strata check` reports it.)
+      store.repairs.push(...(await reapOrphans(engine.ctx)));
       return engine;
     } catch (err) {
       await store.close();

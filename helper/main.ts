@@ -9,6 +9,7 @@ import { listenOnSocket } from './rpc/socket';
 import { DEFAULT_ROOT, StorePaths } from './store';
 import { StrataError } from './errors';
 import { connect, openHelperSocket } from './cli/connect';
+import { armedFault } from './store/faults';
 
 interface HelperArgs { root: string; socket?: string; stdio: boolean; connect: boolean; idleTimeout: number; logFile?: string }
 
@@ -64,6 +65,7 @@ async function main(): Promise<void> {
   // A daemon that owns running containers must not die of one background failure: log it loudly.
   process.on('unhandledRejection', (err) => log(`internal error (unhandled): ${err instanceof Error ? err.stack : String(err)}`));
   for (const line of engine.store.repairs) log(`start-up repair: ${line}`);
+  if (armedFault()) log(`fault injection armed (tests only): the helper kills itself at ${armedFault()}`);
   let stopping = false;
   const stop = async (why: string) => {
     if (stopping) return;

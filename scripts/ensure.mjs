@@ -11,6 +11,8 @@ const debianNeeds = {
   'busybox-static': '/bin/busybox',
   gcc: '/usr/bin/gcc',
   'libc6-dev': '/usr/include/stdio.h',
+  // The save tests check that skopeo reads Strata's archives (issue 11).
+  skopeo: '/usr/bin/skopeo',
 };
 
 function run(cmd, args, env = {}) {

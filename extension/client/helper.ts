@@ -37,6 +37,9 @@ export class Helper implements vscode.Disposable {
   readonly onDidChangeState = this.stateEmitter.event;
   /** The store changed (the helper's `changed` notification). */
   readonly onDidChangeStore = this.storeEmitter.event;
+  private readonly filesEmitter = new vscode.EventEmitter<Notifications['container.changed']>();
+  /** A running container's files changed (the helper's `container.changed`, a few a second at most). */
+  readonly onDidChangeContainerFiles = this.filesEmitter.event;
 
   constructor(private readonly extensionPath: string, private readonly log: vscode.LogOutputChannel) {}
 
@@ -183,6 +186,8 @@ export class Helper implements vscode.Disposable {
     this.describe = transport.describe;
     client.on('changed', (e) => { this.log.trace(`changed ${e.what}${e.id ? ` ${e.id}` : ''}`); this.storeEmitter.fire(e); });
     client.on('progress', (p) => this.log.info(`[progress] ${p.message}`));
+    // A push, not a request: traced only, so the log keeps to what was asked (issue 10, item 8).
+    client.on('container.changed', (e) => { this.log.trace(`container.changed ${e.id}`); this.filesEmitter.fire(e); });
     void transport.ended.then((why) => {
       if (this.current !== client) return;
       this.log.warn(`the helper connection ended: ${why}`);
@@ -197,5 +202,6 @@ export class Helper implements vscode.Disposable {
     this.transport?.close();
     this.stateEmitter.dispose();
     this.storeEmitter.dispose();
+    this.filesEmitter.dispose();
   }
 }

@@ -13,6 +13,8 @@ export interface StrataSettings {
   socket: string;
   defaultImage: string;
   network: NetworkSetting;
+  /** The shell a new container's terminal runs; empty: chosen from the image (terminal/shell-choice.ts). */
+  shell: string;
 }
 
 
@@ -24,6 +26,7 @@ export function readSettings(): StrataSettings {
     socket: c.get<string>('helper.socket', '').trim(),
     defaultImage: c.get<string>('defaultImage', '').trim(),
     network: c.get<NetworkSetting>('network', 'none') === 'host' ? 'host' : 'none',
+    shell: c.get<string>('shell', '').trim(),
   };
 }
 

@@ -11,7 +11,7 @@ import { CancelledError } from './wrap';
 export async function openLayerChanges(s: Services, arg?: unknown): Promise<MultiDiffResult> {
   if (arg instanceof ContainerNode) {
     const index = await s.changes.container(arg.source);
-    return openMultiDiff(arg.source, index, `Container ${shortId(arg.containerId)}: changes to ${arg.summary.image}`);
+    return openMultiDiff(arg.source, index, `Container ${arg.summary.name} (${shortId(arg.containerId)}): changes to ${arg.summary.image}`, s.files);
   }
   const layer = await resolveLayer(s, arg);
   if (!layer) throw new CancelledError();
@@ -23,5 +23,5 @@ export async function openLayerChanges(s: Services, arg?: unknown): Promise<Mult
   }
   const index = await s.changes.layer(layer.id);
   const title = `Layer ${shortId(layer.id)}${madeBy ? `: ${madeBy.length > 50 ? `${madeBy.slice(0, 49)}…` : madeBy}` : ''}`;
-  return openMultiDiff({ kind: 'layer', id: hexId(layer.id), base: layerBase(parent) }, index, title);
+  return openMultiDiff({ kind: 'layer', id: hexId(layer.id), base: layerBase(parent) }, index, title, s.files);
 }

@@ -3,7 +3,10 @@
 // tasks and tests can run it without dialogs; each runs through wrap(), which reports errors.
 import * as vscode from 'vscode';
 import { buildImage } from './build-image';
+import { checkStore } from './check-store';
 import { commitContainer } from './commit-container';
+import { attachContainer, copyContainerId, execShell, killContainer, pruneContainers, renameContainer, startContainer } from './container-actions';
+import { containerStats, inspectContainer, inspectImage, showProcesses } from './inspect';
 import { pauseContainer, restartContainer, unpauseContainer } from './container-state';
 import { createBusyboxImage } from './create-busybox';
 import { createDebootstrapImage } from './create-debootstrap';
@@ -11,7 +14,7 @@ import { importTarball } from './import-tarball';
 import { goToInstruction } from './go-to-instruction';
 import { openChange } from './open-change';
 import { openLayerChanges } from './open-layer-changes';
-import { openShell } from './open-shell';
+import { openShell, openShellWith } from './open-shell';
 import { refresh } from './refresh';
 import { removeContainer } from './remove-container';
 import { removeImage } from './remove-image';
@@ -29,6 +32,7 @@ export const COMMANDS: readonly { id: string; what: string; run: Handler }[] = [
   { id: 'strata.createBusyboxImage', what: 'Create the built-in busybox image', run: createBusyboxImage },
   { id: 'strata.createDebootstrapImage', what: 'Create an image with debootstrap', run: createDebootstrapImage },
   { id: 'strata.openShell', what: 'Open shell in container', run: openShell },
+  { id: 'strata.openShellWith', what: 'Open shell with…', run: openShellWith },
   { id: 'strata.commitContainer', what: 'Commit container', run: commitContainer },
   { id: 'strata.openLayerChanges', what: 'Open Changes', run: openLayerChanges },
   { id: 'strata.openChange', what: 'Open the diff', run: openChange },
@@ -36,14 +40,27 @@ export const COMMANDS: readonly { id: string; what: string; run: Handler }[] = [
   { id: 'strata.removeImage', what: 'Remove image', run: removeImage },
   { id: 'strata.removeContainer', what: 'Remove container', run: removeContainer },
   { id: 'strata.stopContainer', what: 'Stop container', run: stopContainer },
-  { id: 'strata.showContainerLogs', what: 'Show container logs', run: showContainerLogs },
+  { id: 'strata.showContainerLogs', what: 'View container logs', run: showContainerLogs },
   { id: 'strata.pauseContainer', what: 'Pause container', run: pauseContainer },
   { id: 'strata.unpauseContainer', what: 'Unpause container', run: unpauseContainer },
   { id: 'strata.restartContainer', what: 'Restart container', run: restartContainer },
   { id: 'strata.buildImage', what: 'Build image', run: buildImage },
   { id: 'strata.goToInstruction', what: 'Go to instruction', run: goToInstruction },
+  // What Container Tools users reach for on a container (issue 10, part B).
+  { id: 'strata.startContainer', what: 'Start container', run: startContainer },
+  { id: 'strata.killContainer', what: 'Kill container', run: killContainer },
+  { id: 'strata.attachContainer', what: 'Attach to container', run: attachContainer },
+  { id: 'strata.execShell', what: 'Exec shell in container', run: execShell },
+  { id: 'strata.inspectContainer', what: 'Inspect container', run: inspectContainer },
+  { id: 'strata.inspectImage', what: 'Inspect image', run: inspectImage },
+  { id: 'strata.copyContainerId', what: 'Copy container id', run: copyContainerId },
+  { id: 'strata.renameContainer', what: 'Rename container', run: renameContainer },
+  { id: 'strata.pruneContainers', what: 'Prune stopped containers', run: pruneContainers },
+  { id: 'strata.showProcesses', what: 'Show processes', run: showProcesses },
+  { id: 'strata.containerStats', what: 'Container stats', run: containerStats },
   { id: 'strata.refresh', what: 'Refresh', run: refresh },
-  { id: 'strata.showLog', what: 'Show log', run: showLog },
+  { id: 'strata.showLog', what: 'Show Strata log', run: showLog },
+  { id: 'strata.checkStore', what: 'Check the store', run: checkStore },
 ];
 
 export function registerCommands(s: Services): vscode.Disposable[] {

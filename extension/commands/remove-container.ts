@@ -4,13 +4,12 @@ import { ContainerNode } from '../tree/container-node';
 import { shortId } from '../tree/format';
 import { confirm, forceOf } from './confirm';
 import type { Services } from './services';
-import { containerArg, pickContainer } from './targets';
-import { CancelledError } from './wrap';
+import { targetContainer } from './container-actions';
 
 export async function removeContainer(s: Services, arg?: unknown, opts?: unknown) {
   const fromUser = arg === undefined || arg instanceof ContainerNode;
-  const id = containerArg(arg) ?? (await pickContainer(s, 'Remove which container?'));
-  if (!id) throw new CancelledError();
+  // No argument (the palette, or Delete on the Containers view): the selected row, else a pick.
+  const id = await targetContainer(s, arg, 'Remove which container?');
   const client = await s.helper.client();
   let force = forceOf(opts);
   if (fromUser) {

@@ -2,6 +2,7 @@
 import type * as vscode from 'vscode';
 import type { Helper } from '../client/helper';
 import type { ChangesCache } from '../diff/changes';
+import type { FileCache } from '../diff/file-cache';
 import type { Shells } from '../terminal/shells';
 import type { ContainersProvider } from '../tree/containers-provider';
 import type { ImagesProvider } from '../tree/images-provider';
@@ -19,4 +20,6 @@ export interface Services {
   readonly containersView: vscode.TreeView<TreeNode>;
   readonly shells: Shells;
   readonly errors: ErrorReporter;
+  /** The bytes of the strata-* file systems, batched and kept (for prefetching a multi-diff's files). */
+  readonly files: FileCache;
 }

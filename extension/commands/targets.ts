@@ -38,7 +38,7 @@ export async function pickContainer(s: Services, placeHolder: string, filter: (r
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
-    list.map((c) => ({ label: shortId(c.id), description: `${c.image} · ${commandLine(c.command, 40)} · ${statusText(c)}`, id: c.id })),
+    list.map((c) => ({ label: c.name, description: `${c.image} · ${statusText(c)} · ${shortId(c.id)}`, detail: commandLine(c.command, 80), id: c.id })),
     { placeHolder },
   );
   return picked?.id;
@@ -51,7 +51,7 @@ export async function pickShellTarget(s: Services): Promise<ShellTarget | undefi
   type Item = vscode.QuickPickItem & { target?: ShellTarget };
   const items: Item[] = [];
   if (containers.length) items.push({ label: 'Running containers: attach', kind: vscode.QuickPickItemKind.Separator });
-  for (const c of containers) items.push({ label: `$(vm-running) ${shortId(c.id)}`, description: `${c.image} · ${commandLine(c.command, 40)}`, target: { container: c.id } });
+  for (const c of containers) items.push({ label: `$(vm-running) ${c.name}`, description: `${c.image} · ${commandLine(c.command, 40)} · ${shortId(c.id)}`, target: { container: c.id } });
   if (images.length) items.push({ label: 'Images: a shell in a new container', kind: vscode.QuickPickItemKind.Separator });
   for (const i of images) items.push({ label: `$(package) ${i.repoTags[0] ?? shortId(i.id)}`, description: `${shortId(i.id)} · ${formatSize(i.size)}`, target: { image: i.repoTags[0] ?? i.id } });
   if (items.length === 0) {

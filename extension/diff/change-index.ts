@@ -11,7 +11,7 @@ export interface ChangeEntry {
   path: string;
   /** The change to this path itself; a folder that only holds changes has none. */
   mark: Mark | undefined;
-  /** Holds changed paths below it. */
+  /** A directory: it holds changed paths below it, or is itself a (maybe empty) folder. */
   folder: boolean;
 }
 
@@ -25,8 +25,13 @@ function parentOf(path: string): string {
 }
 
 export class ChangeIndex {
+  /** Files (and links, devices...) by mark: what the multi-diff editor lists, so both say the same. */
   readonly counts: Record<Mark, number> = { A: 0, M: 0, D: 0 };
+  /** Directories by mark: told apart from files (issue 10, item 6: "+290" against "283 files"). */
+  readonly folderCounts: Record<Mark, number> = { A: 0, M: 0, D: 0 };
   private readonly marks = new Map<string, Mark>();
+  /** Paths the helper says are directories (a folder with nothing changed below it included). */
+  private readonly dirs = new Set<string>();
   /** folder path -> child paths; filled in by the first children() call. */
   private tree: Map<string, Set<string>> | undefined;
   private readonly sorted = new Map<string, ChangeEntry[]>();
@@ -35,8 +40,18 @@ export class ChangeIndex {
     for (const c of changes) {
       const mark = markOf(c.kind);
       this.marks.set(c.path, mark);
-      this.counts[mark]++;
+      if (c.dir) {
+        this.dirs.add(c.path);
+        this.folderCounts[mark]++;
+      } else {
+        this.counts[mark]++;
+      }
     }
+  }
+
+  /** How many files: the multi-diff editor's count. */
+  get files(): number {
+    return this.counts.A + this.counts.M + this.counts.D;
   }
 
   get size(): number {
@@ -47,9 +62,9 @@ export class ChangeIndex {
     return this.marks.get(path);
   }
 
-  /** Whether changed paths lie below this one (so it shows as a folder). */
+  /** Whether this path is a folder: a directory, or one with changed paths below it. */
   isFolder(path: string): boolean {
-    return this.folders().has(path);
+    return this.dirs.has(path) || this.folders().has(path);
   }
 
   /** The entries directly in a folder: folders first, then files, each by name. */
@@ -61,17 +76,16 @@ export class ChangeIndex {
       name: path.slice(path.lastIndexOf('/') + 1),
       path,
       mark: this.marks.get(path),
-      folder: tree.has(path),
+      folder: tree.has(path) || this.dirs.has(path),
     }));
     list.sort((a, b) => (a.folder === b.folder ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.folder ? -1 : 1));
     this.sorted.set(folder, list);
     return list;
   }
 
-  /** Every changed path that is a file or a leaf (folders that only hold changes left out). */
+  /** Every changed path that is not a directory: what the multi-diff editor shows and `counts` counts. */
   leaves(): Change[] {
-    const tree = this.folders();
-    return this.changes.filter((c) => !tree.has(c.path) || c.kind === 'D');
+    return this.changes.filter((c) => !c.dir);
   }
 
   private folders(): Map<string, Set<string>> {

@@ -1,7 +1,7 @@
 // The change lists behind the trees, the decorations and the multi-diff. A layer never changes
 // (its id is the hash of its content), so its list is fetched once and kept; a container's list
-// is fetched again whenever its node refreshes, and a difference is announced so that the tree,
-// the A/M/D colours and any open diff follow the file system live.
+// is fetched again when the helper pushes container.changed (no polling: issue 10, item 8), and
+// the change is announced so that the tree, the A/M/D colours and any open diff follow it live.
 import * as vscode from 'vscode';
 import type { Helper } from '../client/helper';
 import { ChangeIndex } from './change-index';
@@ -11,8 +11,10 @@ const LAYERS_KEPT = 64;
 
 export interface ContainerChangesEvent {
   id: string;
-  /** URIs (both sides) of every path that appeared, went or changed kind, plus those already known. */
+  /** URIs (the container's version and the row) of every path it had or has changed. */
   uris: vscode.Uri[];
+  /** Whether the list itself differs (a path came, went or changed kind), not only file contents. */
+  listChanged: boolean;
 }
 
 export class ChangesCache implements vscode.Disposable {
@@ -20,8 +22,22 @@ export class ChangesCache implements vscode.Disposable {
   private readonly loaded = new Map<string, ChangeIndex>();
   private readonly emitter = new vscode.EventEmitter<ContainerChangesEvent>();
   readonly onDidChangeContainer = this.emitter.event;
+  /** Containers whose loaded list is current: the helper has not said they changed since. */
+  private readonly fresh = new Set<string>();
+  private readonly sources = new Map<string, ChangeSource & { kind: 'container' }>();
+  private readonly fetching = new Map<string, Promise<ChangeIndex>>();
+  private readonly again = new Set<string>();
+  private ticked = false;
+  private readonly subs: vscode.Disposable[];
 
-  constructor(private readonly helper: Helper) {}
+  constructor(private readonly helper: Helper) {
+    this.subs = [
+      helper.onDidChangeContainerFiles((e) => this.containerFilesChanged(e.id)),
+      // A start, a stop, a commit or a lost connection: what was pushed meanwhile may be missed.
+      helper.onDidChangeStore((e) => { if (e.what === 'containers') this.fresh.clear(); }),
+      helper.onDidChangeState(() => this.fresh.clear()),
+    ];
+  }
 
   /** A layer's changes against its parent: one request per layer, ever. */
   layer(id: string): Promise<ChangeIndex> {
@@ -48,22 +64,69 @@ export class ChangesCache implements vscode.Disposable {
     return p;
   }
 
-  /** A container's changes now; fires onDidChangeContainer when they differ from the last fetch. */
-  async container(source: ChangeSource & { kind: 'container' }): Promise<ChangeIndex> {
+  /**
+   * A container's changes: the last list while the helper has not said they changed since (it
+   * pushes container.changed, engine/watch.ts), else a new one from the helper.
+   */
+  container(source: ChangeSource & { kind: 'container' }): Promise<ChangeIndex> {
+    const { id } = source;
+    this.sources.set(id, source);
+    const known = this.loaded.get(versionKey({ container: id }));
+    if (known && this.fresh.has(id)) return Promise.resolve(known);
+    return this.fetchContainer(source);
+  }
+
+  /** One request at a time per container; a change announced meanwhile asks once more after it. */
+  private fetchContainer(source: ChangeSource & { kind: 'container' }): Promise<ChangeIndex> {
+    const { id } = source;
+    const running = this.fetching.get(id);
+    if (running) {
+      this.again.add(id);
+      return running;
+    }
+    const p = this.fetchOnce(source).finally(() => {
+      this.fetching.delete(id);
+      if (this.again.delete(id)) void this.fetchContainer(source).catch(() => undefined);
+    });
+    this.fetching.set(id, p);
+    return p;
+  }
+
+  private async fetchOnce(source: ChangeSource & { kind: 'container' }): Promise<ChangeIndex> {
     const { id } = source;
     const client = await this.helper.client();
-    const changes = await client.request('container.changes', { id });
+    this.fresh.add(id);
+    const changes = await client.request('container.changes', { id }).catch((err: unknown) => {
+      this.fresh.delete(id);
+      throw err;
+    });
     const key = versionKey({ container: id });
     const before = this.loaded.get(key);
     const index = new ChangeIndex(changes);
     this.loaded.set(key, index);
-    if (before && !sameChanges(before, index)) {
-      // The container's version of each path and its row; its base (the image) never changes.
+    if (index.size > 0) this.anyContainerChanged();
+    if (before) {
+      // Every path the container had or has: a file whose kind stayed (A stays A) may still have new
+      // bytes under an open diff. Its row too; its base (the image) never changes.
       const paths = new Set([...before.changes.map((c) => c.path), ...index.changes.map((c) => c.path)]);
       const uris = [...paths].flatMap((p) => [versionUri({ container: id }, p), changeRowUri(source, p)]);
-      this.emitter.fire({ id, uris });
+      this.emitter.fire({ id, uris, listChanged: !sameChanges(before, index) });
     }
     return index;
+  }
+
+  /** The helper says a container's files changed: its list is read again if anyone has looked at it. */
+  private containerFilesChanged(id: string): void {
+    this.fresh.delete(id);
+    const source = this.sources.get(id);
+    if (source && this.loaded.has(versionKey({ container: id }))) void this.fetchContainer(source).catch(() => undefined);
+  }
+
+  /** The walkthrough's "Change a file" step ticks once any container has changes. */
+  private anyContainerChanged(): void {
+    if (this.ticked) return;
+    this.ticked = true;
+    void vscode.commands.executeCommand('setContext', 'strata.containerHasChanges', true);
   }
 
   /** The change list that a version's files belong to, if loaded (for decorations, which must answer at once). */
@@ -73,9 +136,12 @@ export class ChangesCache implements vscode.Disposable {
 
   forgetContainer(id: string): void {
     this.loaded.delete(versionKey({ container: id }));
+    this.sources.delete(id);
+    this.fresh.delete(id);
   }
 
   dispose(): void {
+    for (const s of this.subs) s.dispose();
     this.emitter.dispose();
   }
 }

@@ -7,10 +7,8 @@ import * as vscode from 'vscode';
 import type { FileContent } from '../../helper/protocol';
 import type { Helper } from '../client/helper';
 import type { ChangesCache } from './changes';
-import { parseUri, type Version } from './uris';
-
-/** How long a container file's bytes are reused: stat and readFile come in pairs. */
-const CONTAINER_FRESH_MS = 1000;
+import { FileCache, type CachedFile } from './file-cache';
+import { CONTAINER_SCHEME, parseUri } from './uris';
 
 /** What a non-regular file reads as: a line saying what it is, as `ls -l` would hint. */
 export function contentBytes(f: FileContent): Uint8Array {
@@ -27,47 +25,36 @@ export function contentBytes(f: FileContent): Uint8Array {
 export class StrataFileSystem implements vscode.FileSystemProvider, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
   readonly onDidChangeFile = this.emitter.event;
-  private readonly cache = new Map<string, { at: number; content: Promise<FileContent> }>();
+  /** Batched reads, kept per version (diff/file-cache.ts). */
+  readonly files: FileCache;
   private readonly sub: vscode.Disposable;
 
-  constructor(private readonly helper: Helper, changes: ChangesCache) {
-    // A container's file changed under an open diff: drop the cached bytes and tell the editor.
+  constructor(helper: Helper, changes: ChangesCache) {
+    this.files = new FileCache(helper);
+    // A container's files changed under an open diff: drop their bytes and tell the editor.
     this.sub = changes.onDidChangeContainer((e) => {
-      for (const uri of e.uris) this.cache.delete(uri.toString());
+      this.files.forget({ container: e.id });
       this.emitter.fire(e.uris.map((uri) => ({ type: vscode.FileChangeType.Changed, uri })));
     });
   }
 
-  private read(uri: vscode.Uri): Promise<FileContent> {
+  private read(uri: vscode.Uri): CachedFile {
     const parsed = parseUri(uri);
     if (!parsed) throw vscode.FileSystemError.FileNotFound(uri);
-    const key = uri.toString();
-    const hit = this.cache.get(key);
-    // Layers and images never change; a container's files do.
-    const fresh = hit && (!('container' in parsed.version) || Date.now() - hit.at < CONTAINER_FRESH_MS);
-    if (hit && fresh) return hit.content;
-    const content = this.fetch(parsed.version, parsed.path);
-    content.catch(() => this.cache.delete(key));
-    this.cache.set(key, { at: Date.now(), content });
-    // Layers never change; keep a bounded number of their files.
-    if (this.cache.size > 500) this.cache.delete(this.cache.keys().next().value as string);
-    return content;
-  }
-
-  // XXX(issue 10, item 4): one file.read per side of each file, so Open Changes on a layer of ~300
-  // files waits ~13 s for ~600 requests; batch them (one request per layer) and keep them per layer.
-  private async fetch(version: Version, path: string): Promise<FileContent> {
-    if ('scratch' in version) return { kind: 'missing', size: 0, mode: 0, truncated: false };
-    return (await this.helper.client()).request('file.read', { version, path });
+    return this.files.get(parsed.version, parsed.path);
   }
 
   async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
-    const f = await this.read(uri);
-    return { type: vscode.FileType.File, ctime: 0, mtime: 0, size: contentBytes(f).byteLength, permissions: vscode.FilePermission.Readonly };
+    const { at, content } = this.read(uri);
+    const f = await content;
+    // A container's file reads as new each time its bytes are asked again (a layer's never change),
+    // so that an open editor takes bytes that changed without changing size.
+    const mtime = uri.scheme === CONTAINER_SCHEME ? at : 0;
+    return { type: vscode.FileType.File, ctime: 0, mtime, size: contentBytes(f).byteLength, permissions: vscode.FilePermission.Readonly };
   }
 
   async readFile(uri: vscode.Uri): Promise<Uint8Array> {
-    return contentBytes(await this.read(uri));
+    return contentBytes(await this.read(uri).content);
   }
 
   readDirectory(): [string, vscode.FileType][] {

@@ -3,7 +3,7 @@
 // file of a layer at once in the multi-file diff editor.
 import * as vscode from 'vscode';
 import type { ChangeIndex, Mark } from './change-index';
-import { hexId, versionOf, versionUri, type ChangeSource } from './uris';
+import { hexId, versionOf, versionUri, type ChangeSource, type Version } from './uris';
 
 /** The multi-diff editor gets slow past this many files; the rest are left out and said so. */
 export const MULTI_DIFF_LIMIT = 1000;
@@ -30,9 +30,18 @@ export interface MultiDiffResult {
   total: number;
 }
 
-export async function openMultiDiff(source: ChangeSource, index: ChangeIndex, title: string): Promise<MultiDiffResult> {
+/** What opening a multi-diff needs of the file system: to ask for its files' bytes up front. */
+export interface Prefetcher {
+  prefetch(version: Version, paths: readonly string[]): void;
+}
+
+export async function openMultiDiff(source: ChangeSource, index: ChangeIndex, title: string, files?: Prefetcher): Promise<MultiDiffResult> {
   const leaves = index.leaves();
   const shown = leaves.slice(0, MULTI_DIFF_LIMIT);
+  // Both sides' bytes, asked for in a few batched requests before the editor asks file by file
+  // (issue 10, item 4); the editor's own reads then find them in flight or done.
+  files?.prefetch(source.base, shown.filter((c) => c.kind !== 'A').map((c) => c.path));
+  files?.prefetch(versionOf(source), shown.filter((c) => c.kind !== 'D').map((c) => c.path));
   // [resource, original, modified]: an added file has no original and a deleted one no modified,
   // which the multi-diff editor shows as "added" and "deleted", as it does for a Git commit.
   const resources = shown.map((c) => {

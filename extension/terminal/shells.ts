@@ -20,7 +20,8 @@ export class Shells implements vscode.Disposable {
 
   /** A pty for a new container from `image`, or attached to an existing container. */
   makePty(target: ShellTarget, reportErrors: boolean): ContainerPty {
-    const pty = new ContainerPty(this.helper, target, { network: readSettings().network, onError: reportErrors ? this.onError : undefined });
+    const { network, shell } = readSettings();
+    const pty = new ContainerPty(this.helper, target, { network, shell, onError: reportErrors ? this.onError : undefined });
     this.ptys.push(pty);
     if (this.ptys.length > 50) this.ptys.shift();
     return pty;
@@ -29,11 +30,26 @@ export class Shells implements vscode.Disposable {
   /** Opens a terminal running a shell in a container and waits until the shell runs. */
   async open(target: ShellTarget): Promise<OpenedShell & { containerId: string }> {
     const pty = this.makePty(target, false);
-    const name = 'image' in target ? `strata ${target.image}` : `strata ${target.container.slice(0, 12)}`;
+    const name = 'image' in target ? `strata ${target.image}` : 'exec' in target ? `strata exec ${target.exec.slice(0, 12)}` : `strata ${target.container.slice(0, 12)}`;
     const terminal = vscode.window.createTerminal({ name, pty, iconPath: new vscode.ThemeIcon('vm') });
     terminal.show();
     const { containerId } = await pty.ready;
     return { terminal, pty, containerId };
+  }
+
+  /**
+   * Shows the terminal VS Code makes for `pty` once it exists. A profile's terminal, made from the
+   * terminal's + menu, was created but not shown: the panel kept showing the previous terminal
+   * until its tab was clicked (issue 10, item 2). Shown as "Open Shell" shows its own.
+   */
+  showWhenOpened(pty: ContainerPty): void {
+    const sub = vscode.window.onDidOpenTerminal((terminal) => {
+      if (this.ptyOf(terminal) !== pty) return;
+      sub.dispose();
+      terminal.show(false);
+    });
+    // A profile VS Code never uses (the user closed the picker) must not leave the listener behind.
+    setTimeout(() => sub.dispose(), 60_000).unref?.();
   }
 
   /** The pty of a terminal that this extension made, if any. */
@@ -55,6 +71,7 @@ export class ShellProfileProvider implements vscode.TerminalProfileProvider {
     const image = readSettings().defaultImage || (await this.pickImage());
     if (!image) return undefined;
     const pty = this.shells.makePty({ image }, true);
+    this.shells.showWhenOpened(pty);
     return new vscode.TerminalProfile({ name: `strata ${image}`, pty, iconPath: new vscode.ThemeIcon('vm') });
   }
 }

@@ -34,6 +34,11 @@ export class ChangeFolderNode implements TreeNode {
 
   children(): TreeNode[] {
     this.kids ??= changeNodes(this, this.owner, this.source, this.index, this.entry.path);
+    // A folder added (or deleted) with nothing in it is still a folder: it opens to say so.
+    if (this.kids.length === 0) {
+      const what = this.entry.mark === 'D' ? '(deleted with what it held)' : '(empty)';
+      this.kids = [new MessageNode(this, `${this.id}#empty`, what, 'blank')];
+    }
     return this.kids;
   }
 }

@@ -1,5 +1,6 @@
-// One container: its short id (its hostname), image, command and state. It opens into its live
-// changes, what `strata diff` shows, re-read while it is open (see ContainersProvider).
+// One container: its name, then image and state, then its short id (its hostname), as Container
+// Tools shows a container (issue 10, item 7); the command and full ids are in the hover. It opens
+// into its live changes, what `strata diff` shows, re-read when the helper says they changed.
 import * as vscode from 'vscode';
 import type { ContainerSummary } from '../../helper/protocol';
 import type { ChangesCache } from '../diff/changes';
@@ -38,9 +39,9 @@ export class ContainerNode implements TreeNode {
 
   treeItem(): vscode.TreeItem {
     const c = this.summary;
-    const item = new vscode.TreeItem(shortId(c.id), vscode.TreeItemCollapsibleState.Collapsed);
+    const item = new vscode.TreeItem(c.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = this.id;
-    item.description = `${c.image} · ${commandLine(c.command, 40)} · ${statusText(c)}`;
+    item.description = `${c.image} · ${statusText(c)} · ${shortId(c.id)}`;
     item.iconPath = c.paused
       ? new vscode.ThemeIcon('debug-pause', new vscode.ThemeColor('charts.yellow'))
       : this.running ? new vscode.ThemeIcon('vm-running', new vscode.ThemeColor('charts.green')) : new vscode.ThemeIcon('vm-outline');
@@ -53,7 +54,7 @@ export class ContainerNode implements TreeNode {
   private tooltip(): vscode.MarkdownString {
     const c = this.summary;
     const md = new vscode.MarkdownString(undefined, true);
-    md.appendMarkdown(`**Container ${shortId(c.id)}** (${c.name}) — ${statusText(c)}\n\n`);
+    md.appendMarkdown(`**${c.name}** (container ${shortId(c.id)}) — ${statusText(c)}\n\n`);
     md.appendMarkdown(`- id: ${code(c.id)}\n- hostname: ${code(c.hostname)}\n- image: ${code(c.image)} (${code(c.imageId)})\n`);
     md.appendMarkdown(`- command: ${code(commandLine(c.command, 200))}\n- created: ${c.created} (${age(c.created)})\n`);
     if (this.upperDir) md.appendMarkdown(`- its changes on disk (the overlay's upper dir): ${code(this.upperDir)}\n`);

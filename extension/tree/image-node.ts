@@ -1,4 +1,4 @@
-// One image: name:tag, short id, size and age; it opens into its layers, newest first, each
+// One image: name:tag, size and age (its ids in the hover); it opens into its layers, newest first, each
 // with its change counts (each layer's change list is fetched once and kept: layers never change).
 import * as vscode from 'vscode';
 import type { ImageDetail, ImageSummary } from '../../helper/protocol';
@@ -32,7 +32,8 @@ export class ImageNode implements TreeNode {
     const label = s.repoTags.length ? s.repoTags.join(', ') : '<none>:<none>';
     const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = this.id;
-    item.description = `${shortId(s.id)} · ${formatSize(s.size)} · ${age(s.created)}`;
+    // Name first, then size (issue 10, item 6: ids were what a narrow sidebar showed); ids are in the hover.
+    item.description = `${formatSize(s.size)} · ${age(s.created)}`;
     item.iconPath = new vscode.ThemeIcon('package');
     item.contextValue = 'image';
     item.tooltip = this.tooltip();

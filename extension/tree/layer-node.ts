@@ -1,5 +1,7 @@
-// One layer of an image: its short id, what made it, its size and its A/M/D counts; its hover
-// has the full ids and where it lives on disk. It opens into the files it changes.
+// One layer of an image: what made it, its size and its files' A/M/D counts (the files the
+// multi-diff editor lists; folders are counted in the hover); its hover has the ids and where it
+// lives on disk. What a narrow sidebar cuts last comes first (issue 10, item 6). It opens into the
+// files it changes.
 import * as vscode from 'vscode';
 import type { LayerInfo } from '../../helper/protocol';
 import type { ChangeIndex } from '../diff/change-index';
@@ -46,9 +48,10 @@ export class LayerNode implements TreeNode {
   }
 
   treeItem(): vscode.TreeItem {
-    const item = new vscode.TreeItem(shortId(this.layer.id), vscode.TreeItemCollapsibleState.Collapsed);
+    const label = this.madeBy.length > 60 ? `${this.madeBy.slice(0, 59)}…` : this.madeBy;
+    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = this.id;
-    item.description = `${this.madeBy} · ${formatSize(this.layer.size)} · ${this.counts()}`;
+    item.description = `${formatSize(this.layer.size)} · ${this.counts()}`;
     item.iconPath = new vscode.ThemeIcon(this.position === this.total ? 'layers-active' : 'layers');
     item.contextValue = this.built ? 'layer.built' : 'layer';
     item.tooltip = this.tooltip();
@@ -57,7 +60,10 @@ export class LayerNode implements TreeNode {
 
   private tooltip(): vscode.MarkdownString {
     const l = this.layer;
-    const counts = this.index ? `${this.index.counts.A} added, ${this.index.counts.M} changed, ${this.index.counts.D} deleted` : 'unknown';
+    const words = (c: Record<'A' | 'M' | 'D', number>) => `${c.A} added, ${c.M} changed, ${c.D} deleted`;
+    const counts = this.index
+      ? `${this.index.files} (${words(this.index.counts)}); folders: ${words(this.index.folderCounts)}`
+      : 'unknown';
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**Layer ${shortId(l.id)}** — ${this.position} of ${this.total}${this.position === this.total ? ' (top)' : this.position === 1 ? ' (base)' : ''}\n\n`);
     md.appendMarkdown(`- chain id: ${code(l.id)}\n- diff_id: ${code(l.diffId)}\n`);

@@ -164,11 +164,17 @@ export async function layerChanges(layerDir: string, lowerDirs: string[]): Promi
   listings.forEach((entries, i) => view.learn(i, entries));
 
   const changes = new Map<string, Change['kind']>();
+  const dirs = new Set<string>();
+  const deleted = (rel: string) => {
+    changes.set(rel, 'D');
+    if (view.resolve(rel)?.entry.kind === 'dir') dirs.add(rel);
+  };
   for (const [rel, e] of upper) {
     if (e.kind === 'whiteout') {
-      if (!alone.has(parentOf(rel)) && view.resolve(rel) !== null) changes.set(rel, 'D');
+      if (!alone.has(parentOf(rel)) && view.resolve(rel) !== null) deleted(rel);
       continue;
     }
+    if (e.kind === 'dir') dirs.add(rel);
     const old = view.resolve(rel);
     if (old === null) changes.set(rel, 'A');
     else if (differs(old.entry, e)) changes.set(rel, 'C');
@@ -176,7 +182,7 @@ export async function layerChanges(layerDir: string, lowerDirs: string[]): Promi
   for (const dir of alone) {
     for (const rel of view.children(dir)) {
       const now = upper.get(rel);
-      if ((now === undefined || now.kind === 'whiteout') && view.resolve(rel) !== null) changes.set(rel, 'D');
+      if ((now === undefined || now.kind === 'whiteout') && view.resolve(rel) !== null) deleted(rel);
     }
   }
   // A directory holding a change is changed, up to (not including) the root.
@@ -184,16 +190,19 @@ export async function layerChanges(layerDir: string, lowerDirs: string[]): Promi
   for (const rel of [...changes.keys()]) {
     for (let dir = parentOf(rel); dir !== '.' && !marked.has(dir); dir = parentOf(dir)) {
       marked.add(dir);
+      dirs.add(dir);
       if (!changes.has(dir)) changes.set(dir, 'C');
     }
   }
   return [...changes]
     .sort((a, b) => compareBytes(a[0], b[0]))
-    .map(([rel, kind]) => changeOf(rel, kind));
+    .map(([rel, kind]) => changeOf(rel, kind, dirs.has(rel)));
 }
 
-/** A change as the protocol carries it: the path for people, and its bytes when UTF-8 cannot hold them. */
-function changeOf(rel: string, kind: Change['kind']): Change {
+/**
+ * A change as the protocol carries it: the path for people, its bytes when UTF-8 cannot hold them,
+ * and whether it is a directory (in the new view; for D, in the old one).
+ */
+function changeOf(rel: string, kind: Change['kind'], dir: boolean): Change {
   const bytes = Buffer.from(`/${rel}`, 'latin1');
-  return isUtf8(bytes) ? { path: `/${displayPath(rel)}`, kind } : { path: `/${displayPath(rel)}`, kind, pathBytes: bytes.toString('base64') };
-}
+  return { path: `/${displayPath(rel)}`, kind, ...(isUtf8(bytes) ? {} : { pathBytes: bytes.toString('base64') }), ...(dir ? { dir: true as const } : {}) };}

@@ -32,6 +32,7 @@ import { baseOf, quote, rootBytes } from './fspath';
 import { ByteReader, cancelled, openInput } from './input';
 import { badArchive, limitExceeded, resolveLimits, type ImportLimits } from './limits';
 import { TarReader, type TarEntry } from './tar-reader';
+import { TarSplitRecorder } from './tar-split';
 import { LayerUnpacker } from './op-stream';
 import type { EntryKind } from './native-fs';
 import { OPAQUE_XATTR, xattrAllowed, xattrValueProblem } from './xattr';
@@ -43,6 +44,11 @@ export interface ExtractResult {
   size: number;
   /** Entries in the tar (not counting PAX/GNU meta headers). */
   entries: number;
+  /**
+   * With `tarSplit`: why the tar cannot be reproduced from the layer folder (its own entries
+   * overwrite a file's data), in which case no split is kept; absent when the split was kept.
+   */
+  unreproducible?: string;
 }
 
 export interface ExtractOptions {
@@ -52,6 +58,8 @@ export interface ExtractOptions {
   signal?: AbortSignal;
   /** Bytes read from `input` so far (compressed bytes for a .tar.gz). */
   onProgress?: (bytesRead: number) => void;
+  /** Where to write the tar-split that reproduces the tar (tar-split.ts): a new file beside destDir. */
+  tarSplit?: string;
 }
 
 // What this extraction has made, by path. Only directories have children; a file's xattrs live on
@@ -61,7 +69,8 @@ interface Inode {
 }
 type Node =
   | { kind: 'dir'; children: Map<string, Node>; opaque: boolean; mtime: [number, number] | null; xattrs: Map<string, Buffer> | null }
-  | { kind: 'file'; inode: Inode }
+  // data: this name's entry carried the file's bytes (a tar-split reads them back from here)
+  | { kind: 'file'; inode: Inode; data: boolean }
   | { kind: 'symlink' }
   | { kind: 'whiteout' }
   | { kind: 'fifo'; mode: number; uid: number; gid: number; mtime: [number, number] }
@@ -92,15 +101,27 @@ const DEV_MINOR_MAX = 0xfffff;
 // Owner ids an implicit parent keeps as made (root's, as tar and Docker make it).
 const AS_MADE = -1;
 
+/** Whether `node` is, or holds, a file whose data came from its own entry. */
+function holdsData(node: Node): boolean {
+  if (node.kind === 'file') return node.data;
+  if (node.kind !== 'dir') return false;
+  for (const child of node.children.values()) if (holdsData(child)) return true;
+  return false;
+}
+
 class Extractor {
   readonly root: DirNode = newDir();
   private readonly rootLen: number;
   size = 0;
+  /** Why the tar cannot be reproduced from the folder, once an entry overwrote a file's data. */
+  unreproducible: string | null = null;
 
   constructor(
     dest: string,
     private readonly limits: ImportLimits,
     private readonly out: LayerUnpacker,
+    private split: TarSplitRecorder | null,
+    private readonly dropSplit: () => void,
   ) {
     this.rootLen = rootBytes(dest).length;
   }
@@ -148,10 +169,18 @@ class Extractor {
   }
 
   /** Removes whatever an earlier entry put at rel (later duplicates replace earlier ones). */
-  private clear(dir: DirNode, rel: string): void {
+  private clear(dir: DirNode, rel: string, by: string): void {
     const old = dir.children.get(baseOf(rel));
     if (old === undefined) return;
     dir.children.delete(baseOf(rel));
+    if (this.split && holdsData(old)) {
+      // The folder keeps only the last of the two, so the earlier data cannot be read back from it
+      // (tar-split's asm README: clobbering entries are not supported). The import goes on; the
+      // layer is recorded as one whose tar cannot be reproduced, and why.
+      this.unreproducible = `entry ${quote(by)} overwrites ${quote(rel)}, whose file data came earlier in the same tar: the layer folder keeps only the last, so the tar cannot be reproduced from it`;
+      this.split = null;
+      this.dropSplit();
+    }
     // Whiteouts, fifos and device nodes are only made at the end, so there is nothing on disk yet.
     if (old.kind === 'dir' || old.kind === 'file' || old.kind === 'symlink') this.out.op('U', this.fits(rel));
   }
@@ -170,7 +199,7 @@ class Extractor {
         dir.opaque = true;
       } else {
         const parent = this.parentDir(whiteout.target, e.name);
-        this.clear(parent, whiteout.target);
+        this.clear(parent, whiteout.target, e.name);
         parent.children.set(baseOf(whiteout.target), { kind: 'whiteout' });
       }
       return;
@@ -185,7 +214,7 @@ class Extractor {
           node = old; // a repeated directory keeps its contents; its metadata is replaced
           this.out.op('M', this.fits(rel), e.mode & 0o7777, e.uid, e.gid);
         } else {
-          this.clear(parent, rel);
+          this.clear(parent, rel, e.name);
           this.out.op('D', this.fits(rel), e.mode & 0o7777, e.uid, e.gid);
           node = newDir();
           parent.children.set(name, node);
@@ -196,9 +225,9 @@ class Extractor {
       }
       case 'file': {
         const xattrs = this.xattrs(e, 'file');
-        this.clear(parent, rel);
+        this.clear(parent, rel, e.name);
         await this.writeFile(rel, e, reader);
-        parent.children.set(name, { kind: 'file', inode: { xattrs } });
+        parent.children.set(name, { kind: 'file', inode: { xattrs }, data: e.size > 0 });
         return;
       }
       case 'link':
@@ -206,7 +235,7 @@ class Extractor {
       case 'symlink': {
         if (e.linkname === '') throw badArchive(`entry ${quote(e.name)}: symlink with an empty target`);
         if (e.linkname.length > this.limits.maxPathBytes) throw limitExceeded(`entry ${quote(e.name)}: symlink target longer than ${this.limits.maxPathBytes} bytes`);
-        this.clear(parent, rel);
+        this.clear(parent, rel, e.name);
         // The target is stored, never resolved: what it points at only matters inside the container.
         this.out.op('S', this.fits(rel), e.linkname, e.uid, e.gid, e.mtimeSec, e.mtimeNsec);
         parent.children.set(name, { kind: 'symlink' });
@@ -215,7 +244,7 @@ class Extractor {
       case 'fifo':
         // Policy: a fifo is kept. It is harmless (a rendezvous point with no access to anything)
         // and some packages ship one. It is made in the final pass.
-        this.clear(parent, rel);
+        this.clear(parent, rel, e.name);
         parent.children.set(name, { kind: 'fifo', mode: e.mode, uid: e.uid, gid: e.gid, mtime: [e.mtimeSec, e.mtimeNsec] });
         return;
       case 'chardev':
@@ -236,7 +265,7 @@ class Extractor {
         if (e.devmajor < 0 || e.devminor < 0 || e.devmajor > DEV_MAJOR_MAX || e.devminor > DEV_MINOR_MAX) {
           throw badArchive(`entry ${quote(e.name)}: device number ${e.devmajor}:${e.devminor} is out of range (major 0-${DEV_MAJOR_MAX}, minor 0-${DEV_MINOR_MAX})`);
         }
-        this.clear(parent, rel);
+        this.clear(parent, rel, e.name);
         parent.children.set(name, {
           kind: 'device',
           type: e.type,
@@ -278,6 +307,8 @@ class Extractor {
 
   private async writeFile(rel: string, e: TarEntry, reader: TarReader): Promise<void> {
     this.size += e.size;
+    // The file's bytes are the next ones the reader hands out: the split refers to them by name.
+    if (this.split && e.size > 0) this.split.beginFile(rel, e.size);
     this.out.op('F', this.fits(rel), e.mode & 0o7777, e.uid, e.gid, e.mtimeSec, e.mtimeNsec, e.size);
     if (e.size <= SMALL_FILE) {
       for (const part of await reader.readBody()) this.out.data(part);
@@ -298,9 +329,9 @@ class Extractor {
     if (node.kind !== 'file') throw badArchive(`${what}: the target is ${KIND_WORDS[node.kind]}; hard links may only name regular files`);
     if (target === rel || target.startsWith(`${rel}/`)) throw badArchive(`${what}: the target is the entry itself, or inside what it replaces`);
     this.fits(target);
-    this.clear(parent, rel);
+    this.clear(parent, rel, e.name);
     this.out.op('L', this.fits(rel), target);
-    parent.children.set(baseOf(rel), { kind: 'file', inode: node.inode });
+    parent.children.set(baseOf(rel), { kind: 'file', inode: node.inode, data: false });
   }
 
   private xattrs(e: TarEntry, kind: EntryKind): Map<string, Buffer> | null {
@@ -379,25 +410,50 @@ export async function extractLayer(input: NodeJS.ReadableStream, destDir: string
   let bytes: ByteReader | null = null;
   let current: TarEntry | null = null;
   let out: LayerUnpacker | null = null;
+  let split: TarSplitRecorder | null = null;
+  let splitClosed: Promise<void> = Promise.resolve();
+  const dropSplit = () => {
+    if (bytes) bytes.tap = null;
+    if (split) splitClosed = split.abort();
+    split = null;
+  };
   try {
     if (signal?.aborted) throw cancelled();
     bytes = new ByteReader(await openInput(input, opts.onProgress, signal, limits.maxCompressionRatio), limits.maxTotalBytes, signal, true, opts.tooLarge);
+    if (opts.tarSplit) {
+      split = new TarSplitRecorder(opts.tarSplit);
+      bytes.tap = split.tap;
+    }
     const reader = new TarReader(bytes, limits);
     out = new LayerUnpacker(destDir, signal);
-    const x = new Extractor(destDir, limits, out);
+    const x = new Extractor(destDir, limits, out, split, dropSplit);
     while ((current = await reader.next())) {
       if (signal?.aborted) throw cancelled();
       await x.entry(current, reader);
       await out.pace();
+      await split?.pace();
     }
     current = null;
     await bytes.drain(); // padding after the end blocks is part of the stream, and of its digest
     x.finalOps();
     await out.finish();
-    return { diffId: bytes.digest(), size: x.size, entries: reader.count };
+    const diffId = bytes.digest();
+    const result: ExtractResult = { diffId, size: x.size, entries: reader.count };
+    if (!opts.tarSplit) return result;
+    const uncovered = split ? await split.finish(bytes.total, diffId) : null;
+    const unreproducible = x.unreproducible ?? (uncovered && `internal: ${uncovered}`);
+    if (unreproducible) {
+      dropSplit();
+      await splitClosed;
+      await fsp.rm(opts.tarSplit, { force: true });
+      result.unreproducible = unreproducible;
+    }
+    return result;
   } catch (err) {
     // Nothing may still be writing when the caller gets the error and removes destDir.
     const toolFailure = await out?.abort();
+    dropSplit();
+    await splitClosed;
     bytes?.close();
     (input as { destroy?: () => void }).destroy?.();
     if (signal?.aborted) throw cancelled();

@@ -124,6 +124,11 @@ export class ByteReader {
   total = 0;
   /** Uncompressed bytes handed out so far (the offset of the next read). */
   offset = 0;
+  /**
+   * Sees every byte once, in stream order, as it is handed out, skipped or drained: what the
+   * tar-split recorder (tar-split.ts) keeps of an import, with no second read of the tar.
+   */
+  tap: ((bytes: Buffer) => void) | null = null;
 
   constructor(
     private readonly source: Chunks,
@@ -181,12 +186,12 @@ export class ByteReader {
 
   /** Reads (and hashes) everything left. */
   async drain(): Promise<void> {
-    this.chunks = [];
-    this.buffered = 0;
-    while (await this.fill()) {
+    do {
+      if (this.tap) for (const chunk of this.chunks) this.tap(chunk);
+      this.offset += this.buffered;
       this.chunks = [];
       this.buffered = 0;
-    }
+    } while (await this.fill());
   }
 
   /**
@@ -204,6 +209,12 @@ export class ByteReader {
   }
 
   private take(n: number): Buffer {
+    const out = this.cut(n);
+    this.tap?.(out);
+    return out;
+  }
+
+  private cut(n: number): Buffer {
     this.offset += n;
     this.buffered -= n;
     const first = this.chunks[0];

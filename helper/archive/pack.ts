@@ -1,8 +1,9 @@
 // The CANONICAL tar of an upper-form layer directory. For a layer Strata makes (commit, the built-in
 // image, later save/push) diff_id is defined as the sha256 of exactly these bytes: the same
 // directory always gives the same bytes, so the same change on the same parent gives the same layer
-// id. (An imported layer keeps the sha256 of the bytes it was imported from instead; re-packing it
-// gives a different, equally valid tar, as re-tarring does in Docker.)
+// id. (An imported layer keeps the sha256 of the bytes it was imported from instead, and its
+// tar-split to make them again: tar-split.ts, reproduce.ts; re-packing it gives a different,
+// equally valid tar, as re-tarring does in Docker.)
 //
 // The fixed choices:
 //  - entries sorted bytewise by path (parent before child); an opaque directory's `.wh..wh..opq`
@@ -290,6 +291,21 @@ export async function digestItems(items: Item[], data: ByteReader | null): Promi
   return { diffId: await sink.end(), size };
 }
 
+/**
+ * The length of the canonical tar of `layerDir`, from its walk alone (no file is read): a layer's
+ * tar goes into an archive (save) behind a header that must give its size first.
+ */
+export async function canonicalTarLength(layerDir: string): Promise<number> {
+  let n = 2 * BLOCK;
+  for (const item of layerItems(await walkTree(layerDir))) {
+    const pax = paxFor(item);
+    if (pax) n += BLOCK + pax.length + padding(pax.length);
+    n += BLOCK;
+    if (item.typeflag === '0') n += item.size + padding(item.size);
+  }
+  return n;
+}
+
 /** Writes the canonical tar of `layerDir` to `out` (and ends it); diffId is the sha256 of those bytes. */
 export function packLayer(layerDir: string, out: NodeJS.WritableStream): Promise<{ diffId: string; size: number }> {
   return packTo(layerDir, out);
@@ -305,11 +321,19 @@ export function digestLayer(layerDir: string): Promise<{ diffId: string; size: n
 }
 
 async function packTo(layerDir: string, out: NodeJS.WritableStream | null): Promise<{ diffId: string; size: number }> {
-  const items = layerItems(await walkTree(layerDir));
+  return packItems(layerItems(await walkTree(layerDir)), layerDir, (e) => e.path, out);
+}
+
+/**
+ * The canonical tar of `items` into `out` (or nowhere), each regular file's data read beneath
+ * `root` at `dataPath(its walk entry)`: a layer's own folder, or for a container's flattened file
+ * system (export) the store, each file from the layer that shows it.
+ */
+export async function packItems(items: Item[], root: string, dataPath: (e: WalkEntry) => string, out: NodeJS.WritableStream | null): Promise<{ diffId: string; size: number }> {
   const sink = new HashingSink(out);
   const withData = items.filter((it) => it.typeflag === '0' && it.size > 0);
   // All file contents come from one strata-fs process, in tar order.
-  const cat = withData.length ? catFiles(layerDir, withData.map((it) => ({ path: it.source!.path, size: it.size }))) : null;
+  const cat = withData.length ? catFiles(root, withData.map((it) => ({ path: dataPath(it.source!), size: it.size }))) : null;
   const data = cat ? new ByteReader(cat.chunks, Number.MAX_SAFE_INTEGER, undefined, false) : null;
   try {
     const size = await writeItems(items, sink, data);

@@ -44,7 +44,10 @@ function graphDriver(upper: string, lowers: string[]): Record<string, unknown> {
 
 /** A layer as Strata's own part of an inspect document. */
 export function layerInspect(l: LayerInfo): Record<string, unknown> {
-  return { Id: l.id, Parent: l.parent ?? '', DiffId: l.diffId, Size: l.size, Created: l.created, CreatedBy: l.createdBy, Comment: l.comment, Path: l.path };
+  return {
+    Id: l.id, Parent: l.parent ?? '', DiffId: l.diffId, Size: l.size, Created: l.created, CreatedBy: l.createdBy, Comment: l.comment, Path: l.path,
+    Tar: l.tar, ...(l.tarVerified === undefined ? {} : { TarVerified: l.tarVerified }), ...(l.tarProblem === undefined ? {} : { TarProblem: l.tarProblem }),
+  };
 }
 
 /** docker image inspect. */

@@ -8,6 +8,8 @@ import { busybox, history, images, rmi, tag } from './commands/images';
 import { importCmd } from './commands/import';
 import { build } from './commands/build';
 import { debootstrap } from './commands/debootstrap';
+import { exportCmd, load, save } from './commands/archives';
+import { check } from './commands/check';
 import { attach, create, run, start } from './commands/run';
 import { exec } from './commands/exec';
 import { logs } from './commands/logs';
@@ -20,8 +22,8 @@ import { resolve } from 'node:path';
 import { DEFAULT_ROOT } from '../protocol/endpoint';
 
 const commands: Command[] = [
-  run, create, start, attach, exec, ps, top, stats, logs, rename, stop, restart, kill, pause, unpause, rm, wait, commit, diff, importCmd, images, history, inspect, tag, rmi, busybox,
-  build, debootstrap,
+  run, create, start, attach, exec, ps, top, stats, logs, rename, stop, restart, kill, pause, unpause, rm, wait, commit, diff, exportCmd, importCmd, save, load, images, history, inspect, tag, rmi, busybox,
+  build, debootstrap, check,
 ];
 
 function usage(): string {

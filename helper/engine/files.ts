@@ -2,6 +2,7 @@
 // chain, a container, an image). Only paths inside store layers and upper dirs are ever read (see
 // archive/read-file).
 import { readMergedFile } from '../archive/read-file';
+import { readMergedFiles } from '../archive/read-files';
 import type { FileContent, FileVersion } from '../protocol/types';
 import type { EngineContext } from './context';
 import { imageLayers } from './images';
@@ -22,8 +23,12 @@ function imageDirs(ctx: EngineContext, imageId: string): string[] {
   return config ? imageLayers(ctx, config).reverse().map((l) => ctx.store.paths.layerFiles(l.id)) : [];
 }
 
-async function readFile(ctx: EngineContext, version: FileVersion, path: string): Promise<FileContent> {
-  const read = (dirs: string[]) => readMergedFile(dirs, path, MAX_FILE_BYTES).then(toContent);
+/** What one files.read answer holds: a file up to 1 MiB, 4 MiB in all (under the client's message sizes). */
+export const BATCH_FILE_BYTES = 1024 * 1024;
+export const BATCH_BYTES = 4 * 1024 * 1024;
+
+/** The folders a version's files are read from, top-most first, given to `read` (moved uppers followed). */
+function inVersion<T>(ctx: EngineContext, version: FileVersion, read: (dirs: string[]) => Promise<T>): Promise<T> {
   if ('layer' in version) {
     const layer = ctx.store.layers.resolve(version.layer);
     return read(ctx.store.layers.chain(layer.id).reverse().map((l) => ctx.store.paths.layerFiles(l.id)));
@@ -31,10 +36,21 @@ async function readFile(ctx: EngineContext, version: FileVersion, path: string):
   if ('image' in version) return read(imageDirs(ctx, ctx.store.images.resolve(version.image)));
   const rec = ctx.store.containers.resolve(version.container);
   const below = imageDirs(ctx, rec.imageId);
-  // Its changes may move (a commit, a start, an rmi) while they are read: readUpper follows them.
   return readUpper(ctx, rec.id, (upper) => read([upper, ...below]));
+}
+
+async function readFiles(ctx: EngineContext, version: FileVersion, paths: string[], maxBytes?: number): Promise<{ files: (FileContent | null)[] }> {
+  const perFile = Math.min(maxBytes ?? BATCH_FILE_BYTES, BATCH_FILE_BYTES);
+  const views = await inVersion(ctx, version, (dirs) => readMergedFiles(dirs, paths, { perFile, budget: BATCH_BYTES }));
+  return { files: views.map((v) => (v ? toContent(v) : null)) };
+}
+
+function readFile(ctx: EngineContext, version: FileVersion, path: string): Promise<FileContent> {
+  // A container's changes may move (a commit, a start, an rmi) while they are read: readUpper follows them.
+  return inVersion(ctx, version, (dirs) => readMergedFile(dirs, path, MAX_FILE_BYTES).then(toContent));
 }
 
 export const fileMethods = {
   'file.read': { lock: 'none', run: (ctx, p) => readFile(ctx, p.version, p.path) },
-} satisfies MethodTable<'file.read'>;
+  'files.read': { lock: 'none', run: (ctx, p) => readFiles(ctx, p.version, p.paths, p.maxBytes) },
+} satisfies MethodTable<'file.read' | 'files.read'>;

@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { extractLayer, layerChanges, packLayer } from '../archive';
+import { checkLayerTar, type LayerTarSource } from '../archive/reproduce';
 import { StrataError, withContext } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import type { Change, HistoryEntry, ImageConfig, ImageDetail, ImageSummary, LayerInfo } from '../protocol/types';
@@ -16,12 +17,32 @@ import { type EngineContext, now } from './context';
 import type { MethodTable } from './method-table';
 import { type Progress, noProgress } from './events';
 import { diskFull, importRoom } from './import-room';
+import { faultPoint } from '../store/faults';
 
 export function layerInfo(ctx: EngineContext, rec: LayerRecord): LayerInfo {
   return {
     id: rec.id, parent: rec.parent, diffId: rec.diff_id, size: rec.size, created: rec.created,
     createdBy: rec.created_by, comment: rec.comment, path: ctx.store.paths.layerFiles(rec.id),
+    tar: rec.tar_split ? 'tar-split' : rec.unreproducible ? 'none' : 'canonical',
+    ...(rec.unreproducible ? { tarProblem: rec.unreproducible } : {}),
   };
+}
+
+/** Where a layer's tar comes back from (archive/reproduce.ts). */
+export function layerTarSource(ctx: EngineContext, rec: LayerRecord): LayerTarSource {
+  const { paths } = ctx.store;
+  return {
+    id: rec.id, diffId: rec.diff_id, dir: paths.layerFiles(rec.id),
+    tarSplit: rec.tar_split ? paths.layerTarSplit(rec.id) : null, unreproducible: rec.unreproducible,
+  };
+}
+
+/** layerInfo, and with `verify` whether its tar is made again exactly (every file is read). */
+async function inspectLayer(ctx: EngineContext, rec: LayerRecord, verify?: boolean): Promise<LayerInfo> {
+  const info = layerInfo(ctx, rec);
+  if (!verify) return info;
+  const problem = await checkLayerTar(layerTarSource(ctx, rec));
+  return { ...info, tarVerified: problem === null, ...(problem ? { tarProblem: problem } : {}) };
 }
 
 /** The image's layers, base first. */
@@ -47,10 +68,11 @@ function listImages(ctx: EngineContext): ImageSummary[] {
   }).sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
 }
 
-function inspectImage(ctx: EngineContext, ref: string): ImageDetail {
+async function inspectImage(ctx: EngineContext, ref: string, verify?: boolean): Promise<ImageDetail> {
   const id = ctx.store.images.resolve(ref);
   const config = configOf(ctx, id);
-  const layers = imageLayers(ctx, config).map((l) => layerInfo(ctx, l));
+  const layers: LayerInfo[] = [];
+  for (const l of imageLayers(ctx, config)) layers.push(await inspectLayer(ctx, l, verify));
   return { id, repoTags: ctx.store.images.tagsOf(id), config, layers, size: layers.reduce((n, l) => n + l.size, 0) };
 }
 
@@ -84,34 +106,45 @@ export interface ImportOptions {
 }
 
 /** Imports a tar stream (plain or gzip) as a one-layer image; the store is untouched on failure. */
-// XXX(issue 11): the imported tar's own bytes are not kept (no tar-split metadata), so the layer's
-// diff_id, the sha256 of those bytes, cannot be reproduced from its folder: save and push need it.
+// Its tar-split is recorded as the tar streams (archive/tar-split.ts) and staged with the layer, so
+// save and push can reproduce the imported bytes (archive/reproduce.ts).
 export async function importImage(ctx: EngineContext, input: NodeJS.ReadableStream, opts: ImportOptions): Promise<{ id: string; layer: string; diffId: string }> {
   const progress = opts.progress ?? noProgress;
   const config = applyChanges({}, opts.changes ?? []);
   if (opts.name) parseReference(opts.name); // refuse a bad name before reading any bytes
   const stage = await ctx.store.stage();
+  faultPoint('import.staged');
   try {
     const created = now();
     const room = await importRoom(stage, opts);
     const result = await extractLayer(input, join(stage, 'layer'), {
       ...room,
+      tarSplit: join(stage, 'tar-split'),
       signal: opts.signal,
       onProgress: (bytes) => progress(`imported ${(bytes / 1e6).toFixed(1)} MB`, bytes),
     }).catch(async (err) => { throw withContext('import', diskFull(err) ?? err); });
+    faultPoint('import.extracted');
     progress('saving the layer');
     const comment = opts.message ?? `Imported from ${opts.source ?? '-'}`;
     const createdBy = opts.createdBy ?? '';
-    const record: LayerRecord = { id: result.diffId, parent: null, diff_id: result.diffId, size: result.size, created, created_by: createdBy, comment };
+    const record: LayerRecord = {
+      id: result.diffId, parent: null, diff_id: result.diffId, size: result.size, created, created_by: createdBy, comment,
+      ...(result.unreproducible ? { unreproducible: result.unreproducible } : { tar_split: true }),
+    };
     return await ctx.mutex.run(async () => {
-      const { record: layer } = await ctx.store.layers.adopt(stage, record);
+      const { record: layer } = await ctx.store.layers.adopt(stage, record, { unclaimed: true });
+      faultPoint('import.adopted');
       const image: ImageConfig = {
         created, architecture: 'amd64', os: 'linux', config,
         rootfs: { type: 'layers', diff_ids: [result.diffId] },
         history: [{ created, ...(createdBy ? { created_by: createdBy } : {}), ...(comment || !createdBy ? { comment } : {}) }],
       };
       const id = await ctx.store.images.add(image);
+      faultPoint('import.image-added');
       if (opts.name) await ctx.store.images.tag(opts.name, id);
+      faultPoint('import.tagged');
+      await ctx.store.layers.claim(layer.id);
+      faultPoint('import.claimed');
       ctx.events.emit('changed', { what: 'images', id });
       return { id, layer: layer.id, diffId: result.diffId };
     });
@@ -153,11 +186,11 @@ async function layerChangesOf(ctx: EngineContext, ref: string): Promise<Change[]
 
 export const imageMethods = {
   'images.list': { lock: 'none', run: (ctx) => listImages(ctx) },
-  'image.inspect': { lock: 'none', run: (ctx, p) => inspectImage(ctx, p.ref) },
+  'image.inspect': { lock: 'none', run: (ctx, p) => inspectImage(ctx, p.ref, p.verify) },
   'image.history': { lock: 'none', run: (ctx, p) => history(ctx, p.ref) },
   'image.tag': { lock: 'store', run: (ctx, p) => tagImage(ctx, p.source, p.target) },
   // Its import takes the store's mutex for the last step.
   'image.busybox': { lock: 'none', run: (ctx, p) => busyboxImage(ctx, p.name) },
-  'layer.inspect': { lock: 'none', run: (ctx, p) => layerInfo(ctx, ctx.store.layers.resolve(p.id)) },
+  'layer.inspect': { lock: 'none', run: (ctx, p) => inspectLayer(ctx, ctx.store.layers.resolve(p.id), p.verify) },
   'layer.changes': { lock: 'none', run: (ctx, p) => layerChangesOf(ctx, p.id) },
 } satisfies MethodTable<'images.list' | 'image.inspect' | 'image.history' | 'image.tag' | 'image.busybox' | 'layer.inspect' | 'layer.changes'>;

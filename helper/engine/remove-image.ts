@@ -8,6 +8,7 @@ import type { EngineContext } from './context';
 import type { MethodTable } from './method-table';
 import { giveUppersBack } from '../store/moved-uppers';
 import { dropLayerLink } from '../union';
+import { faultPoint } from '../store/faults';
 
 function isTagRef(ref: string): string | undefined {
   try {
@@ -46,6 +47,20 @@ async function pruneImages(ctx: EngineContext, all: boolean): Promise<{ untagged
   }
 }
 
+/** The layers of image `id` (chain `mine`) that no other image needs, top first: rmi removes them. */
+function unusedLayers(ctx: EngineContext, id: string, mine: string[]): string[] {
+  const { images, layers } = ctx.store;
+  const stillUsed = new Set(images.ids().filter((other) => other !== id).flatMap((other) => chainIds(images.get(other)!.rootfs.diff_ids)));
+  const doomed: string[] = [];
+  for (const layerId of [...mine].reverse()) {
+    if (stillUsed.has(layerId) || !layers.get(layerId)) continue;
+    // A layer under another one that stays (a child no image of ours made) stays too.
+    if (layers.children(layerId).some((c) => !doomed.includes(c.id))) continue;
+    doomed.push(layerId);
+  }
+  return doomed;
+}
+
 async function removeImage(ctx: EngineContext, ref: string, force: boolean): Promise<{ untagged: string[]; deleted: string[] }> {
   const { images, layers, containers } = ctx.store;
   const id = images.resolve(ref);
@@ -80,20 +95,30 @@ async function removeImage(ctx: EngineContext, ref: string, force: boolean): Pro
   }
 
   untagged.push(...(await images.dropTagsWhere((_, v) => v === id)));
+  faultPoint('rmi.untagged');
   if (user) {
     // Forced while a container uses it: the container keeps its image, now untagged (<none>).
     ctx.events.emit('changed', { what: 'images', id });
     return { untagged, deleted: [] };
   }
+  const doomed = unusedLayers(ctx, id, mine);
+  // Crash ordering (issue 14): the layers that go are marked first, so that a kill after the
+  // image's removal leaves layers start-up repair knows to finish removing, not orphans.
+  for (const layerId of doomed) await layers.markUnclaimed(layerId);
+  faultPoint('rmi.marked');
   await images.remove(id);
+  faultPoint('rmi.image-removed');
   const deleted = [id];
-  const stillUsed = new Set(images.ids().flatMap((other) => chainIds(images.get(other)!.rootfs.diff_ids)));
-  for (const layerId of [...mine].reverse()) {
-    if (stillUsed.has(layerId) || !layers.get(layerId) || layers.children(layerId).length > 0) continue;
+  for (const layerId of doomed) {
+    // The short link first: a kill after it leaves a layer whose link is made again when needed,
+    // never a link to nothing.
+    await dropLayerLink(ctx.store.paths.root, ctx.store.paths.layerFiles(layerId));
+    faultPoint('rmi.link-dropped');
     // A container committed by move keeps its changes in this layer's folder: they go back to it.
     await giveUppersBack(ctx.store, layerId);
+    faultPoint('rmi.given-back');
     await layers.remove(layerId);
-    await dropLayerLink(ctx.store.paths.root, ctx.store.paths.layerFiles(layerId));
+    faultPoint('rmi.layer-removed');
     deleted.push(layerId);
   }
   ctx.events.emit('changed', { what: 'images', id });

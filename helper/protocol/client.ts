@@ -6,6 +6,7 @@ import { ResponseError, type CancellationToken, type MessageConnection } from 'v
 import { errorCodeName } from './errors';
 import type { MethodName, NotificationName, Notifications, ParamsOf, ResultOf } from './methods';
 import { rawUploadHeader } from './raw-upload';
+import { rawDownloadHeader } from './raw-download';
 
 export class StrataRequestError extends Error {
   constructor(readonly method: string, readonly code: number, message: string, readonly data?: { exitCode?: number }) {
@@ -32,6 +33,8 @@ const UPLOAD_WINDOW = 8;
 
 /** A second connection to the helper's socket (a net.Socket): all a raw upload needs of it. */
 export type RawChannel = NodeJS.WritableStream & { resume(): unknown; destroy(error?: Error): unknown };
+/** The same, read from too: a raw download. */
+export type RawDuplex = NodeJS.ReadWriteStream & { destroy(error?: Error): unknown };
 
 export interface UploadOptions {
   /**
@@ -120,6 +123,37 @@ export class StrataClient {
     if (pendingBytes > 0) await send(Buffer.concat(pending));
     await Promise.all(inFlight);
     return total;
+  }
+
+  /**
+   * Reads a download (download.begin) raw on a second connection into `sink`, while `filling`
+   * (the image.save or container.export given its token) runs; resolves with its answer once every
+   * byte it counted has arrived. The answer, not the connection's end, says the bytes are whole:
+   * a failed save closes the connection the same way, and its error is what is thrown.
+   */
+  async download<R extends { size: number }>(token: string, filling: Promise<R>, sink: NodeJS.WritableStream, open: () => Promise<RawDuplex>): Promise<R> {
+    const received = (async () => {
+      const channel = await open();
+      try {
+        channel.write(rawDownloadHeader(token));
+        let total = 0;
+        for await (const chunk of channel) {
+          total += (chunk as Buffer).length;
+          if (!sink.write(chunk as Buffer)) await new Promise((resolve) => sink.once('drain', resolve));
+        }
+        return total;
+      } finally {
+        channel.destroy();
+      }
+    })();
+    const [answer, got] = await Promise.allSettled([filling, received]);
+    if (answer.status === 'rejected') throw answer.reason;
+    if (got.status === 'rejected') {
+      await this.request('download.abort', { token }).catch(() => undefined);
+      throw got.reason;
+    }
+    if (got.value !== answer.value.size) throw new Error(`the download was cut short: ${got.value} of ${answer.value.size} bytes arrived`);
+    return answer.value;
   }
 
   dispose(): void {

@@ -3,6 +3,7 @@ export * from './types';
 export * from './methods';
 export * from './errors';
 export * from './raw-upload';
+export * from './raw-download';
 export * from './endpoint';
 export { s, SchemaError, type Schema, type Infer } from './schema';
-export { StrataClient, StrataRequestError, ConnectionLostError, UPLOAD_CHUNK_BYTES, type RawChannel, type UploadOptions } from './client';
+export { StrataClient, StrataRequestError, ConnectionLostError, UPLOAD_CHUNK_BYTES, type RawChannel, type RawDuplex, type UploadOptions } from './client';

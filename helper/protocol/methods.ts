@@ -4,6 +4,7 @@ import { s, SchemaError, type Infer, type Schema } from './schema';
 import type {
   BuildStep, Change, ContainerDetail, FileVersion, ContainerProcessInfo, ContainerStats, ContainerSummary, DiskUsage, FileContent, HistoryEntry, ImageDetail, ImageSummary, LayerInfo, StreamName,
 } from './types';
+import type { StoreCheckReport } from './types';
 
 /** An upload token: 128 random bits as lowercase hex (engine/uploads.ts makes them). */
 export const UPLOAD_TOKEN_CHARS = 32;
@@ -96,7 +97,10 @@ export const methods = {
   'images.list': { params: none, result: [] as ImageSummary[] },
   /** Where the store's bytes are: images (shared and unique), containers' changes. */
   'system.df': { params: none, result: {} as DiskUsage },
-  'image.inspect': { params: s.object({ ref: imageRef }), result: {} as ImageDetail },
+  /** fsck for the store: every layer re-verified, records and folders compared; `repair` fixes what it safely can. */
+  'store.check': { params: s.object({ repair: s.bool() }), result: {} as StoreCheckReport },
+  /** verify: each layer's tar is made again and checked against its diff_id (reads every file). */
+  'image.inspect': { params: s.object({ ref: imageRef, verify: s.optional(s.bool()) }), result: {} as ImageDetail },
   'image.history': { params: s.object({ ref: imageRef }), result: [] as HistoryEntry[] },
   'image.tag': { params: s.object({ source: imageRef, target: s.string({ max: 255 }) }), result: {} as { id: string; tag: string } },
   'image.remove': { params: s.object({ ref: imageRef, force: s.bool() }), result: {} as { untagged: string[]; deleted: string[] } },
@@ -163,7 +167,16 @@ export const methods = {
    */
   'upload.end': { params: s.object({ token, size: s.optional(s.int({ min: 0 })) }), result: {} as { received: number } },
   'upload.abort': { params: s.object({ token }), result: {} as Record<string, never> },
-  'layer.inspect': { params: s.object({ id: layerRef }), result: {} as LayerInfo },
+  /** Bytes for the client: read raw on a second connection (protocol/raw-download.ts), filled by save or export. */
+  'download.begin': { params: none, result: {} as { token: string } },
+  'download.abort': { params: s.object({ token }), result: {} as Record<string, never> },
+  /** A docker-archive (Docker 20.10's save) or an OCI image layout of the images, into a download; size: the bytes sent. */
+  'image.save': { params: s.object({ token, refs: s.array(imageRef, { max: 1024 }), format: s.oneOf('docker', 'oci') }), result: {} as { size: number } },
+  /** The images of an archive (what save, docker save, podman save, skopeo write), from an upload. */
+  'image.load': { params: s.object({ token }), result: {} as { images: { id: string; tags: string[] }[] } },
+  /** The container's file system, flattened, as a tar into a download (docker export). */
+  'container.export': { params: s.object({ token, id: containerRef }), result: {} as { size: number } },
+  'layer.inspect': { params: s.object({ id: layerRef, verify: s.optional(s.bool()) }), result: {} as LayerInfo },
   'layer.changes': { params: s.object({ id: layerRef }), result: [] as Change[] },
   'containers.list': { params: s.object({ all: s.bool() }), result: [] as ContainerSummary[] },
   /** Every container that is not running. */
@@ -198,6 +211,15 @@ export const methods = {
   },
   /** `path` as `version` shows it (a layer's chain, a container, an image): 'missing' where it does not exist there. */
   'file.read': { params: s.object({ version: fileVersion, path: filePath }), result: {} as FileContent },
+  /**
+   * Many paths of one version in one request (the multi-diff editor's files), in order. null: a
+   * regular file whose bytes did not fit the answer (over 1 MiB, or past 4 MiB in all) or changed
+   * while read: ask file.read for it. maxBytes 0: no file's bytes at all (what is there, and its kind).
+   */
+  'files.read': {
+    params: s.object({ version: fileVersion, paths: s.array(filePath, { max: 4096 }), maxBytes: s.optional(s.int({ min: 0, max: 1024 * 1024 })) }),
+    result: {} as { files: (FileContent | null)[] },
+  },
   'container.commit': {
     params: s.object({
       id: containerRef,
@@ -247,6 +269,8 @@ export interface Notifications {
   progress: { token: string; message: string; done?: number; total?: number; stage?: string; line?: number };
   /** The store changed: clients refresh their views. */
   changed: { what: 'images' | 'containers' | 'layers'; id?: string };
+  /** A running container's files changed (coalesced: a few a second at most; engine/watch.ts): ask container.changes again. */
+  'container.changed': { id: string };
 }
 export type NotificationName = keyof Notifications;
 

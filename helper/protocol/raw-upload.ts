@@ -14,8 +14,8 @@ export const RAW_UPLOAD_PREFIX = 'STRATA-UPLOAD ';
 /** The whole header line, newline included (47 bytes): the most the helper buffers before it decides. */
 export const RAW_UPLOAD_HEADER_BYTES = RAW_UPLOAD_PREFIX.length + TOKEN_CHARS + 1;
 
-const PREFIX_BYTES = Array.from(RAW_UPLOAD_PREFIX, (c) => c.charCodeAt(0));
 const NEWLINE = 0x0a;
+const prefixBytes = (prefix: string) => Array.from(prefix, (c) => c.charCodeAt(0));
 
 function isLowerHex(b: number): boolean {
   return (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x66);
@@ -31,8 +31,10 @@ export function rawUploadHeader(token: string): string {
  * What a new connection's first bytes say it is: 'raw' once they hold the whole prefix, 'rpc'
  * as soon as one byte differs from it (a JSON-RPC message starts with "Content-Length:", so a
  * normal client is told apart at its first byte), 'undecided' while they are a proper prefix.
+ * (`prefix`: a raw download's, protocol/raw-download.ts, has the same form.)
  */
-export function sniffConnection(head: Uint8Array): 'raw' | 'rpc' | 'undecided' {
+export function sniffConnection(head: Uint8Array, prefix = RAW_UPLOAD_PREFIX): 'raw' | 'rpc' | 'undecided' {
+  const PREFIX_BYTES = prefixBytes(prefix);
   const n = Math.min(head.length, PREFIX_BYTES.length);
   for (let i = 0; i < n; i++) if (head[i] !== PREFIX_BYTES[i]) return 'rpc';
   return head.length >= PREFIX_BYTES.length ? 'raw' : 'undecided';
@@ -49,12 +51,14 @@ export type RawHeader =
  * (threat: hostile bytes on a root helper's socket; no long line is ever buffered, no token
  * is ever looked up that is not in its exact form).
  */
-export function parseRawUploadHeader(bytes: Uint8Array): RawHeader {
-  const n = Math.min(bytes.length, RAW_UPLOAD_HEADER_BYTES);
+export function parseRawUploadHeader(bytes: Uint8Array, prefix = RAW_UPLOAD_PREFIX): RawHeader {
+  const PREFIX_BYTES = prefixBytes(prefix);
+  const headerBytes = PREFIX_BYTES.length + TOKEN_CHARS + 1;
+  const n = Math.min(bytes.length, headerBytes);
   for (let i = 0; i < n; i++) {
     const b = bytes[i];
     if (i < PREFIX_BYTES.length) {
-      if (b !== PREFIX_BYTES[i]) return { kind: 'refused', reason: `the header does not start with "${RAW_UPLOAD_PREFIX.trim()} "` };
+      if (b !== PREFIX_BYTES[i]) return { kind: 'refused', reason: `the header does not start with "${prefix.trim()} "` };
     } else if (i < PREFIX_BYTES.length + TOKEN_CHARS) {
       if (b === NEWLINE) return { kind: 'refused', reason: `the token is shorter than ${TOKEN_CHARS} characters` };
       if (!isLowerHex(b)) return { kind: 'refused', reason: `the token is not ${TOKEN_CHARS} lowercase hex characters (byte 0x${b.toString(16).padStart(2, '0')} at ${i})` };
@@ -62,8 +66,8 @@ export function parseRawUploadHeader(bytes: Uint8Array): RawHeader {
       return { kind: 'refused', reason: `the token is longer than ${TOKEN_CHARS} characters, or the header line does not end after it` };
     }
   }
-  if (bytes.length < RAW_UPLOAD_HEADER_BYTES) return { kind: 'incomplete' };
+  if (bytes.length < headerBytes) return { kind: 'incomplete' };
   let token = '';
   for (let i = PREFIX_BYTES.length; i < PREFIX_BYTES.length + TOKEN_CHARS; i++) token += String.fromCharCode(bytes[i]);
-  return { kind: 'ok', token, length: RAW_UPLOAD_HEADER_BYTES };
+  return { kind: 'ok', token, length: headerBytes };
 }

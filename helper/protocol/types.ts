@@ -19,6 +19,16 @@ export interface LayerInfo {
   createdBy: string;
   comment: string;
   path: string; // graph/<id>/layer on disk, for "I need to see it"
+  /**
+   * How the layer's tar (its sha256 is diffId) is made again for save and push: 'tar-split' (an
+   * imported layer: the imported bytes, graph/<id>/tar-split), 'canonical' (a layer Strata made),
+   * 'none' (an import whose tar cannot be reproduced: tarProblem says why).
+   */
+  tar: 'tar-split' | 'canonical' | 'none';
+  /** Why the tar cannot be made again, when known (recorded at import, or found by a verify). */
+  tarProblem?: string;
+  /** Asked with verify: the tar was made again and its sha256 is diffId. */
+  tarVerified?: boolean;
 }
 
 export interface ImageConfigBody {
@@ -90,6 +100,8 @@ export interface Change {
   kind: ChangeKind;
   /** The path's own bytes, base64, when they are not UTF-8 (a file name is bytes on Linux). */
   pathBytes?: string;
+  /** A directory (for D: it was one): shown as a folder even when nothing below it changed. */
+  dir?: true;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
@@ -186,4 +198,27 @@ export interface ContainerStats {
   pidsLimit: number | null;
   /** CPU time of its processes now (user + system, seconds). */
   cpuSeconds: number;
+}
+
+/** One thing `strata check` found (helper/store/check.ts). */
+export interface CheckFinding {
+  /** What it is about, under the store root: graph/<id>, images/<id>.json, repositories.json, containers/<id>, l/<name>, tmp/<name>. */
+  path: string;
+  /** What is wrong, in words a person can act on. */
+  problem: string;
+  /** What --repair did about it; absent when nothing was done (no --repair, or nothing safe to do). */
+  repaired?: string;
+}
+
+/** store.check: what was looked at, what is wrong, what --repair did. */
+export interface StoreCheckReport {
+  root: string;
+  repair: boolean;
+  counts: { layers: number; verified: number; images: number; tags: number; containers: number };
+  /** Every problem found; those without `repaired` remain. */
+  problems: CheckFinding[];
+  /** Layers whose diff_id the check cannot recompute from their files yet, and why. */
+  unverifiable: { layer: string; why: string }[];
+  /** The folder --repair moved what it could not place into (absent when it moved nothing). */
+  lostAndFound?: string;
 }

@@ -8,6 +8,7 @@ import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import { MAX_MESSAGE_BYTES, methods, type MethodName, type Notifications, type ParamsOf } from '../protocol/methods';
 import { SchemaError } from '../protocol/schema';
+import { onContainerFilesChanged } from '../engine/watch';
 import type { ConnectionState } from './handlers';
 import { frameConnection } from './framing';
 import { dispatch } from './methods';
@@ -81,6 +82,7 @@ export function serveConnection(engine: Engine, input: Readable, output: Writabl
   const onProgress = (e: Notifications['progress']) => notify('progress', e);
   engine.events.on('changed', onChanged);
   engine.events.on('progress', onProgress);
+  const stopWatching = onContainerFilesChanged(engine.ctx, (e) => notify('container.changed', e));
 
   let closed = false;
   const cleanup = () => {
@@ -89,8 +91,10 @@ export function serveConnection(engine: Engine, input: Readable, output: Writabl
     engine.events.off('changed', onChanged);
     engine.events.off('progress', onProgress);
     for (const work of running) work.abort();
+    stopWatching();
     for (const detach of state.detachers.values()) detach();
     engine.uploads.abortOwnedBy(state.owner, 'the client went away');
+    engine.downloads.abortOwnedBy(state.owner, 'the client went away');
     onClose?.();
   };
   conn.onClose(cleanup);

@@ -6,6 +6,7 @@ import type { Engine } from '../engine';
 import { StrataError } from '../errors';
 import { importImage } from '../engine/images';
 import { buildImage } from '../engine/build';
+import { exportContainer, loadImages, saveImages } from '../engine/archives';
 import { mainSession, normalizeSignal, readLogs } from '../engine/containers';
 import { createExec } from '../engine/exec';
 import { progressFor } from '../engine/events';
@@ -79,6 +80,16 @@ export const connectionHandlers = {
       })
       .finally(() => state.detachers.delete(session));
   },
+  // Save, load, export (engine/archives.ts): what they make leaves by a download, what they read
+  // arrives by an upload.
+  'image.save': (p, { engine, owner }) => engine.downloads.fill(p.token, owner, () => saveImages(engine.ctx, p.refs, p.format)),
+  'container.export': (p, { engine, owner }) => engine.downloads.fill(p.token, owner, () => exportContainer(engine.ctx, p.id)),
+  'image.load': (p, state) => {
+    const upload = state.engine.uploads.get(p.token, state.owner);
+    return loadImages(state.engine.ctx, upload.stream).catch((err: unknown) => { upload.abort('the load failed'); throw err; });
+  },
+  'download.begin': (_p, state) => ({ token: state.engine.downloads.open(state.owner).token }),
+  'download.abort': (p, state) => { state.engine.downloads.get(p.token, state.owner).abort('cancelled by the client'); return empty; },
   'upload.begin': (_p, state) => ({ token: state.engine.uploads.open(state.owner).token }),
   'upload.write': async (p, state) => {
     const upload = state.engine.uploads.get(p.token, state.owner);
@@ -123,6 +134,6 @@ export const connectionHandlers = {
   'session.detach': (p, state) => { state.detachers.get(p.session)?.(); state.detachers.delete(p.session); return empty; },
   'session.signal': (p, { engine }) => { engine.ctx.sessions.get(p.session).running().signal(normalizeSignal(p.signal)); return empty; },
 } satisfies HandlerTable<
-  | 'image.import' | 'image.build' | 'upload.begin' | 'upload.write' | 'upload.end' | 'upload.abort' | 'container.attach' | 'container.logs'
+  | 'image.import' | 'image.build' | 'image.save' | 'image.load' | 'container.export' | 'download.begin' | 'download.abort' | 'upload.begin' | 'upload.write' | 'upload.end' | 'upload.abort' | 'container.attach' | 'container.logs'
   | 'container.exec' | 'session.input' | 'session.closeStdin' | 'session.resize' | 'session.detach' | 'session.signal'
 >;

@@ -1,5 +1,6 @@
 // Every protocol method, served once: the engine's tables (each row with its lock) and the few
 // methods that belong to a connection (rpc/handlers.ts).
+import { checkMethods } from '../engine/check';
 import { commitMethods } from '../engine/commit';
 import { containerMethods } from '../engine/containers';
 import { debootstrapMethods } from '../engine/debootstrap';
@@ -17,6 +18,7 @@ import { connectionHandlers, type ConnectionState } from './handlers';
 export const engineTables = [
   systemMethods, imageMethods, removeImageMethods, fileMethods, containerMethods, pauseMethods, commitMethods, execMethods,
   debootstrapMethods,
+  checkMethods,
 ];
 
 /**
@@ -28,6 +30,7 @@ const engineMethods = Object.assign({}, ...engineTables) as { [M in MethodName]?
 const served: Record<MethodName, unknown> = {
   ...systemMethods, ...imageMethods, ...removeImageMethods, ...fileMethods, ...containerMethods, ...pauseMethods, ...commitMethods, ...execMethods,
   ...debootstrapMethods,
+  ...checkMethods,
   ...connectionHandlers,
 };
 

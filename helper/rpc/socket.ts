@@ -1,15 +1,18 @@
 // The helper as a service: JSON-RPC on a unix socket (mode 0660, so a group can be given access;
 // whoever can talk to it is root-equivalent, like Docker's socket). Only one helper serves a
 // store (the store lock), so a socket file left by a dead helper can be replaced safely.
-// A connection that starts with "STRATA-UPLOAD " is a raw upload instead (rpc/raw-upload.ts).
+// A connection that starts with "STRATA-UPLOAD " is a raw upload instead (rpc/raw-upload.ts), one
+// that starts with "STRATA-DOWNLOAD " a raw download (rpc/raw-download.ts).
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
 import type { Engine } from '../engine';
 import { parseRawUploadHeader, sniffConnection, type RawHeader } from '../protocol/raw-upload';
+import { parseRawDownloadHeader, sniffDownload } from '../protocol/raw-download';
 import { serveConnection, type Logger } from './connection';
 import { connectionGone } from './memory';
 import { serveRawUpload } from './raw-upload';
+import { serveRawDownload } from './raw-download';
 
 export interface SocketServer {
   connections(): number;
@@ -19,7 +22,16 @@ export interface SocketServer {
 /** What a new connection turned out to be, from its first bytes. */
 export type Opening =
   | { kind: 'rpc'; head: Buffer }
-  | { kind: 'raw'; header: Exclude<RawHeader, { kind: 'incomplete' }>; rest: Buffer };
+  | { kind: 'raw'; direction: 'upload' | 'download'; header: Exclude<RawHeader, { kind: 'incomplete' }>; rest: Buffer };
+
+/** Upload, download, JSON-RPC, or not yet known, from a connection's first bytes. */
+function kindOf(head: Buffer): 'upload' | 'download' | 'rpc' | 'undecided' {
+  const up = sniffConnection(head);
+  const down = sniffDownload(head);
+  if (up === 'raw') return 'upload';
+  if (down === 'raw') return 'download';
+  return up === 'rpc' && down === 'rpc' ? 'rpc' : 'undecided';
+}
 
 /**
  * Reads a new connection's first bytes until they tell JSON-RPC from a raw upload, and for an
@@ -32,19 +44,19 @@ function sniff(sock: net.Socket, decided: (opening: Opening) => void, log: Logge
   let raw = false;
   const onData = (chunk: Buffer) => {
     head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
-    const kind = sniffConnection(head);
+    const kind = kindOf(head);
     if (kind === 'undecided') return;
-    raw = kind === 'raw';
-    const header = raw ? parseRawUploadHeader(head) : null;
+    raw = kind !== 'rpc';
+    const header = kind === 'upload' ? parseRawUploadHeader(head) : kind === 'download' ? parseRawDownloadHeader(head) : null;
     if (header?.kind === 'incomplete') return;
     sock.off('data', onData);
     sock.off('end', onEnd);
     sock.pause();
-    if (header) decided({ kind: 'raw', header, rest: header.kind === 'ok' ? head.subarray(header.length) : Buffer.alloc(0) });
+    if (header) decided({ kind: 'raw', direction: kind as 'upload' | 'download', header, rest: header.kind === 'ok' ? head.subarray(header.length) : Buffer.alloc(0) });
     else decided({ kind: 'rpc', head });
   };
   const onEnd = () => {
-    if (raw) log('raw upload refused: the connection ended before its header line');
+    if (raw) log('raw stream refused: the connection ended before its header line');
     // Ended while its bytes were still a piece of "STRATA-UPLOAD ": neither a message nor an upload.
     else if (head.length > 0) log(`closing a connection: it ended after ${head.length} bytes that are neither JSON-RPC nor a raw upload`);
     sock.destroy();
@@ -96,6 +108,7 @@ export async function listenOnSocket(engine: Engine, path: string, log: Logger):
     // A reset from a client must not become an uncaught 'error' in the helper.
     sock.on('error', () => undefined);
     sniff(sock, (opening) => {
+      if (opening.kind === 'raw' && opening.direction === 'download') return serveRawDownload(engine, sock, opening.header, log);
       if (opening.kind === 'raw') return serveRawUpload(engine, sock, opening.header, opening.rest, log);
       // Put the sniffed bytes back: the JSON-RPC reader sees the stream from its first byte.
       sock.unshift(opening.head);

@@ -31,6 +31,8 @@ export interface ContainerRecord {
   paused?: boolean;
 }
 
+const SAVE_FAULTS = { temp: 'container-save.temp-written', renamed: 'container-save.renamed', written: 'container-save.written' } as const;
+
 export class Containers {
   private readonly byId = new Map<string, ContainerRecord>();
 
@@ -79,13 +81,18 @@ export class Containers {
 
   async save(rec: ContainerRecord): Promise<void> {
     await fs.mkdir(this.paths.container(rec.id), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(this.paths.containerConfig(rec.id), JSON.stringify(rec, null, 2) + '\n');
+    await writeFileAtomic(this.paths.containerConfig(rec.id), JSON.stringify(rec, null, 2) + '\n', 0o600, SAVE_FAULTS);
     this.byId.set(rec.id, rec);
   }
 
   async remove(id: string): Promise<void> {
     const dir = this.paths.container(id);
     this.byId.delete(id);
-    await removeTree(dir, `${dir}-removing`);
+    await removeTree(dir, `${dir}-removing`, { renamed: 'container-remove.renamed', synced: 'container-remove.synced', deleted: 'container-remove.deleted' });
+  }
+
+  /** Drops a record from the index only (its folder was moved away by `strata check --repair`). */
+  forget(id: string): void {
+    this.byId.delete(id);
   }
 }

@@ -4,7 +4,8 @@ import { promises as fs } from 'node:fs';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import type { ImageConfig } from '../protocol/types';
-import { writeFileAtomic } from './atomic';
+import { fsyncPath, writeFileAtomic } from './atomic';
+import { faultPoint } from './faults';
 import { SHA256_ID, hexOf, sha256 } from './ids';
 import type { StorePaths } from './paths';
 import { formatReference, parseReference } from './reference';
@@ -18,15 +19,22 @@ export class Images {
 
   constructor(private readonly paths: StorePaths) {}
 
-  /** Loads configs and tags; returns what was dropped as unreadable. */
+  /**
+   * Loads configs and tags; returns the names under images/ that are not loaded (not a config
+   * whose sha256 is its name). Those stay on disk, untouched: `strata check` reports them.
+   */
   async load(): Promise<string[]> {
     const bad: string[] = [];
     for (const name of await fs.readdir(this.paths.images)) {
       const id = `sha256:${name.replace(/\.json$/, '')}`;
-      if (!name.endsWith('.json') || !SHA256_ID.test(id)) { bad.push(name); await fs.rm(`${this.paths.images}/${name}`, { force: true }); continue; }
-      const bytes = await fs.readFile(this.paths.image(id));
-      if (sha256(bytes) !== id) { bad.push(name); continue; }
-      this.configs.set(id, JSON.parse(bytes.toString('utf8')) as ImageConfig);
+      try {
+        if (!name.endsWith('.json') || !SHA256_ID.test(id)) throw new Error('not an image config name');
+        const bytes = await fs.readFile(this.paths.image(id));
+        if (sha256(bytes) !== id) throw new Error('sha256 is not its id');
+        this.configs.set(id, JSON.parse(bytes.toString('utf8')) as ImageConfig);
+      } catch {
+        bad.push(name);
+      }
     }
     try {
       this.tags = JSON.parse(await fs.readFile(this.paths.repositories, 'utf8')) as Record<string, string>;
@@ -77,7 +85,9 @@ export class Images {
 
   private tagLookup(ref: string): string | undefined {
     try {
-      return this.tags[formatReference(parseReference(ref))];
+      // A tag whose image is not loaded (gone, or left for `strata check`) names nothing.
+      const id = this.tags[formatReference(parseReference(ref))];
+      return id !== undefined && this.configs.has(id) ? id : undefined;
     } catch {
       return undefined;
     }
@@ -88,6 +98,19 @@ export class Images {
     const bytes = Buffer.from(JSON.stringify(config));
     const id = sha256(bytes);
     if (!this.configs.has(id)) {
+      await writeFileAtomic(this.paths.image(id), bytes, 0o600, { temp: 'image-add.temp-written', renamed: 'image-add.renamed', written: 'image-add.written' });
+      this.configs.set(id, config);
+    }
+    return id;
+  }
+
+  /**
+   * Stores a config as the bytes it came in (a loaded image keeps the id it has elsewhere: Go's
+   * JSON, say, is not JSON.stringify's); `config` is those bytes parsed.
+   */
+  async addBytes(bytes: Buffer, config: ImageConfig): Promise<string> {
+    const id = sha256(bytes);
+    if (!this.configs.has(id)) {
       await writeFileAtomic(this.paths.image(id), bytes);
       this.configs.set(id, config);
     }
@@ -96,6 +119,15 @@ export class Images {
 
   async remove(id: string): Promise<void> {
     await fs.rm(this.paths.image(id), { force: true });
+    faultPoint('image-remove.unlinked');
+    // On disk before the layers' removal that follows, so that no image outlives a layer it needs.
+    await fsyncPath(this.paths.images);
+    faultPoint('image-remove.synced');
+    this.configs.delete(id);
+  }
+
+  /** Drops an image from the index only (its config was moved away by `strata check --repair`). */
+  forget(id: string): void {
     this.configs.delete(id);
   }
 
@@ -123,7 +155,7 @@ export class Images {
 
   private async writeTags(next: Record<string, string>): Promise<void> {
     const sorted = Object.fromEntries(Object.entries(next).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    await writeFileAtomic(this.paths.repositories, JSON.stringify(sorted, null, 2) + '\n');
+    await writeFileAtomic(this.paths.repositories, JSON.stringify(sorted, null, 2) + '\n', 0o600, { temp: 'tags.temp-written', renamed: 'tags.renamed', written: 'tags.written' });
     this.tags = sorted;
   }
 }

@@ -23,6 +23,8 @@ export class Store {
   readonly containers: Containers;
   /** What start-up found and cleaned, for the log. */
   repairs: string[] = [];
+  /** The names under tmp/ this helper made (stage()): work in flight, which `strata check` leaves alone. */
+  private readonly staged = new Set<string>();
 
   private constructor(readonly paths: StorePaths, private readonly lock: StoreLock) {
     this.layers = new Layers(paths);
@@ -51,9 +53,20 @@ export class Store {
 
   /** A fresh staging folder under tmp/; whatever is in tmp/ at start-up is unfinished work. */
   async stage(): Promise<string> {
-    const dir = join(this.paths.tmp, randomBytes(8).toString('hex'));
+    const name = randomBytes(8).toString('hex');
+    const dir = join(this.paths.tmp, name);
     await fs.mkdir(dir, { mode: 0o700 });
+    this.staged.add(name);
     return dir;
+  }
+
+  /**
+   * Which of the names under tmp/ (`present`) are stages this helper made: work in flight, which
+   * `strata check` leaves alone. Names no longer there are forgotten: their work is over.
+   */
+  stagesInFlight(present: string[]): Set<string> {
+    for (const n of this.staged) if (!present.includes(n)) this.staged.delete(n);
+    return new Set(this.staged);
   }
 
   async close(): Promise<void> {

@@ -20,6 +20,7 @@ import type { ContainerRecord } from './containers';
 import type { Store } from './index';
 import type { LayerRecord } from './layers';
 import { fsyncPath } from './atomic';
+import { faultPoint } from './faults';
 
 const exists = (path: string) => fs.access(path).then(() => true, () => false);
 
@@ -34,12 +35,18 @@ export async function moveUpperIntoLayer(store: Store, rec: ContainerRecord, lay
   // The record first: a stage (or an upper.copy) only ever exists while it names a layer, so
   // start-up repair looks at those containers only.
   await store.containers.save({ ...rec, upperLayer: layer.id });
+  faultPoint('move.recorded');
   try {
     await fs.rm(stage, { recursive: true, force: true });
     await fs.mkdir(stage, { mode: 0o700 });
+    faultPoint('move.staged');
     await fs.rename(upper, join(stage, 'layer'));
+    faultPoint('move.renamed');
     await fsyncPath(dirname(upper));
-    await store.layers.adopt(stage, layer, { filesSynced: true });
+    faultPoint('move.synced');
+    // Unclaimed until the commit's image uses it: killed before that, start-up gives the changes back.
+    await store.layers.adopt(stage, layer, { filesSynced: true, unclaimed: true });
+    faultPoint('move.adopted');
   } catch (err) {
     // Failed before graph/ showed the layer (a full disk, say): the changes go home at once, not
     // at the next start-up's repair, so the container's diff and files keep working meanwhile.
@@ -61,9 +68,13 @@ export async function giveUppersBack(store: Store, layerId: string): Promise<voi
   for (const rec of store.containers.list()) {
     if (rec.upperLayer !== layerId) continue;
     await fs.rename(paths.layerFiles(layerId), paths.containerUpper(rec.id));
+    faultPoint('giveback.renamed');
     await fsyncPath(paths.container(rec.id));
+    faultPoint('giveback.container-synced');
     await fsyncPath(paths.layer(layerId));
+    faultPoint('giveback.layer-synced');
     await store.containers.save({ ...rec, upperLayer: null });
+    faultPoint('giveback.recorded');
   }
 }
 
@@ -77,10 +88,14 @@ export async function takeUpperBack(store: Store, rec: ContainerRecord): Promise
   const copy = paths.containerUpperCopy(rec.id);
   await fs.rm(copy, { recursive: true, force: true });
   await copyTree(paths.layerFiles(rec.upperLayer), copy);
+  faultPoint('takeback.copied');
   await fs.rename(copy, paths.containerUpper(rec.id));
+  faultPoint('takeback.renamed');
   await fsyncPath(paths.container(rec.id));
+  faultPoint('takeback.synced');
   const saved = { ...rec, upperLayer: null };
   await store.containers.save(saved);
+  faultPoint('takeback.recorded');
   return saved;
 }
 

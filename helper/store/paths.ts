@@ -24,6 +24,12 @@ export class StorePaths {
   layer(id: string) { return join(this.graph, checked(id, SHA256_ID)); }
   layerFiles(id: string) { return join(this.layer(id), 'layer'); }
   layerJson(id: string) { return join(this.layer(id), 'json'); }
+  /** What reproduces an imported layer's tar byte for byte (archive/tar-split.ts). */
+  layerTarSplit(id: string) { return join(this.layer(id), 'tar-split'); }
+  /** Present while no image may use the layer yet (or any more): store/layers.ts, claim. */
+  layerUnclaimed(id: string) { return join(this.layer(id), 'unclaimed'); }
+  /** Where `strata check --repair` moves what it cannot place (store/lost-found.ts). */
+  get lostFound() { return join(this.root, 'lost+found'); }
   image(id: string) { return join(this.images, `${checked(id, SHA256_ID)}.json`); }
   container(id: string) { return join(this.containers, checked(id, CONTAINER_ID)); }
   containerConfig(id: string) { return join(this.container(id), 'config.json'); }

@@ -43,7 +43,7 @@ const image: ImageDetail = {
     created: '2026-12-02T15:22:52.734Z', architecture: 'amd64', os: 'linux', config: {},
     rootfs: { type: 'layers', diff_ids: [DIFF_ID] }, history: [{ created: '2026-12-02T15:22:52.734Z', comment: 'Imported from -' }],
   },
-  layers: [{ id: DIFF_ID, parent: null, diffId: DIFF_ID, size: 1986324, created: '2026-12-02T15:22:52.734Z', createdBy: '', comment: 'Imported from -', path: layerPath }],
+  layers: [{ id: DIFF_ID, parent: null, diffId: DIFF_ID, size: 1986324, created: '2026-12-02T15:22:52.734Z', createdBy: '', comment: 'Imported from -', path: layerPath, tar: 'tar-split' }],
 };
 const container: ContainerDetail = {
   id: 'b'.repeat(64), name: 'exited3', image: 'busybox', imageId: IMAGE_ID, command: ['sh', '-c', 'exit 3'],

@@ -18,8 +18,10 @@ async function lookup(client: StrataClient, kind: Kind, ref: string): Promise<ob
       const image = await client.request('image.inspect', { ref: c.imageId }).catch(() => undefined);
       return containerInspect(c, image);
     }
-    case 'image': return imageInspect(await client.request('image.inspect', { ref }));
-    case 'layer': return layerInspect(await client.request('layer.inspect', { id: ref }));
+    // verify: each layer's tar is made again, so a folder changed behind Strata's back shows here
+    // (Strata.Layers[].TarVerified, TarProblem) before save or push refuses it.
+    case 'image': return imageInspect(await client.request('image.inspect', { ref, verify: true }));
+    case 'layer': return layerInspect(await client.request('layer.inspect', { id: ref, verify: true }));
   }
 }
 

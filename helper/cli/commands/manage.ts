@@ -102,9 +102,9 @@ export const systemDf: Command = {
 /** `strata container ls` and the like: the command the management form names, or undefined. */
 export function managementCommand(group: string, verb: string | undefined, find: (name: string) => Command | undefined): Command | undefined {
   const aliases: Record<string, Record<string, string | Command>> = {
-    container: { ls: 'ps', list: 'ps', prune: containerPrune, ps: 'ps', top: 'top', stats: 'stats', rename: 'rename', run: 'run', create: 'create', start: 'start', attach: 'attach', exec: 'exec', logs: 'logs', stop: 'stop', restart: 'restart', kill: 'kill', pause: 'pause', unpause: 'unpause', rm: 'rm', wait: 'wait', commit: 'commit', diff: 'diff', inspect: 'inspect' },
-    image: { ls: 'images', list: 'images', prune: imagePrune, rm: 'rmi', history: 'history', import: 'import', inspect: 'inspect', tag: 'tag' },
-    system: { df: systemDf },
+    container: { ls: 'ps', list: 'ps', prune: containerPrune, ps: 'ps', top: 'top', stats: 'stats', rename: 'rename', run: 'run', create: 'create', start: 'start', attach: 'attach', exec: 'exec', logs: 'logs', stop: 'stop', restart: 'restart', kill: 'kill', pause: 'pause', unpause: 'unpause', rm: 'rm', wait: 'wait', commit: 'commit', diff: 'diff', inspect: 'inspect', export: 'export' },
+    image: { ls: 'images', list: 'images', prune: imagePrune, rm: 'rmi', history: 'history', import: 'import', inspect: 'inspect', tag: 'tag', save: 'save', load: 'load' },
+    system: { df: systemDf, check: 'check' },
   };
   const target = verb === undefined ? undefined : aliases[group]?.[verb];
   return typeof target === 'string' ? find(target) : target;
@@ -112,6 +112,6 @@ export function managementCommand(group: string, verb: string | undefined, find:
 
 export const MANAGEMENT_GROUPS = {
   container: 'Manage containers: ls, prune, and the container verbs (container rm = rm, ...)',
-  image: 'Manage images: ls, rm, prune, history, import, inspect, tag',
-  system: 'Manage the store: df (disk usage: what layers share, what containers wrote)',
+  image: 'Manage images: ls, rm, prune, history, import, inspect, tag, save, load',
+  system: 'Manage the store: df (disk usage: what layers share, what containers wrote), check (= check, as podman system check)',
 };
