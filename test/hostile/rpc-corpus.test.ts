@@ -131,7 +131,10 @@ test('the bad-RPC corpus: each kind answered with its error or closed, never act
   void client.request('image.import', { token, name: 'half' }).catch(() => undefined);
   await client.request('upload.write', { token, data: Buffer.alloc(20_000, 7).toString('base64') });
   quitter.destroy();
-  for (let i = 0; i < 100 && readdirSync(join(store.root, 'tmp')).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  // Done when the helper has given the import up (its log says so) and cleaned its staging.
+  const importEnded = () => /image\.import failed/.test(readFileSync(join(store.root, 'helper.log'), 'utf8'));
+  for (let i = 0; i < 200 && (!importEnded() || readdirSync(join(store.root, 'tmp')).length > 0); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(importEnded(), 'the helper gave up the import of the client that went away');
   rows.push(`${'a client gone in the middle of an import'.padEnd(48)} tmp/ ${readdirSync(join(store.root, 'tmp')).length ? 'not empty' : 'empty'}`);
   assert.deepEqual(readdirSync(join(store.root, 'tmp')), [], 'the half import left nothing in tmp/');
 
