@@ -86,7 +86,7 @@ async function saveLayer(ctx: EngineContext, rec: ContainerRecord, made: Made, u
   if (made.stage) await ctx.store.layers.adopt(made.stage, layer, { unclaimed });
   // The same change on the same parent is the same layer: an existing one is used as it is
   // (and a container whose changes already live in their layer commits without moving them).
-  else if (!ctx.store.layers.get(layer.id)) await moveUpperIntoLayer(ctx.store, ctx.store.containers.get(rec.id) ?? rec, layer);
+  else if (!ctx.store.layers.get(layer.id)) await moveUpperIntoLayer(ctx.store, ctx.store.containers.get(rec.id) ?? rec, layer, { unclaimed });
   faultPoint('commit.saved');
 }
 

@@ -84,12 +84,14 @@ suite('debootstrap', () => {
     assert.equal(image.treeItem().label, 'deb12:vscode');
     const layers = (await image.children()) as LayerNode[];
     assert.equal(layers.length, 1);
-    assert.match(String(layers[0].treeItem().label ?? ''), /^[0-9a-f]{12}$/);
-    assert.match(String(layers[0].treeItem().description), /^debootstrap --variant=minbase bookworm http:\/\/deb\.debian\.org\/debian · \d+(\.\d+)? MB · /);
-    const short = result.layer.slice(7, 19);
-    const rows = await viewRows('Images', { containing: short });
+    // A layer's row leads with what made it, then its size; its ids are in its hover.
+    const item = layers[0].treeItem();
+    assert.equal(String(item.label ?? ''), 'debootstrap --variant=minbase bookworm http://deb.debian.org/debian');
+    assert.match(String(item.description), /^\d+(\.\d+)? MB · /);
+    assert.ok((item.tooltip as vscode.MarkdownString).value.includes(result.layer), 'the layer id in the hover');
+    const rows = await viewRows('Images', { containing: 'debootstrap --variant' });
     assert.ok(rows.some((r) => r.startsWith('deb12:vscode ')), `rows: ${JSON.stringify(rows)}`);
-    assert.ok(rows.some((r) => r.startsWith(short) && r.includes('debootstrap --variant=minbase bookworm')), `rows: ${JSON.stringify(rows)}`);
+    assert.ok(rows.some((r) => r.startsWith('debootstrap --variant=minbase bookworm')), `rows: ${JSON.stringify(rows)}`);
     await screenshot('images-after-debootstrap');
   });
 });

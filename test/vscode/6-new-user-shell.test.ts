@@ -44,6 +44,12 @@ function dashAndBashTar(): string {
 
 type Opened = { containerId: string; terminal: vscode.Terminal };
 
+/** The container's command, as `strata inspect` (Docker's shape: Path and Args) says it. */
+function commandOf(id: string): string {
+  const c = JSON.parse(cli('inspect', id))[0] as { Path: string; Args: string[] };
+  return [c.Path, ...c.Args].join(' ');
+}
+
 async function ptyOf(terminal: vscode.Terminal): Promise<ContainerPty> {
   const strata = await api();
   return waitFor('the terminal\'s pty', () => strata.shells.ptyOf(terminal));
@@ -80,7 +86,7 @@ suite('a new user\'s shell', () => {
     assert.ok(!pty.transcript().includes('\\u@\\h'), 'no unexpanded escapes');
     terminal.sendText('echo "shell=$0 bash=$BASH_VERSION"');
     await waitFor('the shell says which it is', () => /shell=\/bin\/bash bash=5\./.test(pty.transcript()));
-    assert.equal(JSON.parse(cli('inspect', containerId))[0].command.join(' '), '/bin/bash');
+    assert.equal(commandOf(containerId), '/bin/bash');
     await sleep(300);
     await screenshot('shell-debian-prompt');
   });
@@ -94,14 +100,14 @@ suite('a new user\'s shell', () => {
     terminal.sendText('cd /etc');
     await waitFor('the prompt after cd', () => showsPrompt(pty, `root@${short}:/etc# `));
     assert.ok(!pty.transcript().includes('\\u'), 'no unexpanded escapes');
-    assert.equal(JSON.parse(cli('inspect', containerId))[0].command.join(' '), '/bin/sh');
+    assert.equal(commandOf(containerId), '/bin/sh');
   });
 
   test('strata.shell names the shell "Open Shell" runs; busybox\'s prompt reads the same', async () => {
     await setSetting('strata.shell', '/bin/sh');
     const deb = (await vscode.commands.executeCommand('strata.openShell', { image: 'debianish:12' })) as Opened;
     opened.push(deb.terminal);
-    assert.equal(JSON.parse(cli('inspect', deb.containerId))[0].command.join(' '), '/bin/sh');
+    assert.equal(commandOf(deb.containerId), '/bin/sh');
     const debPty = await ptyOf(deb.terminal);
     await waitFor('dash\'s prompt', () => showsPrompt(debPty, `root@${deb.containerId.slice(0, 12)}:/# `));
     await setSetting('strata.shell', undefined);

@@ -32,7 +32,11 @@ function rowMenu(view: string, viewItem: string): string[] {
   return items.filter((i) => holds(i.when, { view, viewItem })).map((i) => i.command);
 }
 
-const inspectOf = (id: string) => JSON.parse(cli('inspect', id))[0] as { id: string; name: string; status: string; exitCode: number | null };
+/** What `strata inspect` (Docker's shape) says of a container. */
+function inspectOf(id: string): { id: string; name: string; status: string; exitCode: number | null } {
+  const c = JSON.parse(cli('inspect', id))[0] as { Id: string; Name: string; State: { Status: string; ExitCode: number } };
+  return { id: c.Id, name: c.Name.replace(/^\//, ''), status: c.State.Status, exitCode: c.State.ExitCode };
+}
 
 async function shellOf(opened: { terminal: vscode.Terminal }): Promise<ContainerPty> {
   const strata = await api();
