@@ -57,9 +57,14 @@ suite('debootstrap', () => {
     await vscode.commands.executeCommand('strata.images.focus');
     const cancel = new vscode.CancellationTokenSource();
     const running = vscode.commands.executeCommand(ID, 'bookworm', 'minbase', 'deb12-cancelled', cancel.token);
-    const toasts = await visibleRows('.notification-toast', { containing: 'extracting', timeoutMs: 240_000 });
-    const toast = toasts.find((t) => t.includes('debootstrap bookworm'));
-    assert.ok(toast && /extracting \d+\/\d+: Extracting /.test(toast), `toasts: ${JSON.stringify(toasts)}`);
+    // The extracting stage starts with a line of its own ("Chosen extractor ..."), then counts: wait for a count.
+    let seen: string[] = [];
+    const counted = /extracting \d+\/\d+: Extracting /;
+    await waitFor('the extracting stage with its count in the toast', async () => {
+      seen = await visibleRows('.notification-toast', { containing: 'extracting', timeoutMs: 240_000 });
+      return seen.some((t) => t.includes('debootstrap bookworm') && counted.test(t));
+    }, 240_000).catch(() => undefined);
+    assert.ok(seen.some((t) => t.includes('debootstrap bookworm') && counted.test(t)), `toasts: ${JSON.stringify(seen)}`);
     assert.ok((await outerHTML('.notification-toast')).some((h) => /Cancel/.test(h)), 'the notification has a Cancel button');
     await screenshot('debootstrap-progress');
     assert.ok(processesOnStore().some((l) => l.includes('/usr/sbin/debootstrap')), 'debootstrap runs');
