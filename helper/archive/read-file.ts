@@ -5,7 +5,7 @@
 // followed out of the layer (the CVE-2018-15664 family).
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
-import { catFiles, statPaths, type EntryKind } from './native-fs';
+import { catFiles, statPaths, type EntryKind, type WalkEntry } from './native-fs';
 import { isOpaqueDir } from './xattr';
 
 export interface FileView {
@@ -44,10 +44,17 @@ async function readData(dir: string, rel: string, size: number, maxBytes: number
   return { data, truncated: data.length < size };
 }
 
-/** The file at `path` as the merged view of `dirs` (TOP-MOST FIRST) shows it, overlayfs's rules. */
-export async function readMergedFile(dirs: string[], path: string, maxBytes: number): Promise<FileView> {
-  const parts = layerRelative(path);
-  const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+/** An entry of a merged view, and the layer folder that holds it. */
+export interface MergedEntry { entry: WalkEntry; dir: string }
+
+/**
+ * The entry at `rel` (layer-relative; '.' is the root) as the merged view of `dirs` (TOP-MOST
+ * FIRST) shows it, by overlayfs's rules; null when it is missing or hidden. The one lookup of a
+ * path through layers: the diff editor's reads and the build's COPY both use it.
+ */
+export async function mergedStat(dirs: string[], rel: string): Promise<MergedEntry | null> {
+  const parts = rel === '.' ? [] : rel.split('/');
+  const prefixes = parts.length ? parts.map((_, i) => parts.slice(0, i + 1).join('/')) : ['.'];
   const full = prefixes[prefixes.length - 1];
   for (const dir of dirs) {
     const found = await statPaths(dir, prefixes);
@@ -56,18 +63,26 @@ export async function readMergedFile(dirs: string[], path: string, maxBytes: num
       const e = found.get(prefix);
       if (!e) break;
       // A whiteout or a non-directory at a parent hides everything under it in lower layers.
-      if (e.kind !== 'dir') return MISSING;
+      if (e.kind !== 'dir') return null;
       if (isOpaqueDir(e)) hiddenBelow = true;
     }
     const e = found.get(full);
-    if (e) {
-      if (e.kind === 'whiteout') return MISSING;
-      const view: FileView = { kind: e.kind, size: e.size, mode: e.mode, truncated: false };
-      if (e.kind === 'symlink') view.linkTarget = e.linkTarget;
-      if (e.kind === 'file') Object.assign(view, await readData(dir, full, e.size, maxBytes));
-      return view;
-    }
-    if (hiddenBelow) return MISSING;
+    if (e) return e.kind === 'whiteout' ? null : { entry: e, dir };
+    if (hiddenBelow) return null;
   }
-  return MISSING;
+  return null;
+}
+
+/** The file at `path` as the merged view of `dirs` (TOP-MOST FIRST) shows it, overlayfs's rules. */
+export async function readMergedFile(dirs: string[], path: string, maxBytes: number): Promise<FileView> {
+  const parts = layerRelative(path);
+  if (parts.length === 0) return MISSING;
+  const full = parts.join('/');
+  const hit = await mergedStat(dirs, full);
+  if (!hit) return MISSING;
+  const { entry: e, dir } = hit;
+  const view: FileView = { kind: e.kind, size: e.size, mode: e.mode, truncated: false };
+  if (e.kind === 'symlink') view.linkTarget = e.linkTarget;
+  if (e.kind === 'file') Object.assign(view, await readData(dir, full, e.size, maxBytes));
+  return view;
 }

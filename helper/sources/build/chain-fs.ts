@@ -8,9 +8,10 @@ import { posix } from 'node:path';
 import { listDirs, statPaths, walkTree, type WalkEntry } from '../../archive/native-fs';
 import { isOpaqueDir } from '../../archive/xattr';
 import { absPath, compareBytes, joinRel, rootBytes } from '../../archive/fspath';
+import { mergedStat, type MergedEntry } from '../../archive/read-file';
 
 /** An entry of the merged view, and the layer folder that holds it. */
-export interface MergedEntry { entry: WalkEntry; dir: string }
+export { mergedStat, type MergedEntry } from '../../archive/read-file';
 
 /** The components of a binary (latin1) path, normalized: '..' cannot climb above the root. */
 function normParts(latin1: string): string[] {
@@ -20,28 +21,6 @@ function normParts(latin1: string): string[] {
 /** Latin1 (binary) layer-relative components of an absolute or relative path given as text. */
 export function relParts(path: string): string[] {
   return normParts(Buffer.from(path, 'utf8').toString('latin1'));
-}
-
-/** The entry at `rel` ('.' is the root) as the stack shows it; null when missing or hidden. */
-export async function mergedStat(dirs: string[], rel: string): Promise<MergedEntry | null> {
-  const parts = rel === '.' ? [] : rel.split('/');
-  const prefixes = ['.', ...parts.map((_, i) => parts.slice(0, i + 1).join('/'))];
-  const full = prefixes[prefixes.length - 1];
-  for (const dir of dirs) {
-    const found = await statPaths(dir, prefixes);
-    let hiddenBelow = false;
-    for (const prefix of prefixes.slice(0, -1)) {
-      const e = found.get(prefix);
-      if (!e) break;
-      // A whiteout or a non-directory at a parent hides everything under it in lower layers.
-      if (e.kind !== 'dir') return null;
-      if (isOpaqueDir(e)) hiddenBelow = true;
-    }
-    const e = found.get(full);
-    if (e) return e.kind === 'whiteout' ? null : { entry: e, dir };
-    if (hiddenBelow) return null;
-  }
-  return null;
 }
 
 /**
