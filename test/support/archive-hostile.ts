@@ -9,6 +9,7 @@ import { extractLayer, type ImportLimits } from '../../helper/archive';
 import { StrataError } from '../../helper/errors';
 import { ErrorCode } from '../../helper/protocol/errors';
 import { describeTree, makeTmp, removeTmp, streamOf } from './archive-fs';
+import type { NamedTar } from './tar-corpus';
 
 export interface Arena {
   base: string;
@@ -70,4 +71,14 @@ export async function refused(
   assert.match(caught.message, message);
   assert.equal(caught.code, code, `code of: ${caught.message}`);
   return caught;
+}
+
+/** Each refused case of `cases`, in an arena of its own: refused with its message, naming its entry. */
+export async function refusesEach(cases: NamedTar[]): Promise<void> {
+  for (const c of cases.filter((x) => x.refused)) {
+    await withArena(async ({ dest }) => {
+      const err = await refused(c.tar, dest, c.refused!, c.code);
+      if (c.entry) assert.ok(err.message.includes(c.entry.replace(/\/$/, '')), `names the entry: ${err.message}`);
+    }, c.hostPaths).catch((err: Error) => { throw new Error(`${c.row}, ${c.label}: ${err.message}`, { cause: err }); });
+  }
 }
