@@ -21,6 +21,7 @@ import { chainId } from '../store/ids';
 import { formatReference, parseReference } from '../store/reference';
 import type { EngineContext } from './context';
 import { imageLayers, layerTarSource } from './images';
+import { faultPoint } from '../store/faults';
 import { diskFull, importRoom } from './import-room';
 import { upperOf } from './upper';
 
@@ -91,8 +92,11 @@ async function stageLayer(ctx: EngineContext, body: NodeJS.ReadableStream, stage
   const stage = await ctx.store.stage();
   stages.push(stage);
   const room = await importRoom(stage, {});
-  const r = await extractLayer(body, join(stage, 'layer'), { ...room, tarSplit: join(stage, 'tar-split'), signal })
+  // (A fault point, for the tests: a helper killed with a layer half extracted in tmp/.)
+  const onProgress = () => faultPoint('load.layer-reading');
+  const r = await extractLayer(body, join(stage, 'layer'), { ...room, tarSplit: join(stage, 'tar-split'), signal, onProgress })
     .catch((err: unknown) => { throw withContext(`layer ${stages.length}`, diskFull(err) ?? err); });
+  faultPoint('load.layer-staged');
   return { stage, diffId: r.diffId, size: r.size, ...(r.unreproducible ? { unreproducible: r.unreproducible } : {}) };
 }
 
@@ -106,9 +110,12 @@ function configOf(image: LoadImage): { bytes: Buffer; config: ImageConfig } {
 
 /**
  * Moves image's staged layers into the graph, base first (an existing layer is kept as it is; a
- * staged one already moved under another parent is copied). Under the store's mutex.
+ * staged one already moved under another parent is copied), each marked unclaimed until the image
+ * is written (loadImages claims them): a kill in between leaves nothing that start-up repair keeps.
+ * Under the store's mutex. Returns the ids of the layers it made.
  */
-async function adoptLayers(ctx: EngineContext, image: LoadImage, config: ImageConfig, adopted: Map<StagedLayer, string>): Promise<void> {
+async function adoptLayers(ctx: EngineContext, image: LoadImage, config: ImageConfig, adopted: Map<StagedLayer, string>): Promise<string[]> {
+  const made: string[] = [];
   const history = (config.history ?? []).filter((h) => !h.empty_layer);
   let parent: string | null = null;
   for (const [i, staged] of image.layers.entries()) {
@@ -128,9 +135,12 @@ async function adoptLayers(ctx: EngineContext, image: LoadImage, config: ImageCo
       await copyTree(ctx.store.paths.layerFiles(moved), join(stage, 'layer'));
       if (!staged.unreproducible) await fs.copyFile(ctx.store.paths.layerTarSplit(moved), join(stage, 'tar-split'));
     }
-    await ctx.store.layers.adopt(stage, rec);
+    await ctx.store.layers.adopt(stage, rec, { unclaimed: true });
+    faultPoint('load.layer-adopted');
     adopted.set(staged, id);
+    made.push(id);
   }
+  return made;
 }
 
 /** Loads every image of an archive stream; nothing reaches the store unless all of it checks out. */
@@ -140,13 +150,19 @@ export async function loadImages(ctx: EngineContext, input: NodeJS.ReadableStrea
     const found = await readArchive(input, (body) => stageLayer(ctx, body, stages, signal), signal);
     const images = await planLoad(found, (data) => stageLayer(ctx, Readable.from([data]), stages, signal));
     const tagged = images.map((image) => ({ image, ...configOf(image), tags: image.tags.map(familiarName) }));
+    faultPoint('load.read');
     return await ctx.mutex.run(async () => {
       const adopted = new Map<StagedLayer, string>();
       const out: { id: string; tags: string[] }[] = [];
       for (const { image, bytes, config, tags } of tagged) {
-        await adoptLayers(ctx, image, config, adopted);
+        const made = await adoptLayers(ctx, image, config, adopted);
+        faultPoint('load.layers-adopted');
         const id = await ctx.store.images.addBytes(bytes, config);
+        faultPoint('load.image-added');
         for (const t of tags) await ctx.store.images.tag(t, id);
+        faultPoint('load.tagged');
+        for (const layer of made) await ctx.store.layers.claim(layer);
+        faultPoint('load.claimed');
         ctx.events.emit('changed', { what: 'images', id });
         out.push({ id, tags });
       }

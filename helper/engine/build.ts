@@ -25,6 +25,7 @@ import { giveUppersBack } from '../store/moved-uppers';
 import { chainId, chainIds } from '../store/ids';
 import { parseReference } from '../store/reference';
 import { dropLayerLink } from '../union';
+import { faultPoint } from '../store/faults';
 import { EMPTY_TAR_DIFF_ID, commitLayer } from './commit';
 import { containerMethods, stopContainer } from './containers';
 import { withContainerLock, type EngineContext } from './context';
@@ -93,9 +94,11 @@ class EngineBuildHost implements BuildHost {
     await fs.mkdir(holder, { mode: 0o700 });
     await fs.rename(dir, join(holder, 'layer'));
     await this.ctx.mutex.run(async () => {
-      const { created } = await this.ctx.store.layers.adopt(holder, record);
+      // Unclaimed until the step's image is kept (keep), as a commit's layer is until its image.
+      const { created } = await this.ctx.store.layers.adopt(holder, record, { unclaimed: true });
       if (created) this.madeLayers.add(record.id);
     });
+    faultPoint('build.copy-adopted');
     return diffId;
   }
 
@@ -141,7 +144,9 @@ class EngineBuildHost implements BuildHost {
       if (rec && !before.has(rec.id)) this.madeLayers.add(rec.id);
       return rec;
     });
+    faultPoint('build.run-committed');
     await this.removeContainer(id, this.opts.remove || this.opts.forceRemove);
+    faultPoint('build.container-removed');
     return layer ? layer.diff_id : null;
   }
 
@@ -151,17 +156,24 @@ class EngineBuildHost implements BuildHost {
     this.out.line(say.removing(id));
   }
 
-  /** Keeps `config` as an image; the previous state's image, made by this build and now a prefix of it, goes. */
+  /**
+   * Keeps `config` as an image; the previous state's image, made by this build and now a prefix of
+   * it, goes. The layers this build made that the image holds are claimed once it is written.
+   */
   async keep(config: ImageConfig, replaces: string | null = null): Promise<string> {
     const { store } = this.ctx;
-    return this.ctx.mutex.run(async () => {
+    const id = await this.ctx.mutex.run(async () => {
       const before = store.images.ids().length;
       const id = await store.images.add(config);
+      faultPoint('build.step-image-added');
       if (store.images.ids().length > before) this.madeImages.add(id);
+      for (const layer of chainIds(config.rootfs.diff_ids)) if (this.madeLayers.has(layer)) await store.layers.claim(layer);
       if (replaces && replaces !== id) await this.dropImage(replaces);
       this.ctx.events.emit('changed', { what: 'images', id });
       return id;
     });
+    faultPoint('build.step-kept');
+    return id;
   }
 
   /** Removes an image this build made (not tagged, not used, not a stage result). Under the mutex. */
@@ -184,7 +196,9 @@ class EngineBuildHost implements BuildHost {
       for (const id of [...this.madeImages]) await this.dropImage(id);
       const used = new Set(store.images.ids().flatMap((i) => chainIds(store.images.get(i)!.rootfs.diff_ids)));
       for (const id of [...this.madeLayers].reverse()) {
-        if (used.has(id) || !store.layers.get(id) || store.layers.children(id).length) continue;
+        if (!store.layers.get(id)) continue;
+        // Another image came to use it meanwhile (the same step in another build): it stays, claimed.
+        if (used.has(id) || store.layers.children(id).length) { await store.layers.claim(id); continue; }
         await giveUppersBack(store, id);
         await store.layers.remove(id);
         await dropLayerLink(store.paths.root, store.paths.layerFiles(id));
@@ -224,6 +238,7 @@ async function buildIn(ctx: EngineContext, input: NodeJS.ReadableStream, p: Buil
   try {
     const contextDir = join(work, 'context');
     await extractLayer(input, contextDir, { signal }).catch((err) => { throw withContext('build context', err); });
+    faultPoint('build.context-extracted');
     const text = await readDockerfile(contextDir, p.dockerfile);
     // A Dockerfile from outside the context came inside it under a name of the client's, at its
     // top (nothing else is removed on a client's word): not a file COPY can see.
@@ -241,8 +256,10 @@ async function buildIn(ctx: EngineContext, input: NodeJS.ReadableStream, p: Buil
       const tags = await ctx.mutex.run(async () => {
         const named: string[] = [];
         for (const t of p.tags) named.push(await ctx.store.images.tag(t, id));
+        faultPoint('build.tagged');
         // Each stage's steps are held by the image that stage made (the last: the result).
         for (const s of stages) if (s.state.imageId) await host.cache.save(s.steps, s.state.imageId);
+        faultPoint('build.cached');
         return named;
       });
       ctx.events.emit('changed', { what: 'images', id });

@@ -77,22 +77,25 @@ async function makeLayer(ctx: EngineContext, rec: ContainerRecord, layerOf: (dif
 }
 
 /**
- * Puts the layer `makeLayer` made into the graph. Under the store's mutex. `unclaimed`: the layer
- * carries the unclaimed mark (store/layers.ts) until its image is written, so a kill in between
- * leaves no orphan for start-up repair to keep.
+ * Puts the layer `makeLayer` made into the graph. Under the store's mutex. The layer carries the
+ * unclaimed mark (store/layers.ts) until its image is written, so a kill in between leaves no
+ * orphan for start-up repair to keep.
  */
-async function saveLayer(ctx: EngineContext, rec: ContainerRecord, made: Made, unclaimed: boolean): Promise<void> {
+async function saveLayer(ctx: EngineContext, rec: ContainerRecord, made: Made): Promise<void> {
   const { layer } = made;
-  if (made.stage) await ctx.store.layers.adopt(made.stage, layer, { unclaimed });
+  if (made.stage) await ctx.store.layers.adopt(made.stage, layer, { unclaimed: true });
   // The same change on the same parent is the same layer: an existing one is used as it is
   // (and a container whose changes already live in their layer commits without moving them).
-  else if (!ctx.store.layers.get(layer.id)) await moveUpperIntoLayer(ctx.store, ctx.store.containers.get(rec.id) ?? rec, layer, { unclaimed });
+  else if (!ctx.store.layers.get(layer.id)) await moveUpperIntoLayer(ctx.store, ctx.store.containers.get(rec.id) ?? rec, layer);
   faultPoint('commit.saved');
 }
 
 /**
  * A STOPPED container's changes as a layer on `parent`, and no image: what a Dockerfile's RUN
  * keeps (engine/build.ts), by the same steps as commit. Call with the container's lock held.
+ * A layer this makes carries the unclaimed mark, as commit's does, until the build writes the
+ * step's image and claims it (EngineBuildHost.keep): a helper killed in between leaves a layer
+ * that start-up repair gives back to its container and removes, not one that nothing uses.
  */
 export async function commitLayer(ctx: EngineContext, containerId: string, parent: string | null, meta: { created: string; createdBy: string }): Promise<LayerRecord | null> {
   const rec = ctx.store.containers.get(containerId);
@@ -102,11 +105,8 @@ export async function commitLayer(ctx: EngineContext, containerId: string, paren
   try {
     // No change is no layer: Docker marks such a step empty_layer (layer.IsEmpty).
     if (made.layer.diff_id === EMPTY_TAR_DIFF_ID) return null;
-    // XXX(issue 14): a build's layer has no image until its step's is written, and no unclaimed
-    // mark (the build removes what a failed build made; a helper killed mid-build leaves the
-    // layer for strata check to report). Fault points inside build are still to be placed.
     await ctx.mutex.run(async () => {
-      await saveLayer(ctx, rec, made, false);
+      await saveLayer(ctx, rec, made);
       if (made.move) ctx.events.emit('changed', { what: 'containers', id: rec.id });
     });
     return ctx.store.layers.get(made.layer.id) ?? made.layer;
@@ -135,7 +135,7 @@ async function commitContainer(ctx: EngineContext, containerId: string, opts: Co
   try {
     return await ctx.mutex.run(async () => {
       progress('saving the layer');
-      await saveLayer(ctx, rec, made, true);
+      await saveLayer(ctx, rec, made);
       // The container's own Cmd and Entrypoint, as Docker's commit keeps them: --entrypoint replaced
       // the image's (and dropped its Cmd).
       const { entrypoint } = rec.options;

@@ -1,5 +1,5 @@
 // `strata check`, the layers: each complete one's files hashed again against its diff_id, its chain
-// (parent present, id = chain id), whether an import, commit or rmi left it half-claimed, and
+// (parent present, id = chain id), whether an import, commit, build, load or rmi left it half-claimed, and
 // whether anything uses it. --repair never moves a layer a container needs; what it moves goes
 // to lost+found (lost-found.ts), and a removal cut short is finished.
 import { promises as fs } from 'node:fs';
@@ -95,7 +95,7 @@ export function layerFindings(model: Model): Finding[] {
   return out;
 }
 
-/** Layers an import, commit or rmi marked and did not finish with (store/layers.ts, claim). */
+/** Layers an import, commit, build, load or rmi marked and did not finish with (store/layers.ts, claim). */
 function unclaimedFindings(model: Model): Finding[] {
   const { store } = model;
   return model.scan.layers.filter((d) => d.unclaimed && d.rec && model.layers.has(d.rec.id)).map((d) => {
@@ -103,7 +103,7 @@ function unclaimedFindings(model: Model): Finding[] {
     const used = imagesOn(model, id).length > 0 || [...model.layers.values()].some((l) => l.parent === id);
     return {
       path: path(id),
-      problem: `marked unclaimed: the import, commit or rmi that ${used ? 'made it did not finish (an image uses it)' : 'made or removed it did not finish (no image uses it)'}`,
+      problem: `marked unclaimed: the import, commit, build, load or rmi that ${used ? 'made it did not finish (an image uses it)' : 'made or removed it did not finish (no image uses it)'}`,
       fix: async (lost: LostFound) => {
         if (used) { await store.layers.claim(id); return 'claimed: the mark is gone'; }
         await giveUppersBack(store, id);

@@ -24,6 +24,7 @@ export const FAULT_POINTS = [
   'tags.temp-written', 'tags.renamed', 'tags.written',
   'container-save.temp-written', 'container-save.renamed', 'container-save.written',
   'image-remove.unlinked', 'image-remove.synced',
+  'build-cache.temp-written', 'build-cache.renamed', 'build-cache.written',
   // Commit by move, give-back and take-back (store/moved-uppers.ts).
   'move.recorded', 'move.staged', 'move.renamed', 'move.synced', 'move.adopted',
   'giveback.renamed', 'giveback.container-synced', 'giveback.layer-synced', 'giveback.recorded',
@@ -33,6 +34,12 @@ export const FAULT_POINTS = [
   'commit.staged', 'commit.frozen', 'commit.copied', 'commit.thawed', 'commit.digested', 'commit.saved',
   'commit.image-added', 'commit.tagged', 'commit.claimed',
   'rmi.untagged', 'rmi.marked', 'rmi.image-removed', 'rmi.link-dropped', 'rmi.given-back', 'rmi.layer-removed',
+  // A build (engine/build.ts): each step's layer (a RUN's commit, a COPY's folder), then its image.
+  'build.context-extracted', 'build.run-committed', 'build.container-removed', 'build.copy-adopted', 'build.step-image-added',
+  'build.step-kept', 'build.tagged', 'build.cached',
+  // A load (engine/archives.ts): layers read into tmp/, then moved into the graph, then each image.
+  'load.layer-reading', 'load.layer-staged', 'load.read', 'load.layer-adopted', 'load.layers-adopted', 'load.image-added',
+  'load.tagged', 'load.claimed',
 ] as const;
 
 export type FaultPoint = (typeof FAULT_POINTS)[number];

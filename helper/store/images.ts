@@ -4,11 +4,14 @@ import { promises as fs } from 'node:fs';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import type { ImageConfig } from '../protocol/types';
-import { fsyncPath, writeFileAtomic } from './atomic';
+import { type WriteFaults, fsyncPath, writeFileAtomic } from './atomic';
 import { faultPoint } from './faults';
 import { SHA256_ID, hexOf, sha256 } from './ids';
 import type { StorePaths } from './paths';
 import { formatReference, parseReference } from './reference';
+
+/** Where an image config's write may be killed (add, and addBytes for a loaded one). */
+const IMAGE_ADD_FAULTS: WriteFaults = { temp: 'image-add.temp-written', renamed: 'image-add.renamed', written: 'image-add.written' };
 
 /** A whole image id, bare or with its algorithm. */
 const FULL_ID = /^(?:sha256:)?([a-f0-9]{64})$/;
@@ -98,7 +101,7 @@ export class Images {
     const bytes = Buffer.from(JSON.stringify(config));
     const id = sha256(bytes);
     if (!this.configs.has(id)) {
-      await writeFileAtomic(this.paths.image(id), bytes, 0o600, { temp: 'image-add.temp-written', renamed: 'image-add.renamed', written: 'image-add.written' });
+      await writeFileAtomic(this.paths.image(id), bytes, 0o600, IMAGE_ADD_FAULTS);
       this.configs.set(id, config);
     }
     return id;
@@ -111,7 +114,7 @@ export class Images {
   async addBytes(bytes: Buffer, config: ImageConfig): Promise<string> {
     const id = sha256(bytes);
     if (!this.configs.has(id)) {
-      await writeFileAtomic(this.paths.image(id), bytes);
+      await writeFileAtomic(this.paths.image(id), bytes, 0o600, IMAGE_ADD_FAULTS);
       this.configs.set(id, config);
     }
     return id;

@@ -88,7 +88,7 @@ export class Layers {
    * parent: same chain id) the stage is discarded.
    * The files are flushed first, unless the caller says they already are (`filesSynced`: a
    * syncfs after the last write to them); the record and the stage's entries are fsynced either way.
-   * `unclaimed`: the layer arrives with the marker that says no image uses it yet (import, commit):
+   * `unclaimed`: the layer arrives with the marker that says no image uses it yet (import, commit, a build step, load):
    * killed before its image is written and claim() is called, start-up repair removes it rather
    * than leave a layer nothing uses (store/repair.ts, finishUnclaimed).
    */

@@ -28,7 +28,7 @@ const exists = (path: string) => fs.access(path).then(() => true, () => false);
  * Makes `layer` (not yet in the store) out of the stopped container's own upper dir, moved. Its
  * files must have been flushed already (engine/upper.ts, digestAndFlushUpper).
  */
-export async function moveUpperIntoLayer(store: Store, rec: ContainerRecord, layer: LayerRecord, opts: { unclaimed: boolean }): Promise<void> {
+export async function moveUpperIntoLayer(store: Store, rec: ContainerRecord, layer: LayerRecord): Promise<void> {
   const { paths } = store;
   const upper = paths.containerUpper(rec.id);
   const stage = paths.containerCommitStage(rec.id);
@@ -44,9 +44,9 @@ export async function moveUpperIntoLayer(store: Store, rec: ContainerRecord, lay
     faultPoint('move.renamed');
     await fsyncPath(dirname(upper));
     faultPoint('move.synced');
-    // Unclaimed (for a commit) until its image uses it: killed before that, start-up gives the
-    // changes back. A build's layer is not marked: nothing would claim it (engine/commit.ts).
-    await store.layers.adopt(stage, layer, { filesSynced: true, unclaimed: opts.unclaimed });
+    // Unclaimed until its image uses it (a commit's, or a build step's): killed before that,
+    // start-up gives the changes back.
+    await store.layers.adopt(stage, layer, { filesSynced: true, unclaimed: true });
     faultPoint('move.adopted');
   } catch (err) {
     // Failed before graph/ showed the layer (a full disk, say): the changes go home at once, not

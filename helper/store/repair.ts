@@ -120,7 +120,7 @@ async function finishUnclaimed(store: Store): Promise<string[]> {
     await dropLayerLink(paths.root, paths.layerFiles(id));
     await giveUppersBack(store, id);
     await layers.remove(id);
-    done.push(`removed layer ${id}: the import, commit or rmi that made or removed it was cut short`);
+    done.push(`removed layer ${id}: the import, commit, build, load or rmi that made or removed it was cut short`);
   }
   return done;
 }

@@ -1,6 +1,8 @@
 // kill -9 of the helper at every fault point (helper/store/faults.ts: STRATA_FAULT_AT) of import,
 // commit (stopped: the move; running: the copy), rmi (untag, marks, image, links, give-back, layer
-// removal), tag, rm, rename and start (the take-back), each run through the CLI. After each kill the
+// removal), tag, rm, rename, start (the take-back), build (between steps, mid-commit of a step's
+// layer, each step's image, tagging, the build cache) and load (mid-layer, between layers, before
+// the image record, before tagging), each run through the CLI. After each kill the
 // helper starts again and: `strata check` finds the store consistent (every layer re-verified),
 // tmp/ is empty, and nothing complete before is lost (the images, tags and containers there before,
 // a container's changes wherever the operation had moved them). One store per operation. Then a

@@ -1,16 +1,19 @@
 // The operations test/hostile/faults.test.ts kills the helper in, and at which points
-// (helper/store/faults.ts). Each operation has a set-up (done with a helper that is not armed), the
+// (helper/store/faults.ts): each point of an operation of its own, and points of the store's
+// steps (adopt, move, writes) again inside a build's steps and a load's layers. Each operation has a set-up (done with a helper that is not armed), the
 // command that runs it through the CLI (with the helper armed to die at the point), what it is
 // allowed to change (its target), and what must be as it was after the restart (a container's
 // changes, wherever a commit, rmi or start left them).
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { FaultPoint } from '../../helper/store/faults';
+import { prng } from './tar-fuzz';
 import { buildTar } from './archive-tar';
+import { dockerArchiveEntries } from './image-archive';
 import { containerId } from './store-disk';
 import type { TestStore } from './strata';
 
-export type Op = 'import' | 'commit-stopped' | 'commit-running' | 'rmi' | 'tag' | 'rm' | 'rename' | 'start';
+export type Op = 'import' | 'commit-stopped' | 'commit-running' | 'rmi' | 'tag' | 'rm' | 'rename' | 'start' | 'build' | 'load';
 
 /** Each point at least once; a few again through another operation, where the state left differs. */
 export const CASES: Record<Op, FaultPoint[]> = {
@@ -36,6 +39,19 @@ export const CASES: Record<Op, FaultPoint[]> = {
   rm: ['container-remove.renamed', 'container-remove.synced', 'container-remove.deleted'],
   rename: ['container-save.temp-written', 'container-save.renamed', 'container-save.written'],
   start: ['takeback.copied', 'takeback.renamed', 'takeback.synced', 'takeback.recorded'],
+  // RUN, COPY, RUN (the first hit of each point): between steps, mid-commit of a RUN's layer (its
+  // move into the graph), a COPY's layer, each step's image, tagging, the build cache's write.
+  build: [
+    'build.context-extracted', 'commit.digested', 'move.renamed', 'adopt.marked', 'move.adopted', 'build.run-committed',
+    'build.container-removed', 'build.step-image-added', 'build.step-kept', 'build.copy-adopted', 'build.tagged',
+    'build-cache.temp-written', 'build-cache.renamed', 'build-cache.written', 'build.cached',
+  ],
+  // Two layers, the first of 3 MB: mid-layer (extracting), between layers (read; moved into the
+  // graph, and mid-move of one), before the image record, before tagging, before the claim.
+  load: [
+    'load.layer-reading', 'load.layer-staged', 'load.read', 'adopt.json-written', 'load.layer-adopted', 'load.layers-adopted',
+    'load.image-added', 'image-add.renamed', 'load.tagged', 'load.claimed',
+  ],
 };
 
 export interface Prepared {
@@ -115,5 +131,24 @@ export async function prepare(store: TestStore, op: Op, point: FaultPoint, n: nu
       await store.ok(['run', '--name', `k${n}`, base, 'sh', '-c', writes(`k${n}`)]);
       await store.ok(['commit', `k${n}`, `k${n}img`]); // by move: starting again takes a copy back first
       return { run: (env) => cli(['start', `k${n}`], env), target: {}, keepsChanges: `k${n}` };
+    case 'build': {
+      // Steps of this case's own (n in each), so that no step comes from the build cache.
+      const context = join(dirname(store.root), `context${n}`);
+      mkdirSync(context);
+      writeFileSync(join(context, 'Dockerfile'), `FROM ${base}\nRUN ${writes(`b${n}`)}\nCOPY f /copied\nRUN echo ${n} > /last\n`);
+      writeFileSync(join(context, 'f'), `copied in case ${n}\n`);
+      return { run: (env) => cli(['build', '-t', `b${n}`, context], env), target: { tags: [`b${n}:latest`] } };
+    }
+    case 'load': {
+      // A layer of its own each time (as for import); the first large enough to be read in steps.
+      const random = prng(n);
+      const big = Buffer.from(Array.from({ length: 3 * 1024 * 1024 }, () => Math.floor(random() * 256)));
+      const layers = [
+        await buildTar([{ name: 'etc/', type: 'directory' }, { name: 'etc/case', data: `case ${n}\n` }, { name: 'big', data: big }]),
+        await buildTar([{ name: 'etc/', type: 'directory' }, { name: 'etc/.wh.case', data: '' }, { name: 'second', data: `${n}\n` }]),
+      ];
+      const archive = await buildTar(dockerArchiveEntries([{ layers, tags: [`ld${n}:latest`] }]));
+      return { run: (env) => store.cli(['load'], { input: archive, env }), target: { tags: [`ld${n}:latest`] } };
+    }
   }
 }

@@ -85,6 +85,6 @@ export class BuildCache {
       e.holders = e.holders.filter((id) => this.store.imageExists(id));
       if (!this.usable(e)) delete this.entries[key];
     }
-    await writeFileAtomic(this.file, JSON.stringify({ version: 1, entries: this.entries }));
+    await writeFileAtomic(this.file, JSON.stringify({ version: 1, entries: this.entries }), 0o600, { temp: 'build-cache.temp-written', renamed: 'build-cache.renamed', written: 'build-cache.written' });
   }
 }
