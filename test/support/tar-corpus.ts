@@ -1,7 +1,7 @@
 // The named bad tars of docs/security.md's import table (issue 14, "bad-tar corpus"), in one place:
 // the extractor's own tests (test/hostile/tar-paths, tar-entries, tar-bombs) take each case from
 // here, and the same cases go through `strata load` (as the layer of a docker-archive and of an
-// OCI layout) and a build's `ADD local.tar` (test/hostile/load-add-corpus.test.ts). Each case is
+// OCI layout) and a build's `ADD local.tar` (test/hostile/load-corpus-*, add-corpus-*). Each case is
 // either refused (the message the importer gives, and its code) or made into a layer (refused:
 // null: a safe result, whose details the extractor's tests check).
 import { randomBytes } from 'node:crypto';

@@ -2,8 +2,25 @@
 // a valid tar from a small corpus with a few mutations of its header fields, sizes, names, links
 // and PAX records, sometimes cut short, sometimes gzipped. The same seed gives the same inputs, so
 // a failure replays with STRATA_FUZZ_SEED (and STRATA_FUZZ_ONLY for the one input).
+import { randomInt } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { buildTar, END, paxData, rawHeader, type TarSpec } from './archive-tar';
+
+/** Where an absolute-path escape in the corpus would land on the host. */
+export const HOST_MARKERS = ['/etc/strata-fuzz', '/x'];
+
+/**
+ * A run's seed (STRATA_FUZZ_SEED, else a random one, printed by the test), its count
+ * (STRATA_FUZZ_COUNT, else `count`) and the one input to replay (STRATA_FUZZ_ONLY).
+ */
+export function fuzzSettings(count: number): { seed: number; count: number; only?: number } {
+  const env = process.env;
+  return {
+    seed: env.STRATA_FUZZ_SEED ? Number(env.STRATA_FUZZ_SEED) : randomInt(2 ** 31),
+    count: Number(env.STRATA_FUZZ_COUNT ?? count),
+    only: env.STRATA_FUZZ_ONLY === undefined ? undefined : Number(env.STRATA_FUZZ_ONLY),
+  };
+}
 
 /** mulberry32: small, fast, and the same numbers on every machine for a seed. */
 export function prng(seed: number): () => number {
