@@ -1,49 +1,10 @@
 // `strata save`, `strata load`, `strata export`: images and file systems as files. The helper never
 // opens a path the user names: the archive comes from it as a download (read raw on a second
 // connection) and is written here, as the user who ran the command; a load's archive is read here
-// and sent as an upload, as import does.
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
-import { type Command, type CommandContext, str } from '../command';
+// and sent as an upload, as import does (cli/transfer.ts).
+import { type Command, str } from '../command';
 import { helpFlag, UsageError } from '../args';
-import { rawChannelOpener } from '../connect';
-import type { StrataClient } from '../../protocol/client';
-
-type Filling = (client: StrataClient, token: string) => Promise<{ size: number }>;
-
-/**
- * Where the bytes go: `file` through a temporary name beside it, renamed into place only once the
- * download is whole (a failed save leaves no half an archive under the name), or stdout.
- */
-async function receive(ctx: CommandContext, file: string | undefined, verb: string, fill: Filling): Promise<void> {
-  if (file === undefined && process.stdout.isTTY) {
-    throw new Error(`cowardly refusing to write an archive to a terminal: use -o FILE, or redirect (strata ${verb} ... > FILE)`);
-  }
-  const client = await ctx.client();
-  const { token } = await client.request('download.begin', {});
-  const temp = file === undefined ? undefined : join(dirname(file), `.${basename(file)}.${randomBytes(4).toString('hex')}.part`);
-  const sink = temp === undefined ? process.stdout : createWriteStream(temp, { flags: 'wx', mode: 0o644 });
-  const opened = new Promise<void>((resolve, reject) => {
-    if (temp === undefined) return resolve();
-    sink.once('open', () => resolve());
-    sink.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`open ${file}: ${err.message}`)));
-  });
-  try {
-    await opened;
-    await client.download(token, fill(client, token), sink, rawChannelOpener(ctx.root));
-    if (temp !== undefined) {
-      await new Promise<void>((resolve, reject) => { sink.once('error', reject); sink.end(() => resolve()); });
-      await fs.rename(temp, file!);
-    }
-  } catch (err) {
-    if (temp !== undefined) {
-      (sink as NodeJS.WritableStream & { destroy(): void }).destroy();
-      await fs.rm(temp, { force: true });
-    }
-    throw err;
-  }
-}
+import { openSource, receive, uploadTo } from '../transfer';
 
 export const save: Command = {
   spec: {
@@ -92,21 +53,11 @@ export const load: Command = {
   async run(ctx) {
     const file = str(ctx, 'input');
     if ((file === undefined || file === '-') && process.stdin.isTTY) throw new Error('requested load from stdin, but stdin is empty: use -i FILE, or redirect');
-    const source = file === undefined || file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 1024 * 1024 });
-    if (source !== process.stdin) {
-      await new Promise<void>((resolve, reject) => { source.once('open', () => resolve()); source.once('error', reject); }).catch((err: Error) => {
-        throw new Error(`open ${file}: ${err.message.replace(/^[A-Z]+: /, '')}`);
-      });
-    }
+    const source = await openSource(file);
     const client = await ctx.client();
-    const { token } = await client.request('upload.begin', {});
-    const loading = client.request('image.load', { token });
-    const sent = client.upload(token, source as AsyncIterable<Uint8Array>, { openRawChannel: rawChannelOpener(ctx.root) });
-    const [loaded, uploaded] = await Promise.allSettled([loading, sent]);
-    if (loaded.status === 'rejected') throw loaded.reason;
-    if (uploaded.status === 'rejected') throw uploaded.reason;
+    const loaded = await uploadTo(ctx, client, source, (token) => client.request('image.load', { token }));
     if (!ctx.flags.quiet) {
-      for (const image of loaded.value.images) {
+      for (const image of loaded.images) {
         if (image.tags.length) for (const t of image.tags) ctx.out(`Loaded image: ${t}\n`);
         else ctx.out(`Loaded image ID: ${image.id}\n`);
       }

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { helpFlag } from '../args';
 import { bool, type Command, list, str } from '../command';
-import { rawChannelOpener } from '../connect';
+import { uploadTo } from '../transfer';
 import { packContext, type PackedContext } from '../build-context';
 import { envList } from './run';
 import { StrataRequestError } from '../../protocol/client';
@@ -75,18 +75,13 @@ export const build: Command = {
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onInt);
     try {
-      const { token } = await client.request('upload.begin', {});
-      const result = client.request('image.build', {
+      const built = await uploadTo(ctx, client, packed.tar, (token) => client.request('image.build', {
         token, session, dockerfile: packed.dockerfile, dockerfileName: file, dockerfileOutsideContext: packed.outside,
         tags: list(ctx, 'tag'), buildArgs: envList(list(ctx, 'build-arg')), target: str(ctx, 'target'),
         noCache: bool(ctx, 'no-cache'), remove: ctx.flags.rm !== false, forceRemove: bool(ctx, 'force-rm'), network,
         sourceDateEpoch: process.env.SOURCE_DATE_EPOCH,
-      });
-      const sent = client.upload(token, packed.tar, { openRawChannel: rawChannelOpener(ctx.root) });
-      const [built, uploaded] = await Promise.allSettled([result, sent]);
-      if (built.status === 'rejected') throw built.reason;
-      if (uploaded.status === 'rejected') throw uploaded.reason;
-      if (quiet) ctx.out(`${built.value.id}\n`);
+      }));
+      if (quiet) ctx.out(`${built.id}\n`);
       return 0;
     } catch (err) {
       if (quiet) process.stderr.write(Buffer.concat(held));
