@@ -3,24 +3,17 @@
 // the one layer of an image archive, a docker-archive and an OCI layout in turn. Each: refused with
 // its message and the store byte for byte as it was, or a safe result, taken away again; tmp/ empty,
 // the victim beside the store untouched (test/support/load-add.ts).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { twoStepLayers } from '../support/tar-corpus';
-import { archiveOf, HostileStore, loadEach, namedHalf } from '../support/load-add';
+import { archiveOf, namedCasesThrough } from '../support/load-add';
 
-let h: HostileStore;
-before(async () => { h = await HostileStore.create('load-corpus-2'); });
-after(async () => { await h.close(); });
-
-test('named bad tars (half 2 of 2) as the layer of an image archive, through strata load', async (t) => {
-  const cases = await namedHalf(1);
-  await loadEach(h, cases);
-  t.diagnostic(`${cases.length} named cases through load, ${h.counts.loadRefused} refused`);
-});
+const store = namedCasesThrough('load', 1);
 
 test('row 4 through load: the two-step escape across two layers of one image stays in the store', async () => {
+  const h = store();
   const layers = await twoStepLayers(h.guarded.victim);
   for (const format of ['docker', 'oci'] as const) await h.load(`two-step escape (${format})`, await archiveOf(format, [{ layers, tags: ['hostile:latest'] }]), null);
   assert.equal(readFileSync(join(h.guarded.victim, 'keep'), 'utf8'), 'untouched');

@@ -5,6 +5,7 @@
 // refused (with the importer's message, when the input's case names it) and the store byte for byte
 // as it was, or a safe result, taken away again; either way what store-guard.ts checks.
 import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,12 +96,12 @@ export class HostileStore {
  * Half of the named cases (every other one), so that two test files share them: each file runs in
  * a few minutes on a busy machine, well within the runner's limit for one file.
  */
-export async function namedHalf(half: 0 | 1): Promise<NamedTar[]> {
+async function namedHalf(half: 0 | 1): Promise<NamedTar[]> {
   return (await namedTars()).filter((_, i) => i % 2 === half);
 }
 
 /** Each case as the one layer of an image archive, a docker-archive and an OCI layout in turn. */
-export async function loadEach(h: HostileStore, cases: NamedTar[]): Promise<void> {
+async function loadEach(h: HostileStore, cases: NamedTar[]): Promise<void> {
   for (const [i, c] of cases.entries()) {
     const format = i % 2 ? 'oci' : 'docker';
     await h.load(`${c.row}, ${c.label} (${format})`, await archiveOf(format, [{ layers: [c.tar], tags: ['hostile:latest'] }]), c.refused, c.hostPaths);
@@ -108,6 +109,23 @@ export async function loadEach(h: HostileStore, cases: NamedTar[]): Promise<void
 }
 
 /** Each case as the local tar of ADD. */
-export async function addEach(h: HostileStore, cases: NamedTar[]): Promise<void> {
+async function addEach(h: HostileStore, cases: NamedTar[]): Promise<void> {
   for (const c of cases) await h.add(`${c.row}, ${c.label} (ADD)`, c.tar, c.refused, c.hostPaths);
+}
+
+/**
+ * A test file's store (made before its tests, closed after) and its test: half `half` of the named
+ * cases through `way`. Returns the store, for the file's further tests.
+ */
+export function namedCasesThrough(way: 'load' | 'ADD', half: 0 | 1): () => HostileStore {
+  let h: HostileStore;
+  before(async () => { h = await HostileStore.create(`${way.toLowerCase()}-corpus-${half + 1}`); });
+  after(async () => { await h.close(); });
+  const through = way === 'load' ? 'as the layer of an image archive, through strata load' : 'as the local tar of ADD, through strata build';
+  test(`named bad tars (half ${half + 1} of 2) ${through}`, async (t) => {
+    const cases = await namedHalf(half);
+    await (way === 'load' ? loadEach(h, cases) : addEach(h, cases));
+    t.diagnostic(`${cases.length} named cases through ${way}, ${way === 'load' ? h.counts.loadRefused : h.counts.addRefused} refused`);
+  });
+  return () => h;
 }
