@@ -97,8 +97,28 @@ function containerConfig(c: ContainerDetail, image: ImageDetail | undefined): Re
     Image: c.image,
     WorkingDir: o.workdir ?? ic.WorkingDir ?? '',
     Entrypoint: list(entrypoint),
-    // A container's labels are a map, empty when none (the image's may be nil).
-    Labels: goMap({ ...(ic.Labels ?? {}) }, ''),
+    // A container's labels are a map, empty when none (the image's may be nil); --label over the image's.
+    Labels: goMap({ ...(ic.Labels ?? {}), ...(o.labels ?? {}) }, ''),
+    ...(o.stopSignal ?? ic.StopSignal ? { StopSignal: o.stopSignal ?? ic.StopSignal } : {}),
+    ...(o.stopTimeout !== undefined ? { StopTimeout: o.stopTimeout } : {}),
+  };
+}
+
+/** The run flags of issue 13 in HostConfig, with Docker's names and its values when a flag is absent. */
+function hostConfigFlags(c: ContainerDetail): Record<string, unknown> {
+  const o = c.options;
+  const policy = o.restartPolicy ?? { name: 'no', maximumRetryCount: 0 };
+  return {
+    RestartPolicy: { Name: policy.name, MaximumRetryCount: policy.maximumRetryCount },
+    CapAdd: o.capAdd?.length ? [...o.capAdd] : nilSlice,
+    CapDrop: o.capDrop?.length ? [...o.capDrop] : nilSlice,
+    ExtraHosts: o.extraHosts?.length ? [...o.extraHosts] : nilSlice,
+    // Strata sets no_new_privs unless told not to; Docker lists the option only when given.
+    SecurityOpt: o.noNewPrivileges === false ? ['no-new-privileges=false'] : ['no-new-privileges'],
+    ...(o.init !== undefined ? { Init: o.init } : {}),
+    CpuShares: o.cpuShares ?? 0,
+    NanoCpus: o.nanoCpus ?? 0,
+    Ulimits: o.ulimits?.length ? o.ulimits.map((u) => ({ Name: u.name, Hard: u.hard, Soft: u.soft })) : nilSlice,
   };
 }
 
@@ -107,6 +127,7 @@ export function containerInspect(c: ContainerDetail, image?: ImageDetail): Recor
   const sameLayers = image && image.layers.map((l) => l.id).join() === c.layers.join();
   const hostConfig: Record<string, unknown> = { NetworkMode: c.options.network, AutoRemove: c.options.autoRemove, Memory: c.options.memory ?? 0 };
   if (c.options.pidsLimit !== undefined) hostConfig.PidsLimit = c.options.pidsLimit;
+  Object.assign(hostConfig, hostConfigFlags(c));
   return {
     Id: c.id,
     Created: c.created,
@@ -125,6 +146,7 @@ export function containerInspect(c: ContainerDetail, image?: ImageDetail): Recor
     },
     Image: c.imageId,
     Name: `/${c.name}`,
+    RestartCount: c.restartCount ?? 0,
     Driver: GRAPH_DRIVER,
     Platform: 'linux',
     HostConfig: hostConfig,

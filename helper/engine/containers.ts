@@ -20,12 +20,14 @@ import { thawIfPaused } from './pause';
 import { Session } from './sessions';
 import { takeUpperBack } from '../store/moved-uppers';
 import { readUpper, upperOf } from './upper';
+import { capabilityMask, capabilityName, checkRunOptions } from './run-options';
+import { clearManuallyStopped, markManuallyStopped, restartAtHelperStart, scheduleRestart } from './restart';
 
 export function summary(rec: ContainerRecord): ContainerSummary {
   return {
     id: rec.id, name: rec.name, image: rec.image, imageId: rec.imageId, command: rec.command, created: rec.created,
     status: rec.status, exitCode: rec.exitCode, startedAt: rec.startedAt, finishedAt: rec.finishedAt,
-    tty: rec.options.tty, hostname: rec.hostname, pid: rec.pid, paused: rec.paused === true,
+    tty: rec.options.tty, hostname: rec.hostname, pid: rec.pid, paused: rec.paused === true, restartCount: rec.restartCount ?? 0,
   };
 }
 
@@ -58,6 +60,10 @@ async function createContainer(ctx: EngineContext, imageRef: string, options: Co
     ? [...entrypoint, ...options.cmd]
     : [...entrypoint, ...(options.entrypoint === undefined ? body.Cmd ?? [] : [])];
   if (command.length === 0) command.push('/bin/sh');
+  checkRunOptions(options);
+  // Stored as Docker shows them (HostConfig.CapAdd: "CAP_NET_ADMIN"; ALL stays ALL).
+  const caps = (list?: string[]) => list?.map((c) => { const n = capabilityName(c, true); return n === 'ALL' ? n : `CAP_${n}`; });
+  options = { ...options, capAdd: caps(options.capAdd), capDrop: caps(options.capDrop) };
   if (options.name && ctx.store.containers.nameTaken(options.name)) {
     throw new StrataError(ErrorCode.AlreadyExists, `Conflict. The container name "${options.name}" is already in use; remove that container or choose another name`);
   }
@@ -71,7 +77,7 @@ async function createContainer(ctx: EngineContext, imageRef: string, options: Co
   };
   await ctx.store.containers.save(rec);
   await prepareContainerDirs({
-    containerDir: ctx.store.paths.container(id), hostname: rec.hostname, network: options.network,
+    containerDir: ctx.store.paths.container(id), hostname: rec.hostname, network: options.network, extraHosts: options.extraHosts,
     layerDirs: imageLayers(ctx, config).map((l) => ctx.store.paths.layerFiles(l.id)),
   });
   ctx.sessions.add(new Session(id, id, options.tty, options.openStdin));
@@ -86,6 +92,7 @@ export function mainSession(ctx: EngineContext, rec: ContainerRecord): Session {
 
 /** Under the container's lock (its table row): `id` is the full id. */
 async function startContainer(ctx: EngineContext, id: string, size?: { cols: number; rows: number }): Promise<{ id: string }> {
+  await clearManuallyStopped(ctx, id);
   try {
     return await startLocked(ctx, id, size);
   } catch (err) {
@@ -106,11 +113,13 @@ async function startLocked(ctx: EngineContext, id: string, size?: { cols: number
   // Its changes may live in a layer since a commit (engine/upper.ts): it writes to its own copy.
   if (rec.upperLayer) rec = await ctx.mutex.run(() => takeUpperBack(ctx.store, ctx.store.containers.get(id) ?? rec!));
   const o = rec.options;
+  checkRunOptions(o); // a record from an older helper, or one edited by hand, meets today's rules
   const proc = await launch({
     id: rec.id, storeRoot: ctx.store.paths.root, containerDir: ctx.store.paths.container(rec.id),
     layerDirs: imageLayers(ctx, config).map((l) => ctx.store.paths.layerFiles(l.id)),
     cmd: rec.command, env: processEnv(rec.hostname, o.tty, o.env), cwd: o.workdir ?? '/', user: o.user ?? '', hostname: rec.hostname,
     tty: o.tty, openStdin: o.openStdin, network: o.network, memoryBytes: o.memory, pidsLimit: o.pidsLimit, size,
+    nanoCpus: o.nanoCpus, cpuShares: o.cpuShares, init: o.init, extraHosts: o.extraHosts, ...processSecurity(o),
   });
   // Its output is kept for `strata logs` (engine/logs.ts), from the first byte: attached before
   // the process's streams flow. (Listeners are a set: a restart does not attach it twice.)
@@ -118,7 +127,7 @@ async function startLocked(ctx: EngineContext, id: string, size?: { cols: number
   if (!log.open()) ctx.events.emit('log', `container ${rec.id.slice(0, 12)}: its log cannot be opened; its output is not kept this run`);
   session.attach(log);
   session.bind(proc);
-  await ctx.store.containers.save({ ...rec, status: 'running', pid: proc.pid, startedAt: now(), finishedAt: null, exitCode: null });
+  await ctx.store.containers.save({ ...rec, status: 'running', pid: proc.pid, startedAt: now(), finishedAt: null, exitCode: null, stoppedWithHelper: false });
   ctx.events.emit('changed', { what: 'containers', id: rec.id });
   session.exitHandled = proc.exited
     .then((code) => onExit(ctx, rec!.id, code))
@@ -132,10 +141,16 @@ async function onExit(ctx: EngineContext, id: string, exitCode: number): Promise
   await removeCgroups(id).catch(() => undefined);
   // Looked up after the await: a forced rm may have removed the container meanwhile.
   const rec = ctx.store.containers.get(id);
-  if (rec) await ctx.store.containers.save({ ...rec, status: 'exited', paused: false, pid: null, exitCode, finishedAt: now() });
+  if (rec) await ctx.store.containers.save({ ...rec, status: 'exited', paused: false, pid: null, exitCode, finishedAt: now(), stoppedWithHelper: ctx.closing === true });
   await ctx.sessions.find(id)?.finish(exitCode);
   if (rec?.options.autoRemove) await removeLocked(ctx, id, true).catch(() => undefined);
   ctx.events.emit('changed', { what: 'containers', id });
+  if (rec && !ctx.closing) scheduleRestart(ctx, id, exitCode, (cid) => startLocked(ctx, cid));
+}
+
+/** The capabilities, no_new_privs and rlimits of every process of the container (its init, exec). */
+export function processSecurity(o: ContainerOptions): { capabilities: bigint; noNewPrivileges: boolean; ulimits: ContainerOptions['ulimits'] } {
+  return { capabilities: capabilityMask(o), noNewPrivileges: o.noNewPrivileges !== false, ulimits: o.ulimits };
 }
 
 /** The container's kept output (engine/logs.ts); with `follow`, what it prints next, until it stops. */
@@ -159,6 +174,7 @@ async function killContainer(ctx: EngineContext, ref: string, signal: string | n
   const proc = ctx.sessions.find(rec.id)?.process;
   if (!proc) throw new StrataError(ErrorCode.NotRunning, `Container ${rec.id.slice(0, 12)} is not running`);
   const sig = normalizeSignal(signal);
+  await markManuallyStopped(ctx, rec.id);
   if (ctx.store.containers.get(rec.id)?.paused) {
     // SIGKILL ends it (thawed first, or it would not die); any other signal would wait, frozen.
     if (sig !== 'SIGKILL' && sig !== 9) throw new StrataError(ErrorCode.InUse, `Container ${rec.id} is paused. Unpause the container before sending it ${typeof sig === 'number' ? `signal ${sig}` : sig}`);
@@ -168,12 +184,16 @@ async function killContainer(ctx: EngineContext, ref: string, signal: string | n
   return { id: rec.id };
 }
 
-export async function stopContainer(ctx: EngineContext, ref: string, timeoutSeconds = 10): Promise<{ id: string }> {
+export async function stopContainer(ctx: EngineContext, ref: string, timeoutSeconds?: number): Promise<{ id: string }> {
   const rec = ctx.store.containers.resolve(ref);
+  if (!ctx.closing) await markManuallyStopped(ctx, rec.id);
   const proc = ctx.sessions.find(rec.id)?.process;
   if (!proc) return { id: rec.id }; // docker stop on a stopped container succeeds
   await thawIfPaused(ctx, rec.id);
-  proc.signal('SIGTERM');
+  // As Docker: --stop-signal, else the image's STOPSIGNAL, else SIGTERM; --stop-timeout, else 10 s.
+  const image = ctx.store.images.get(rec.imageId);
+  proc.signal(normalizeSignal(rec.options.stopSignal ?? image?.config?.StopSignal ?? 'SIGTERM'));
+  timeoutSeconds ??= rec.options.stopTimeout ?? 10;
   const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutSeconds * 1000).unref());
   if ((await Promise.race([proc.exited, timer])) === 'timeout') {
     proc.signal('SIGKILL');
@@ -266,10 +286,15 @@ export async function reapOrphans(ctx: EngineContext): Promise<string[]> {
     // killed the container when its helper's control pipe closed.
     await removeCgroups(rec.id).catch(() => undefined);
     await cleanupContainerMounts(ctx.store.paths.container(rec.id)).catch(() => undefined);
-    await ctx.store.containers.save({ ...rec, status: 'exited', paused: false, pid: null, exitCode: 137, finishedAt: now() });
+    await ctx.store.containers.save({ ...rec, status: 'exited', paused: false, pid: null, exitCode: 137, finishedAt: now(), stoppedWithHelper: true });
     done.push(`container ${rec.id.slice(0, 12)} was running when its helper stopped: marked exited (137)`);
   }
   return done;
+}
+
+/** When the helper starts (after reapOrphans): containers whose --restart policy says so start again. */
+export function restartOnHelperStart(ctx: EngineContext): Promise<string[]> {
+  return restartAtHelperStart(ctx, (id) => startLocked(ctx, id));
 }
 
 export function normalizeSignal(signal: string | number): NodeJS.Signals | number {

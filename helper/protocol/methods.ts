@@ -5,6 +5,7 @@ import type {
   BuildStep, Change, ContainerDetail, FileVersion, ContainerProcessInfo, ContainerStats, ContainerSummary, DiskUsage, FileContent, HistoryEntry, ImageDetail, ImageSummary, LayerInfo, StreamName,
 } from './types';
 import type { StoreCheckReport } from './types';
+import { ULIMIT_NAMES } from './types';
 
 /** An upload token: 128 random bits as lowercase hex (engine/uploads.ts makes them). */
 export const UPLOAD_TOKEN_CHARS = 32;
@@ -87,6 +88,22 @@ export const containerOptions = s.object({
   memory: s.optional(s.int({ min: 6 * 1024 * 1024, max: 2 ** 50 })),
   pidsLimit: s.optional(s.int({ min: 1, max: 4194304 })),
   autoRemove: s.bool(),
+  // Each new field bounded: the record is stored and shown (labels: size), a hosts line must stay
+  // one line (extraHosts: no newline or space can add entries), a signal and a limit reach the
+  // shim's command line (exact forms only), capabilities are names only: which may be added is
+  // the engine's decision (engine/run-options.ts), not the client's.
+  labels: s.optional(s.record(s.string({ min: 1, max: 1024 }), s.string({ max: 65536 }), { max: 256 })),
+  stopSignal: s.optional(s.string({ pattern: patterns.signal, max: 12, what: 'a signal' })),
+  stopTimeout: s.optional(s.int({ min: 0, max: 3600 })),
+  init: s.optional(s.bool()),
+  extraHosts: s.optional(s.array(s.string({ pattern: /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}:[0-9A-Fa-f:.]{2,45}$/, max: 300, what: 'NAME:IP' }), { max: 256 })),
+  ulimits: s.optional(s.array(s.object({ name: s.oneOf(...ULIMIT_NAMES), soft: s.int({ min: -1 }), hard: s.int({ min: -1 }) }), { max: 32 })),
+  nanoCpus: s.optional(s.int({ min: 10_000_000, max: 1024 * 1e9 })),
+  cpuShares: s.optional(s.int({ min: 2, max: 262144 })),
+  noNewPrivileges: s.optional(s.bool()),
+  capAdd: s.optional(s.array(s.string({ pattern: /^[A-Za-z_]{1,40}$/, max: 40, what: 'a capability name' }), { max: 64 })),
+  capDrop: s.optional(s.array(s.string({ pattern: /^[A-Za-z_]{1,40}$/, max: 40, what: 'a capability name' }), { max: 64 })),
+  restartPolicy: s.optional(s.object({ name: s.oneOf('no', 'on-failure', 'always', 'unless-stopped'), maximumRetryCount: s.int({ min: 0, max: 1_000_000 }) })),
 });
 
 const none = s.object({});

@@ -122,6 +122,36 @@ export interface ContainerOptions {
   memory?: number;
   pidsLimit?: number;
   autoRemove: boolean;
+  /** --label: the container's own, over its image's (Config.Labels). */
+  labels?: Record<string, string>;
+  /** --stop-signal (default the image's StopSignal, else SIGTERM) and --stop-timeout (seconds, default 10). */
+  stopSignal?: string;
+  stopTimeout?: number;
+  /** --init: a reaper as pid 1 (Docker's docker-init/tini). */
+  init?: boolean;
+  /** --add-host NAME:IP entries for /etc/hosts. */
+  extraHosts?: string[];
+  /** --ulimit; soft and hard -1 mean unlimited. */
+  ulimits?: { name: UlimitName; soft: number; hard: number }[];
+  /** --cpus in billionths of a CPU; --cpu-shares. */
+  nanoCpus?: number;
+  cpuShares?: number;
+  /** --security-opt no-new-privileges[=true|false]: absent means true, Strata's default (Docker's is false). */
+  noNewPrivileges?: boolean;
+  /** --cap-add / --cap-drop, as CAP_NAME (or ALL for drop). */
+  capAdd?: string[];
+  capDrop?: string[];
+  /** --restart; absent: no. */
+  restartPolicy?: RestartPolicy;
+}
+
+export const ULIMIT_NAMES = ['as', 'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack'] as const;
+export type UlimitName = (typeof ULIMIT_NAMES)[number];
+
+export interface RestartPolicy {
+  name: 'no' | 'on-failure' | 'always' | 'unless-stopped';
+  /** on-failure only: at most this many restarts (0: no limit). */
+  maximumRetryCount: number;
 }
 
 export interface ContainerSummary {
@@ -140,6 +170,8 @@ export interface ContainerSummary {
   pid: number | null;
   /** Frozen by pause (status stays 'running', as in Docker). */
   paused: boolean;
+  /** Times the helper restarted it by its --restart policy (Docker's RestartCount). */
+  restartCount?: number;
 }
 
 export interface ContainerDetail extends ContainerSummary {
@@ -198,6 +230,12 @@ export interface ContainerStats {
   pidsLimit: number | null;
   /** CPU time of its processes now (user + system, seconds). */
   cpuSeconds: number;
+  /** Bytes received and sent on its network namespace's interfaces (null with --network host: the host's). */
+  netRx?: number | null;
+  netTx?: number | null;
+  /** Bytes read and written by its processes to block devices (blkio cgroup; null: not counted). */
+  blockRead?: number | null;
+  blockWrite?: number | null;
 }
 
 /** One thing `strata check` found (helper/store/check.ts). */

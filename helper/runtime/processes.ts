@@ -32,7 +32,8 @@ async function describe(pid: number, boot: number): Promise<ProcessInfo | null> 
     const comm = stat.slice(stat.indexOf('(') + 1, close);
     const rest = stat.slice(close + 2).split(' ');
     const [utime, stime, startTicks] = [Number(rest[11]), Number(rest[12]), Number(rest[19])];
-    const argv = cmdline.toString('utf8').split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
+    // Trailing NULs end the list (--init's reaper rewrites its arguments and NUL-fills the rest).
+    const argv = cmdline.toString('utf8').replace(/\0+$/, '').split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
     return {
       pid,
       containerPid: nsPids[nsPids.length - 1],
