@@ -50,6 +50,10 @@ function usage(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // bin/strata puts "--" before the arguments: Node 20 reads a --env-file anywhere on its command
+  // line as its own option (nodejs/node#54232) unless a "--" comes first, and would load the file
+  // into this process or exit 9 when it is missing, before `run --env-file` could see it.
+  if (argv[0] === '--') argv = argv.slice(1);
   let root = process.env.STRATA_ROOT || DEFAULT_ROOT;
   let i = 0;
   for (; i < argv.length && argv[i].startsWith('-'); i++) {
