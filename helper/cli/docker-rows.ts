@@ -57,7 +57,14 @@ function containerImage(c: ContainerSummary, trunc: boolean): string {
 /** What ps fetches only when a template uses it (Docker asks the daemon for sizes the same way). */
 export interface ContainerExtras {
   size(id: string): number;
+  /** Its size with its image's (Docker's SizeRootFs): SIZE then reads "1B (virtual 1.2MB)". */
+  virtualSize?(id: string): number;
   network(id: string): string;
+}
+
+/** Docker's Labels column: k=v joined by commas (a map's order: sorted). */
+function labelsColumn(labels: Record<string, string> | undefined): string {
+  return Object.keys(labels ?? {}).sort().map((k) => `${k}=${labels![k]}`).join(',');
 }
 
 export function containerRow(c: ContainerSummary, trunc: boolean, extras: ContainerExtras): Record<string, unknown> {
@@ -67,7 +74,7 @@ export function containerRow(c: ContainerSummary, trunc: boolean, extras: Contai
     CreatedAt: goTimeString(c.created),
     ID: trunc ? c.id.slice(0, 12) : c.id,
     Image: containerImage(c, trunc),
-    Labels: '',
+    Labels: labelsColumn(c.labels),
     LocalVolumes: '0',
     Mounts: '',
     Names: c.name,
@@ -75,10 +82,14 @@ export function containerRow(c: ContainerSummary, trunc: boolean, extras: Contai
     Platform: null,
     Ports: '',
     RunningFor: ago(c.created),
-    get Size() { return humanSize(extras.size(c.id)); },
+    get Size() {
+      const size = extras.size(c.id);
+      const virtual = extras.virtualSize?.(c.id);
+      return virtual ? `${humanSize(size)} (virtual ${humanSize(virtual)})` : humanSize(size);
+    },
     State: containerState(c),
     Status: containerStatus(c),
-  }, { Label: () => '' });
+  }, { Label: (name: unknown) => (typeof name === 'string' ? c.labels?.[name] ?? '' : '') });
 }
 
 export const IMAGE_LIST: ListKind = {

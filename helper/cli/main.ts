@@ -17,6 +17,7 @@ import { MANAGEMENT_GROUPS, managementCommand } from './commands/manage';
 import { commit, diff, inspect, kill, pause, ps, rename, restart, rm, stop, unpause, wait } from './commands/containers';
 import { stats } from './commands/stats';
 import { top } from './commands/top';
+import { info, version } from './commands/system';
 import { ConnectionLostError, StrataRequestError, type StrataClient } from '../protocol/client';
 import { resolve } from 'node:path';
 import { DEFAULT_ROOT } from '../protocol/endpoint';
@@ -24,6 +25,7 @@ import { DEFAULT_ROOT } from '../protocol/endpoint';
 const commands: Command[] = [
   run, create, start, attach, exec, ps, top, stats, logs, rename, stop, restart, kill, pause, unpause, rm, wait, commit, diff, exportCmd, importCmd, save, load, images, history, inspect, tag, rmi, busybox,
   build, debootstrap, check,
+  version, info,
 ];
 
 function usage(): string {

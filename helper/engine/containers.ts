@@ -28,6 +28,7 @@ export function summary(rec: ContainerRecord): ContainerSummary {
     id: rec.id, name: rec.name, image: rec.image, imageId: rec.imageId, command: rec.command, created: rec.created,
     status: rec.status, exitCode: rec.exitCode, startedAt: rec.startedAt, finishedAt: rec.finishedAt,
     tty: rec.options.tty, hostname: rec.hostname, pid: rec.pid, paused: rec.paused === true, restartCount: rec.restartCount ?? 0,
+    ...(rec.options.labels ? { labels: rec.options.labels } : {}),
   };
 }
 
@@ -154,7 +155,7 @@ export function processSecurity(o: ContainerOptions): { capabilities: bigint; no
 }
 
 /** The container's kept output (engine/logs.ts); with `follow`, what it prints next, until it stops. */
-export function readLogs(ctx: EngineContext, ref: string, opts: { follow: boolean; tail?: number }, follower: LogFollower): { tty: boolean; stop: () => void } {
+export function readLogs(ctx: EngineContext, ref: string, opts: { follow: boolean; tail?: number; since?: number; until?: number }, follower: LogFollower): { tty: boolean; stop: () => void } {
   const rec = ctx.store.containers.resolve(ref);
   const stop = logOf(mainSession(ctx, rec), ctx.store.paths.container(rec.id)).read(opts, follower);
   return { tty: rec.options.tty, stop };

@@ -4,7 +4,7 @@ import { s, SchemaError, type Infer, type Schema } from './schema';
 import type {
   BuildStep, Change, ContainerDetail, FileVersion, ContainerProcessInfo, ContainerStats, ContainerSummary, DiskUsage, FileContent, HistoryEntry, ImageDetail, ImageSummary, LayerInfo, StreamName,
 } from './types';
-import type { StoreCheckReport } from './types';
+import type { StoreCheckReport, SystemInfo } from './types';
 import { ULIMIT_NAMES } from './types';
 
 /** An upload token: 128 random bits as lowercase hex (engine/uploads.ts makes them). */
@@ -114,6 +114,8 @@ export const methods = {
   'images.list': { params: none, result: [] as ImageSummary[] },
   /** Where the store's bytes are: images (shared and unique), containers' changes. */
   'system.df': { params: none, result: {} as DiskUsage },
+  /** strata info: counts, the host's kernel, CPUs and memory, the cgroup version, the security options. */
+  'system.info': { params: none, result: {} as SystemInfo },
   /** fsck for the store: every layer re-verified, records and folders compared; `repair` fixes what it safely can. */
   'store.check': { params: s.object({ repair: s.bool() }), result: {} as StoreCheckReport },
   /** verify: each layer's tar is made again and checked against its diff_id (reads every file). */
@@ -223,7 +225,8 @@ export const methods = {
    * `follow`, when the container stops. tail: only the last so many lines.
    */
   'container.logs': {
-    params: s.object({ id: containerRef, session, follow: s.bool(), tail: s.optional(s.int({ min: 0, max: 2 ** 31 })) }),
+    // since/until: ms since the epoch (records printed at since or later, before until)
+    params: s.object({ id: containerRef, session, follow: s.bool(), tail: s.optional(s.int({ min: 0, max: 2 ** 31 })), since: s.optional(s.int({ min: 0, max: 2 ** 53 - 1 })), until: s.optional(s.int({ min: 0, max: 2 ** 53 - 1 })) }),
     result: {} as { tty: boolean },
   },
   /** `path` as `version` shows it (a layer's chain, a container, an image): 'missing' where it does not exist there. */

@@ -172,6 +172,8 @@ export interface ContainerSummary {
   paused: boolean;
   /** Times the helper restarted it by its --restart policy (Docker's RestartCount). */
   restartCount?: number;
+  /** Its --label values (ps's Labels column, the label filter); the image's are not included. */
+  labels?: Record<string, string>;
 }
 
 export interface ContainerDetail extends ContainerSummary {
@@ -259,4 +261,28 @@ export interface StoreCheckReport {
   unverifiable: { layer: string; why: string }[];
   /** The folder --repair moved what it could not place into (absent when it moved nothing). */
   lostAndFound?: string;
+}
+
+/** system.info: what `strata info` shows, with Docker's names where Docker has the fact. */
+export interface SystemInfo {
+  Containers: number;
+  ContainersRunning: number;
+  ContainersPaused: number;
+  ContainersStopped: number;
+  Images: number;
+  Driver: string;
+  DockerRootDir: string;
+  KernelVersion: string;
+  OperatingSystem: string;
+  OSType: string;
+  Architecture: string;
+  NCPU: number;
+  MemTotal: number;
+  Name: string;
+  ServerVersion: string;
+  CgroupDriver: string;
+  CgroupVersion: string;
+  SecurityOptions: string[];
+  /** Strata's own: its helper's pid, protocol and build. */
+  Strata: { HelperPid: number; Protocol: string; Build?: string };
 }
