@@ -148,10 +148,15 @@ export function historyRow(e: HistoryEntry, imageId: string | undefined, trunc: 
 }
 
 export const STATS_LIST: ListKind = {
-  // Docker's, less NET I/O and BLOCK I/O, which Strata does not count.
-  defaultTable: 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.PIDs}}',
-  header: { Container: 'CONTAINER', ID: 'CONTAINER ID', Name: 'NAME', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %', PIDs: 'PIDS' },
+  // Docker's columns
+  defaultTable: 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}',
+  header: { Container: 'CONTAINER', ID: 'CONTAINER ID', Name: 'NAME', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %', NetIO: 'NET I/O', BlockIO: 'BLOCK I/O', PIDs: 'PIDS' },
 };
+
+/** Docker's "1.2kB / 0B": HumanSizeWithPrecision(3) each; what is not counted is 0B, as Docker shows a host-network container. */
+function ioPair(a: number | null | undefined, b: number | null | undefined): string {
+  return `${humanSize(a ?? 0)} / ${humanSize(b ?? 0)}`;
+}
 
 /** A stats row: cpuPercent over the last interval; a container without a memory limit is held to the host's memory. */
 export function statsRow(s: ContainerStats, ref: string, cpuPercent: number, hostMemory: number, trunc: boolean): Record<string, unknown> {
@@ -163,6 +168,8 @@ export function statsRow(s: ContainerStats, ref: string, cpuPercent: number, hos
     MemPerc: s.memoryBytes === null ? '--' : `${((s.memoryBytes / limit) * 100).toFixed(2)}%`,
     MemUsage: s.memoryBytes === null ? '-- / --' : `${bytesSize(s.memoryBytes)} / ${bytesSize(limit)}`,
     Name: s.name,
+    NetIO: ioPair(s.netRx, s.netTx),
+    BlockIO: ioPair(s.blockRead, s.blockWrite),
     PIDs: s.pids === null ? '--' : String(s.pids),
   });
 }

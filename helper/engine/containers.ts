@@ -7,7 +7,7 @@ import { layerChanges } from '../archive';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import type { Change, ContainerDetail, ContainerOptions, ContainerProcessInfo, ContainerStats, ContainerSummary } from '../protocol/types';
-import { cleanupContainerMounts, containerProcesses, containerUsage, launch, prepareContainerDirs, removeCgroups } from '../runtime';
+import { blockBytes, cleanupContainerMounts, containerProcesses, containerUsage, launch, networkBytes, prepareContainerDirs, removeCgroups } from '../runtime';
 import type { ContainerRecord } from '../store';
 import { randomId } from '../store/ids';
 import { type EngineContext, now, withContainerLock } from './context';
@@ -272,8 +272,17 @@ async function containerStats(ctx: EngineContext, refs: string[]): Promise<Conta
   const out: ContainerStats[] = [];
   for (const rec of recs) {
     if (!ctx.sessions.find(rec.id)?.process) throw new StrataError(ErrorCode.NotRunning, `Container ${rec.id} is not running`);
-    const cpuSeconds = (await containerProcesses(rec.id)).reduce((n, p) => n + p.cpuSeconds, 0);
-    out.push({ id: rec.id, name: rec.name, ...(await containerUsage(rec.id)), cpuSeconds });
+    const procs = await containerProcesses(rec.id);
+    const cpuSeconds = procs.reduce((n, p) => n + p.cpuSeconds, 0);
+    // Its own network namespace's interfaces (none to count with --network host: the host's are not
+    // its), read through its init, which its cgroup still lists (a reused pid would be another's).
+    const init = procs.find((p) => p.pid === rec.pid && p.containerPid === 1);
+    const net = rec.options.network === 'none' && init ? await networkBytes(init.pid) : null;
+    const block = await blockBytes(rec.id);
+    out.push({
+      id: rec.id, name: rec.name, ...(await containerUsage(rec.id)), cpuSeconds,
+      netRx: net?.rx ?? null, netTx: net?.tx ?? null, blockRead: block?.read ?? null, blockWrite: block?.write ?? null,
+    });
   }
   return out;
 }

@@ -220,6 +220,10 @@ export interface ContainerProcessInfo {
   started: string;
   cpuSeconds: number;
   command: string;
+  /** ps's C: its CPU time over its lifetime, in percent (whole). */
+  cpuPercent?: number;
+  /** ps's TTY: its controlling terminal ("pts/0", as the container names it), or "?". */
+  tty?: string;
 }
 
 /** stats: what a running container's cgroups count now (null: no limit, or not counted here). */

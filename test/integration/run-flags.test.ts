@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TestStore, busyboxTarball } from '../support/strata';
+import { TestStore, busyboxTarball, repoRoot } from '../support/strata';
 
 let store: TestStore;
 let work: string;
@@ -241,4 +241,63 @@ test('--restart: on-failure:N, always across a helper crash, not after stop; unl
   assert.equal((await inspect('always')).State.Running, false, 'kill is a stop by hand too');
   await store.cli(['rm', '-f', 'fails', 'ok-once', 'always', 'unless', 'unless-stopped-by-hand']);
   assert.ok(!existsSync(join(store.root, 'containers', f.Id)));
+});
+
+test('top: Docker\'s C and TTY columns (pts/0 with a terminal, ? without)', async () => {
+  await store.ok(['run', '-d', '-t', '--name', 'with-tty', 'bb', 'sleep', '300']);
+  try {
+    const procs = JSON.parse(await store.ok(['top', 'with-tty', '--format', 'json'])) as { tty: string; cpuPercent: number; containerPid: number }[];
+    const init = procs.find((p) => p.containerPid === 1)!;
+    assert.equal(init.tty, 'pts/0', 'the terminal as the container names it');
+    assert.equal(init.cpuPercent, 0, 'sleep uses no CPU');
+    assert.match(await store.ok(['top', 'with-tty']), /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CONTAINER PID\s+CMD\n0\s+\d+\s+\d+\s+0\s+\S+\s+pts\/0\s+00:00:00\s+1\s+sleep 300\n/);
+  } finally {
+    await store.cli(['rm', '-f', 'with-tty']);
+  }
+});
+
+test('the small flags: logs --since/--until, ps -n/-l/-s, stop --timeout, rm -v, images --digests, commit -c EXPOSE, version and info --format', async () => {
+  await store.ok(['run', '--name', 'talker', 'bb', 'sh', '-c', 'echo early; sleep 2; echo late']);
+  try {
+    const stamped = (await store.ok(['logs', '-t', 'talker'])).trim().split('\n');
+    const lateAt = Date.parse(stamped[1].split(' ')[0]);
+    const middle = new Date(lateAt - 1000).toISOString();
+    assert.equal(await store.ok(['logs', '--since', middle, 'talker']), 'late\n');
+    assert.equal(await store.ok(['logs', '--until', middle, 'talker']), 'early\n');
+    assert.equal(await store.ok(['logs', '--since', String((lateAt - 1000) / 1000), 'talker']), 'late\n', 'unix seconds');
+    assert.equal(await store.ok(['logs', '--since', '1h', 'talker']), 'early\nlate\n', 'a duration before now');
+    const bad = await store.cli(['logs', '--since', 'yesterday', 'talker']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /failed to parse value as time or duration: "yesterday"/);
+
+    await store.ok(['run', '--name', 'newest', 'bb', 'sh', '-c', 'echo 12345 > /five']);
+    assert.equal(await store.ok(['ps', '-l', '--format', '{{.Names}}']), 'newest\n', '-l: the latest, stopped or not');
+    assert.equal(await store.ok(['ps', '-n', '2', '--format', '{{.Names}}']), 'newest\ntalker\n');
+    const sized = await store.ok(['ps', '-l', '-s']);
+    assert.match(sized.split('\n')[0], /\s+NAMES\s+SIZE$/);
+    assert.match(sized.split('\n')[1], /newest\s+6B \(virtual \d+(\.\d+)?MB\)$/, 'its changes (6 bytes) and with its image');
+
+    await store.ok(['commit', '-c', 'EXPOSE 8080 53/udp', '-c', 'LABEL role=test', 'newest', 'exposed']);
+    const img = JSON.parse(await store.ok(['inspect', '--type', 'image', 'exposed']))[0];
+    assert.deepEqual(img.Config.ExposedPorts, { '8080/tcp': {}, '53/udp': {} });
+    assert.equal(img.Config.Labels.role, 'test');
+    assert.match(await store.ok(['images', '--digests', 'exposed']), /^REPOSITORY\s+TAG\s+DIGEST\s+IMAGE ID\s+CREATED\s+SIZE\nexposed\s+latest\s+<none>\s+[0-9a-f]{12}\s/);
+    await store.ok(['rmi', 'exposed']);
+  } finally {
+    assert.equal(await store.ok(['rm', '-v', 'talker', 'newest']), 'talker\nnewest\n', 'rm -v is accepted');
+  }
+  await store.ok(['run', '-d', '--name', 'stubborn', 'bb', 'sleep', '300']);
+  await store.ok(['stop', '--timeout', '0', 'stubborn']); // sleep as pid 1 ignores SIGTERM: killed at once
+  assert.equal((await inspect('stubborn')).State.ExitCode, 137);
+  const badTimeout = await store.cli(['stop', '--timeout', 'x', 'stubborn']);
+  assert.equal(badTimeout.code, 125);
+  assert.match(badTimeout.stderr, /invalid argument "x" for "-t, --timeout" flag/);
+  await store.ok(['rm', 'stubborn']);
+
+  assert.equal(await store.ok(['version', '--format', '{{.Server.Version}}']), `${JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')).version}\n`);
+  const info = JSON.parse(await store.ok(['info', '--format', '{{json .}}']));
+  assert.equal(info.DockerRootDir, store.root);
+  assert.equal(info.NCPU, (await import('node:os')).cpus().length);
+  assert.ok(info.SecurityOptions.includes('name=no-new-privileges'));
+  assert.match(await store.ok(['info']), /^ Cgroup Version: [12]$/m);
 });
