@@ -8,7 +8,7 @@ import type { ContainerSummary } from '../../protocol/types';
 
 /** Sizes and networks cost a request: fetched only when the template reads them, as Docker asks
  *  the daemon for sizes only then. A first run over one row finds out. */
-async function extrasFor(ctx: CommandContext, format: string | undefined, found: ContainerSummary[], trunc: boolean): Promise<ContainerExtras> {
+async function extrasFor(ctx: CommandContext, format: string | undefined, found: ContainerSummary[], trunc: boolean, withImage: boolean): Promise<ContainerExtras> {
   const wanted = new Set<string>();
   const probe: ContainerExtras = { size: () => { wanted.add('size'); return 0; }, network: () => { wanted.add('network'); return ''; } };
   try { renderList(format, CONTAINER_LIST, found.slice(0, 1).map((c) => containerRow(c, trunc, probe))); } catch { /* reported by the real run */ }
@@ -27,7 +27,8 @@ async function extrasFor(ctx: CommandContext, format: string | undefined, found:
   const imageOf = new Map(found.map((c) => [c.id, c.imageId]));
   return {
     size: (id) => sizes.get(id) ?? 0,
-    virtualSize: (id) => (sizes.get(id) ?? 0) + (imageSizes.get(imageOf.get(id) ?? '') ?? 0),
+    // Docker counts the size with the image's (SizeRootFs) only when -s asks for sizes
+    ...(withImage ? { virtualSize: (id: string) => (sizes.get(id) ?? 0) + (imageSizes.get(imageOf.get(id) ?? '') ?? 0) } : {}),
     network: (id) => networks.get(id) ?? '',
   };
 }
@@ -67,7 +68,7 @@ export const ps: Command = {
       format = '{{.ID}}';
     }
     const trunc = !bool(ctx, 'no-trunc');
-    const extras = await extrasFor(ctx, format, found, trunc);
+    const extras = await extrasFor(ctx, format, found, trunc, bool(ctx, 'size'));
     ctx.out(renderList(format, CONTAINER_LIST, found.map((c) => containerRow(c, trunc, extras))));
     return 0;
   },

@@ -122,7 +122,6 @@ export const run: Command = {
 
 export const create: Command = {
   spec: { name: 'create', usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]', summary: 'Create a new container', flags: [...createFlags, helpFlag], stopAtPositional: true, minArgs: 1, notes: runFlagNotes },
-  errorExitCode: 125,
   async run(ctx) {
     const [image, ...cmd] = ctx.args;
     const options = containerOptions(ctx, cmd);
