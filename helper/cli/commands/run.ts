@@ -12,7 +12,7 @@ import { writeCidFile, checkCidFile } from '../cidfile';
 export const processFlags: FlagSpec[] = [
   { long: 'interactive', short: 'i', kind: 'bool', help: 'Keep STDIN open even if not attached' },
   { long: 'tty', short: 't', kind: 'bool', help: 'Allocate a pseudo-TTY (from the container\'s own devpts)' },
-  { long: 'env', short: 'e', kind: 'list', value: 'list', help: 'Set environment variables (KEY=VALUE, or KEY to copy it from here)' },
+  { long: 'env', short: 'e', kind: 'list', value: 'list', help: 'Set environment variables (KEY=VALUE, or KEY to copy it from here; left out when not set here)' },
   { long: 'workdir', short: 'w', kind: 'string', value: 'string', help: 'Working directory inside the container' },
   { long: 'user', short: 'u', kind: 'string', value: 'string', help: 'Username or UID (format: <name|uid>[:<group|gid>])' },
 ];
@@ -93,7 +93,7 @@ export const run: Command = {
     flags: [...createFlags, { long: 'detach', short: 'd', kind: 'bool', help: 'Run container in background and print container ID' }, helpFlag],
     stopAtPositional: true, minArgs: 1,
     notes: [
-      'The container gets new pid, mount, uts, ipc and network namespaces (--network none by default,',
+      'The container gets new pid, mount, uts, ipc, cgroup and network namespaces (--network none by default,',
       "so it has only a loopback interface), its hostname is its short id, and the exit code of",
       'strata run is the exit code of the command. Detach from -it with Ctrl-P Ctrl-Q.',
       ...runFlagNotes,
