@@ -8,7 +8,7 @@ import { EngineEmitter } from './engine/events';
 import { Sessions } from './engine/sessions';
 import { Uploads } from './engine/uploads';
 import { Downloads } from './engine/downloads';
-import { reapOrphans, stopContainer } from './engine/containers';
+import { reapOrphans, restartOnHelperStart, stopContainer } from './engine/containers';
 
 export class Engine {
   readonly ctx: EngineContext;
@@ -31,6 +31,7 @@ export class Engine {
       // (Short links to removed layers are no longer pruned here: removals drop the link first, so
       // only damage by hand leaves one, and `strata check` reports it.)
       store.repairs.push(...(await reapOrphans(engine.ctx)));
+      store.repairs.push(...(await restartOnHelperStart(engine.ctx)));
       return engine;
     } catch (err) {
       await store.close();
@@ -48,6 +49,7 @@ export class Engine {
 
   /** Stops every container (as Docker does when its daemon stops) and releases the store. */
   async close(): Promise<void> {
+    this.ctx.closing = true; // what stops now is restarted by the next helper, not by this one
     const running = this.store.containers.list().filter((c) => c.status === 'running');
     await Promise.all(running.map((c) => stopContainer(this.ctx, c.id, 2).catch(() => undefined)));
     await this.store.close();

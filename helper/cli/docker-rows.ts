@@ -57,7 +57,14 @@ function containerImage(c: ContainerSummary, trunc: boolean): string {
 /** What ps fetches only when a template uses it (Docker asks the daemon for sizes the same way). */
 export interface ContainerExtras {
   size(id: string): number;
+  /** Its size with its image's (Docker's SizeRootFs): SIZE then reads "1B (virtual 1.2MB)". */
+  virtualSize?(id: string): number;
   network(id: string): string;
+}
+
+/** Docker's Labels column: k=v joined by commas (a map's order: sorted). */
+function labelsColumn(labels: Record<string, string> | undefined): string {
+  return Object.keys(labels ?? {}).sort().map((k) => `${k}=${labels![k]}`).join(',');
 }
 
 export function containerRow(c: ContainerSummary, trunc: boolean, extras: ContainerExtras): Record<string, unknown> {
@@ -67,7 +74,7 @@ export function containerRow(c: ContainerSummary, trunc: boolean, extras: Contai
     CreatedAt: goTimeString(c.created),
     ID: trunc ? c.id.slice(0, 12) : c.id,
     Image: containerImage(c, trunc),
-    Labels: '',
+    Labels: labelsColumn(c.labels),
     LocalVolumes: '0',
     Mounts: '',
     Names: c.name,
@@ -75,10 +82,14 @@ export function containerRow(c: ContainerSummary, trunc: boolean, extras: Contai
     Platform: null,
     Ports: '',
     RunningFor: ago(c.created),
-    get Size() { return humanSize(extras.size(c.id)); },
+    get Size() {
+      const size = extras.size(c.id);
+      const virtual = extras.virtualSize?.(c.id);
+      return virtual ? `${humanSize(size)} (virtual ${humanSize(virtual)})` : humanSize(size);
+    },
     State: containerState(c),
     Status: containerStatus(c),
-  }, { Label: () => '' });
+  }, { Label: (name: unknown) => (typeof name === 'string' ? c.labels?.[name] ?? '' : '') });
 }
 
 export const IMAGE_LIST: ListKind = {
@@ -137,10 +148,15 @@ export function historyRow(e: HistoryEntry, imageId: string | undefined, trunc: 
 }
 
 export const STATS_LIST: ListKind = {
-  // Docker's, less NET I/O and BLOCK I/O, which Strata does not count.
-  defaultTable: 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.PIDs}}',
-  header: { Container: 'CONTAINER', ID: 'CONTAINER ID', Name: 'NAME', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %', PIDs: 'PIDS' },
+  // Docker's columns
+  defaultTable: 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}',
+  header: { Container: 'CONTAINER', ID: 'CONTAINER ID', Name: 'NAME', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %', NetIO: 'NET I/O', BlockIO: 'BLOCK I/O', PIDs: 'PIDS' },
 };
+
+/** Docker's "1.2kB / 0B": HumanSizeWithPrecision(3) each; what is not counted is 0B, as Docker shows a host-network container. */
+function ioPair(a: number | null | undefined, b: number | null | undefined): string {
+  return `${humanSize(a ?? 0)} / ${humanSize(b ?? 0)}`;
+}
 
 /** A stats row: cpuPercent over the last interval; a container without a memory limit is held to the host's memory. */
 export function statsRow(s: ContainerStats, ref: string, cpuPercent: number, hostMemory: number, trunc: boolean): Record<string, unknown> {
@@ -152,6 +168,8 @@ export function statsRow(s: ContainerStats, ref: string, cpuPercent: number, hos
     MemPerc: s.memoryBytes === null ? '--' : `${((s.memoryBytes / limit) * 100).toFixed(2)}%`,
     MemUsage: s.memoryBytes === null ? '-- / --' : `${bytesSize(s.memoryBytes)} / ${bytesSize(limit)}`,
     Name: s.name,
+    NetIO: ioPair(s.netRx, s.netTx),
+    BlockIO: ioPair(s.blockRead, s.blockWrite),
     PIDs: s.pids === null ? '--' : String(s.pids),
   });
 }

@@ -97,16 +97,39 @@ function containerConfig(c: ContainerDetail, image: ImageDetail | undefined): Re
     Image: c.image,
     WorkingDir: o.workdir ?? ic.WorkingDir ?? '',
     Entrypoint: list(entrypoint),
-    // A container's labels are a map, empty when none (the image's may be nil).
-    Labels: goMap({ ...(ic.Labels ?? {}) }, ''),
+    // A container's labels are a map, empty when none (the image's may be nil); --label over the image's.
+    Labels: goMap({ ...(ic.Labels ?? {}), ...(o.labels ?? {}) }, ''),
+    ...(o.stopSignal ?? ic.StopSignal ? { StopSignal: o.stopSignal ?? ic.StopSignal } : {}),
+    ...(o.stopTimeout !== undefined ? { StopTimeout: o.stopTimeout } : {}),
+  };
+}
+
+/** HostConfig in Docker's field order (moby's HostConfig struct, Resources inside it, Init last),
+ *  with Docker's values when a flag is absent. */
+function hostConfig(c: ContainerDetail): Record<string, unknown> {
+  const o = c.options;
+  const policy = o.restartPolicy ?? { name: 'no', maximumRetryCount: 0 };
+  return {
+    NetworkMode: o.network,
+    RestartPolicy: { Name: policy.name, MaximumRetryCount: policy.maximumRetryCount },
+    AutoRemove: o.autoRemove,
+    CapAdd: o.capAdd?.length ? [...o.capAdd] : nilSlice,
+    CapDrop: o.capDrop?.length ? [...o.capDrop] : nilSlice,
+    ExtraHosts: o.extraHosts?.length ? [...o.extraHosts] : nilSlice,
+    // Strata sets no_new_privs unless told not to; Docker lists the option only when given.
+    SecurityOpt: o.noNewPrivileges === false ? ['no-new-privileges=false'] : ['no-new-privileges'],
+    CpuShares: o.cpuShares ?? 0,
+    Memory: o.memory ?? 0,
+    NanoCpus: o.nanoCpus ?? 0,
+    ...(o.pidsLimit !== undefined ? { PidsLimit: o.pidsLimit } : {}),
+    Ulimits: (o.ulimits ?? []).map((u) => ({ Name: u.name, Hard: u.hard, Soft: u.soft })),
+    ...(o.init !== undefined ? { Init: o.init } : {}),
   };
 }
 
 /** docker container inspect; image, when given, is the container's image (its config, its layer folders). */
 export function containerInspect(c: ContainerDetail, image?: ImageDetail): Record<string, unknown> {
   const sameLayers = image && image.layers.map((l) => l.id).join() === c.layers.join();
-  const hostConfig: Record<string, unknown> = { NetworkMode: c.options.network, AutoRemove: c.options.autoRemove, Memory: c.options.memory ?? 0 };
-  if (c.options.pidsLimit !== undefined) hostConfig.PidsLimit = c.options.pidsLimit;
   return {
     Id: c.id,
     Created: c.created,
@@ -125,9 +148,10 @@ export function containerInspect(c: ContainerDetail, image?: ImageDetail): Recor
     },
     Image: c.imageId,
     Name: `/${c.name}`,
+    RestartCount: c.restartCount ?? 0,
     Driver: GRAPH_DRIVER,
     Platform: 'linux',
-    HostConfig: hostConfig,
+    HostConfig: hostConfig(c),
     GraphDriver: graphDriver(c.upperDir, sameLayers ? image.layers.map((l) => l.path).reverse() : []),
     Mounts: [],
     Config: containerConfig(c, image),

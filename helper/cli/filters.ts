@@ -22,7 +22,7 @@ export function parseFilters(values: string[], keys: readonly string[]): Filters
 const matchesAll = (filters: Filters, test: (key: string, value: string) => boolean) =>
   [...filters].every(([key, values]) => values.some((value) => test(key, value)));
 
-export const CONTAINER_FILTERS = ['id', 'name', 'status', 'ancestor', 'exited'] as const;
+export const CONTAINER_FILTERS = ['id', 'name', 'status', 'ancestor', 'exited', 'label'] as const;
 
 /** status: created, running, paused or exited; name: part of the name; id: an id prefix; ancestor: the image (name or id); exited: the exit code. */
 export function containerMatches(c: ContainerSummary, filters: Filters): boolean {
@@ -34,6 +34,12 @@ export function containerMatches(c: ContainerSummary, filters: Filters): boolean
       case 'status': return status === value;
       case 'ancestor': return c.image === value || c.image === `${value}:latest` || c.imageId.replace(/^sha256:/, '').startsWith(value.replace(/^sha256:/, ''));
       case 'exited': return c.status === 'exited' && String(c.exitCode) === value;
+      // label=KEY (has it) or label=KEY=VALUE; its own --label values
+      case 'label': {
+        const eq = value.indexOf('=');
+        const key = eq < 0 ? value : value.slice(0, eq);
+        return c.labels !== undefined && Object.hasOwn(c.labels, key) && (eq < 0 || c.labels[key] === value.slice(eq + 1));
+      }
       default: return false;
     }
   });

@@ -17,6 +17,7 @@ import { MANAGEMENT_GROUPS, managementCommand } from './commands/manage';
 import { commit, diff, inspect, kill, pause, ps, rename, restart, rm, stop, unpause, wait } from './commands/containers';
 import { stats } from './commands/stats';
 import { top } from './commands/top';
+import { info, version } from './commands/system';
 import { ConnectionLostError, StrataRequestError, type StrataClient } from '../protocol/client';
 import { resolve } from 'node:path';
 import { DEFAULT_ROOT } from '../protocol/endpoint';
@@ -24,6 +25,7 @@ import { DEFAULT_ROOT } from '../protocol/endpoint';
 const commands: Command[] = [
   run, create, start, attach, exec, ps, top, stats, logs, rename, stop, restart, kill, pause, unpause, rm, wait, commit, diff, exportCmd, importCmd, save, load, images, history, inspect, tag, rmi, busybox,
   build, debootstrap, check,
+  version, info,
 ];
 
 function usage(): string {
@@ -50,6 +52,10 @@ function usage(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // bin/strata puts "--" before the arguments: Node 20 reads a --env-file anywhere on its command
+  // line as its own option (nodejs/node#54232) unless a "--" comes first, and would load the file
+  // into this process or exit 9 when it is missing, before `run --env-file` could see it.
+  if (argv[0] === '--') argv = argv.slice(1);
   let root = process.env.STRATA_ROOT || DEFAULT_ROOT;
   let i = 0;
   for (; i < argv.length && argv[i].startsWith('-'); i++) {

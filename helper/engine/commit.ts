@@ -143,7 +143,12 @@ async function commitContainer(ctx: EngineContext, containerId: string, opts: Co
       const entry = entrypoint === undefined ? {} : { Entrypoint: entrypoint === '' ? null : [entrypoint] };
       const config: ImageConfig = {
         ...base, created, ...(opts.author ? { author: opts.author } : {}),
-        config: applyChanges({ ...base.config, ...entry, Env: rec.options.env, Cmd: userCmd }, opts.changes ?? []),
+        // (and its --label and --stop-signal, as Docker's container Config carries them into the image)
+        config: applyChanges({
+          ...base.config, ...entry, Env: rec.options.env, Cmd: userCmd,
+          ...(rec.options.labels ? { Labels: { ...(base.config.Labels ?? {}), ...rec.options.labels } } : {}),
+          ...(rec.options.stopSignal ? { StopSignal: rec.options.stopSignal } : {}),
+        }, opts.changes ?? []),
         rootfs: { type: 'layers', diff_ids: [...base.rootfs.diff_ids, layer.diff_id] },
         history: [...base.history, { created, created_by: createdBy, ...(opts.author ? { author: opts.author } : {}), ...(comment ? { comment } : {}) }],
       };

@@ -7,7 +7,7 @@ import { layerChanges } from '../archive';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import type { Change, ContainerDetail, ContainerOptions, ContainerProcessInfo, ContainerStats, ContainerSummary } from '../protocol/types';
-import { cleanupContainerMounts, containerProcesses, containerUsage, launch, prepareContainerDirs, removeCgroups } from '../runtime';
+import { blockBytes, cleanupContainerMounts, containerProcesses, containerUsage, launch, networkBytes, prepareContainerDirs, removeCgroups } from '../runtime';
 import type { ContainerRecord } from '../store';
 import { randomId } from '../store/ids';
 import { type EngineContext, now, withContainerLock } from './context';
@@ -20,12 +20,15 @@ import { thawIfPaused } from './pause';
 import { Session } from './sessions';
 import { takeUpperBack } from '../store/moved-uppers';
 import { readUpper, upperOf } from './upper';
+import { capabilityMask, capabilityName, checkRunOptions } from './run-options';
+import { clearManuallyStopped, markManuallyStopped, restartAtHelperStart, scheduleRestart } from './restart';
 
 export function summary(rec: ContainerRecord): ContainerSummary {
   return {
     id: rec.id, name: rec.name, image: rec.image, imageId: rec.imageId, command: rec.command, created: rec.created,
     status: rec.status, exitCode: rec.exitCode, startedAt: rec.startedAt, finishedAt: rec.finishedAt,
-    tty: rec.options.tty, hostname: rec.hostname, pid: rec.pid, paused: rec.paused === true,
+    tty: rec.options.tty, hostname: rec.hostname, pid: rec.pid, paused: rec.paused === true, restartCount: rec.restartCount ?? 0,
+    ...(rec.options.labels ? { labels: rec.options.labels } : {}),
   };
 }
 
@@ -58,6 +61,10 @@ async function createContainer(ctx: EngineContext, imageRef: string, options: Co
     ? [...entrypoint, ...options.cmd]
     : [...entrypoint, ...(options.entrypoint === undefined ? body.Cmd ?? [] : [])];
   if (command.length === 0) command.push('/bin/sh');
+  checkRunOptions(options);
+  // Stored as Docker shows them (HostConfig.CapAdd: "CAP_NET_ADMIN"; ALL stays ALL).
+  const caps = (list?: string[]) => list?.map((c) => { const n = capabilityName(c, true); return n === 'ALL' ? n : `CAP_${n}`; });
+  options = { ...options, capAdd: caps(options.capAdd), capDrop: caps(options.capDrop) };
   if (options.name && ctx.store.containers.nameTaken(options.name)) {
     throw new StrataError(ErrorCode.AlreadyExists, `Conflict. The container name "${options.name}" is already in use; remove that container or choose another name`);
   }
@@ -71,7 +78,7 @@ async function createContainer(ctx: EngineContext, imageRef: string, options: Co
   };
   await ctx.store.containers.save(rec);
   await prepareContainerDirs({
-    containerDir: ctx.store.paths.container(id), hostname: rec.hostname, network: options.network,
+    containerDir: ctx.store.paths.container(id), hostname: rec.hostname, network: options.network, extraHosts: options.extraHosts,
     layerDirs: imageLayers(ctx, config).map((l) => ctx.store.paths.layerFiles(l.id)),
   });
   ctx.sessions.add(new Session(id, id, options.tty, options.openStdin));
@@ -86,6 +93,7 @@ export function mainSession(ctx: EngineContext, rec: ContainerRecord): Session {
 
 /** Under the container's lock (its table row): `id` is the full id. */
 async function startContainer(ctx: EngineContext, id: string, size?: { cols: number; rows: number }): Promise<{ id: string }> {
+  await clearManuallyStopped(ctx, id);
   try {
     return await startLocked(ctx, id, size);
   } catch (err) {
@@ -106,11 +114,13 @@ async function startLocked(ctx: EngineContext, id: string, size?: { cols: number
   // Its changes may live in a layer since a commit (engine/upper.ts): it writes to its own copy.
   if (rec.upperLayer) rec = await ctx.mutex.run(() => takeUpperBack(ctx.store, ctx.store.containers.get(id) ?? rec!));
   const o = rec.options;
+  checkRunOptions(o); // a record from an older helper, or one edited by hand, meets today's rules
   const proc = await launch({
     id: rec.id, storeRoot: ctx.store.paths.root, containerDir: ctx.store.paths.container(rec.id),
     layerDirs: imageLayers(ctx, config).map((l) => ctx.store.paths.layerFiles(l.id)),
     cmd: rec.command, env: processEnv(rec.hostname, o.tty, o.env), cwd: o.workdir ?? '/', user: o.user ?? '', hostname: rec.hostname,
     tty: o.tty, openStdin: o.openStdin, network: o.network, memoryBytes: o.memory, pidsLimit: o.pidsLimit, size,
+    nanoCpus: o.nanoCpus, cpuShares: o.cpuShares, init: o.init, extraHosts: o.extraHosts, ...processSecurity(o),
   });
   // Its output is kept for `strata logs` (engine/logs.ts), from the first byte: attached before
   // the process's streams flow. (Listeners are a set: a restart does not attach it twice.)
@@ -118,7 +128,7 @@ async function startLocked(ctx: EngineContext, id: string, size?: { cols: number
   if (!log.open()) ctx.events.emit('log', `container ${rec.id.slice(0, 12)}: its log cannot be opened; its output is not kept this run`);
   session.attach(log);
   session.bind(proc);
-  await ctx.store.containers.save({ ...rec, status: 'running', pid: proc.pid, startedAt: now(), finishedAt: null, exitCode: null });
+  await ctx.store.containers.save({ ...rec, status: 'running', pid: proc.pid, startedAt: now(), finishedAt: null, exitCode: null, stoppedWithHelper: false });
   ctx.events.emit('changed', { what: 'containers', id: rec.id });
   session.exitHandled = proc.exited
     .then((code) => onExit(ctx, rec!.id, code))
@@ -132,14 +142,20 @@ async function onExit(ctx: EngineContext, id: string, exitCode: number): Promise
   await removeCgroups(id).catch(() => undefined);
   // Looked up after the await: a forced rm may have removed the container meanwhile.
   const rec = ctx.store.containers.get(id);
-  if (rec) await ctx.store.containers.save({ ...rec, status: 'exited', paused: false, pid: null, exitCode, finishedAt: now() });
+  if (rec) await ctx.store.containers.save({ ...rec, status: 'exited', paused: false, pid: null, exitCode, finishedAt: now(), stoppedWithHelper: ctx.closing === true });
   await ctx.sessions.find(id)?.finish(exitCode);
   if (rec?.options.autoRemove) await removeLocked(ctx, id, true).catch(() => undefined);
   ctx.events.emit('changed', { what: 'containers', id });
+  if (rec && !ctx.closing) scheduleRestart(ctx, id, exitCode, (cid) => startLocked(ctx, cid));
+}
+
+/** The capabilities, no_new_privs and rlimits of every process of the container (its init, exec). */
+export function processSecurity(o: ContainerOptions): { capabilities: bigint; noNewPrivileges: boolean; ulimits: ContainerOptions['ulimits'] } {
+  return { capabilities: capabilityMask(o), noNewPrivileges: o.noNewPrivileges !== false, ulimits: o.ulimits };
 }
 
 /** The container's kept output (engine/logs.ts); with `follow`, what it prints next, until it stops. */
-export function readLogs(ctx: EngineContext, ref: string, opts: { follow: boolean; tail?: number }, follower: LogFollower): { tty: boolean; stop: () => void } {
+export function readLogs(ctx: EngineContext, ref: string, opts: { follow: boolean; tail?: number; since?: number; until?: number }, follower: LogFollower): { tty: boolean; stop: () => void } {
   const rec = ctx.store.containers.resolve(ref);
   const stop = logOf(mainSession(ctx, rec), ctx.store.paths.container(rec.id)).read(opts, follower);
   return { tty: rec.options.tty, stop };
@@ -159,6 +175,7 @@ async function killContainer(ctx: EngineContext, ref: string, signal: string | n
   const proc = ctx.sessions.find(rec.id)?.process;
   if (!proc) throw new StrataError(ErrorCode.NotRunning, `Container ${rec.id.slice(0, 12)} is not running`);
   const sig = normalizeSignal(signal);
+  await markManuallyStopped(ctx, rec.id);
   if (ctx.store.containers.get(rec.id)?.paused) {
     // SIGKILL ends it (thawed first, or it would not die); any other signal would wait, frozen.
     if (sig !== 'SIGKILL' && sig !== 9) throw new StrataError(ErrorCode.InUse, `Container ${rec.id} is paused. Unpause the container before sending it ${typeof sig === 'number' ? `signal ${sig}` : sig}`);
@@ -168,12 +185,16 @@ async function killContainer(ctx: EngineContext, ref: string, signal: string | n
   return { id: rec.id };
 }
 
-export async function stopContainer(ctx: EngineContext, ref: string, timeoutSeconds = 10): Promise<{ id: string }> {
+export async function stopContainer(ctx: EngineContext, ref: string, timeoutSeconds?: number): Promise<{ id: string }> {
   const rec = ctx.store.containers.resolve(ref);
+  if (!ctx.closing) await markManuallyStopped(ctx, rec.id);
   const proc = ctx.sessions.find(rec.id)?.process;
   if (!proc) return { id: rec.id }; // docker stop on a stopped container succeeds
   await thawIfPaused(ctx, rec.id);
-  proc.signal('SIGTERM');
+  // As Docker: --stop-signal, else the image's STOPSIGNAL, else SIGTERM; --stop-timeout, else 10 s.
+  const image = ctx.store.images.get(rec.imageId);
+  proc.signal(normalizeSignal(rec.options.stopSignal ?? image?.config?.StopSignal ?? 'SIGTERM'));
+  timeoutSeconds ??= rec.options.stopTimeout ?? 10;
   const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutSeconds * 1000).unref());
   if ((await Promise.race([proc.exited, timer])) === 'timeout') {
     proc.signal('SIGKILL');
@@ -251,8 +272,17 @@ async function containerStats(ctx: EngineContext, refs: string[]): Promise<Conta
   const out: ContainerStats[] = [];
   for (const rec of recs) {
     if (!ctx.sessions.find(rec.id)?.process) throw new StrataError(ErrorCode.NotRunning, `Container ${rec.id} is not running`);
-    const cpuSeconds = (await containerProcesses(rec.id)).reduce((n, p) => n + p.cpuSeconds, 0);
-    out.push({ id: rec.id, name: rec.name, ...(await containerUsage(rec.id)), cpuSeconds });
+    const procs = await containerProcesses(rec.id);
+    const cpuSeconds = procs.reduce((n, p) => n + p.cpuSeconds, 0);
+    // Its own network namespace's interfaces (none to count with --network host: the host's are not
+    // its), read through its init, which its cgroup still lists (a reused pid would be another's).
+    const init = procs.find((p) => p.pid === rec.pid && p.containerPid === 1);
+    const net = rec.options.network === 'none' && init ? await networkBytes(init.pid) : null;
+    const block = await blockBytes(rec.id);
+    out.push({
+      id: rec.id, name: rec.name, ...(await containerUsage(rec.id)), cpuSeconds,
+      netRx: net?.rx ?? null, netTx: net?.tx ?? null, blockRead: block?.read ?? null, blockWrite: block?.write ?? null,
+    });
   }
   return out;
 }
@@ -266,10 +296,15 @@ export async function reapOrphans(ctx: EngineContext): Promise<string[]> {
     // killed the container when its helper's control pipe closed.
     await removeCgroups(rec.id).catch(() => undefined);
     await cleanupContainerMounts(ctx.store.paths.container(rec.id)).catch(() => undefined);
-    await ctx.store.containers.save({ ...rec, status: 'exited', paused: false, pid: null, exitCode: 137, finishedAt: now() });
+    await ctx.store.containers.save({ ...rec, status: 'exited', paused: false, pid: null, exitCode: 137, finishedAt: now(), stoppedWithHelper: true });
     done.push(`container ${rec.id.slice(0, 12)} was running when its helper stopped: marked exited (137)`);
   }
   return done;
+}
+
+/** When the helper starts (after reapOrphans): containers whose --restart policy says so start again. */
+export function restartOnHelperStart(ctx: EngineContext): Promise<string[]> {
+  return restartAtHelperStart(ctx, (id) => startLocked(ctx, id));
 }
 
 export function normalizeSignal(signal: string | number): NodeJS.Signals | number {

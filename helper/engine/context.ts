@@ -34,6 +34,8 @@ export interface EngineContext {
   mutex: Mutex;
   /** Orders start, commit and rm of one container (taken before `mutex`, never inside it). */
   containerLocks: KeyedMutex;
+  /** Set while the engine closes: a container stopped then is not restarted by its policy now. */
+  closing?: boolean;
 }
 
 /**

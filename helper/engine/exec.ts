@@ -8,6 +8,7 @@ import type { EngineContext } from './context';
 import type { MethodTable } from './method-table';
 import { processEnv } from './env';
 import { Session } from './sessions';
+import { processSecurity } from './containers';
 
 export interface ExecSpec {
   cmd: string[];
@@ -42,6 +43,8 @@ async function startExec(ctx: EngineContext, sessionId: string, size?: { cols: n
   const proc = await execIn({ pid: main.pid, id: rec.id }, {
     cmd: spec.cmd, env: processEnv(rec.hostname, spec.tty, rec.options.env, spec.env), cwd: spec.workdir ?? rec.options.workdir ?? '/', user: spec.user ?? rec.options.user ?? '',
     tty: spec.tty, openStdin: spec.openStdin, size,
+    // As Docker: an exec'd process has the container's capabilities, no_new_privs and ulimits.
+    ...processSecurity(rec.options),
   });
   session.bind(proc);
   void proc.exited.then(async (code) => {

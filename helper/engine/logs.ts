@@ -149,7 +149,9 @@ export class ContainerLog implements SessionListener {
    * with `follow` and while the container runs, each new one; then end(). Returns a function
    * that stops it early.
    */
-  read(opts: { follow: boolean; tail?: number }, follower: LogFollower): () => void {
+  read(opts: { follow: boolean; tail?: number; since?: number; until?: number }, follower: LogFollower): () => void {
+    // --since/--until (ms since the epoch): only records printed in [since, until), as docker logs
+    const inTime = (r: LogRecord) => (opts.since === undefined || r.time >= opts.since) && (opts.until === undefined || r.time < opts.until);
     // In this one tick: the files as they are now (open descriptors keep them through a rotation)
     // and the sizes to read them to. Records from here on come from output(): none twice, none lost.
     const files = [rotatedPath(this.dir), logPath(this.dir)].flatMap((path) => {
@@ -174,7 +176,7 @@ export class ContainerLog implements SessionListener {
     const relay: LogFollower = {
       record: (r) => {
         if (state === 'past') queued.push(r);
-        else if (state === 'live') follower.record(r);
+        else if (state === 'live' && inTime(r)) follower.record(r);
       },
       end: () => (state === 'past' ? (stoppedMeanwhile = true) : finish()),
     };
@@ -182,9 +184,10 @@ export class ContainerLog implements SessionListener {
     readFiles(files).then(
       (records) => {
         if (state === 'done') return;
-        for (const r of opts.tail === undefined ? records : tailLines(records, opts.tail)) follower.record(r);
+        const wanted = records.filter(inTime);
+        for (const r of opts.tail === undefined ? wanted : tailLines(wanted, opts.tail)) follower.record(r);
         state = 'live';
-        for (const r of queued) follower.record(r);
+        for (const r of queued) if (inTime(r)) follower.record(r);
         if (!live || stoppedMeanwhile) finish();
       },
       finish,

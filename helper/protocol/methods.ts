@@ -4,7 +4,8 @@ import { s, SchemaError, type Infer, type Schema } from './schema';
 import type {
   BuildStep, Change, ContainerDetail, FileVersion, ContainerProcessInfo, ContainerStats, ContainerSummary, DiskUsage, FileContent, HistoryEntry, ImageDetail, ImageSummary, LayerInfo, StreamName,
 } from './types';
-import type { StoreCheckReport } from './types';
+import type { StoreCheckReport, SystemInfo } from './types';
+import { ULIMIT_NAMES } from './types';
 
 /** An upload token: 128 random bits as lowercase hex (engine/uploads.ts makes them). */
 export const UPLOAD_TOKEN_CHARS = 32;
@@ -87,6 +88,22 @@ export const containerOptions = s.object({
   memory: s.optional(s.int({ min: 6 * 1024 * 1024, max: 2 ** 50 })),
   pidsLimit: s.optional(s.int({ min: 1, max: 4194304 })),
   autoRemove: s.bool(),
+  // Each new field bounded: the record is stored and shown (labels: size), a hosts line must stay
+  // one line (extraHosts: no newline or space can add entries), a signal and a limit reach the
+  // shim's command line (exact forms only), capabilities are names only: which may be added is
+  // the engine's decision (engine/run-options.ts), not the client's.
+  labels: s.optional(s.record(s.string({ min: 1, max: 1024 }), s.string({ max: 65536 }), { max: 256 })),
+  stopSignal: s.optional(s.string({ pattern: patterns.signal, max: 12, what: 'a signal' })),
+  stopTimeout: s.optional(s.int({ min: 0, max: 3600 })),
+  init: s.optional(s.bool()),
+  extraHosts: s.optional(s.array(s.string({ pattern: /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}:[0-9A-Fa-f:.]{2,45}$/, max: 300, what: 'NAME:IP' }), { max: 256 })),
+  ulimits: s.optional(s.array(s.object({ name: s.oneOf(...ULIMIT_NAMES), soft: s.int({ min: -1 }), hard: s.int({ min: -1 }) }), { max: 32 })),
+  nanoCpus: s.optional(s.int({ min: 10_000_000, max: 1024 * 1e9 })),
+  cpuShares: s.optional(s.int({ min: 2, max: 262144 })),
+  noNewPrivileges: s.optional(s.bool()),
+  capAdd: s.optional(s.array(s.string({ pattern: /^[A-Za-z_]{1,40}$/, max: 40, what: 'a capability name' }), { max: 64 })),
+  capDrop: s.optional(s.array(s.string({ pattern: /^[A-Za-z_]{1,40}$/, max: 40, what: 'a capability name' }), { max: 64 })),
+  restartPolicy: s.optional(s.object({ name: s.oneOf('no', 'on-failure', 'always', 'unless-stopped'), maximumRetryCount: s.int({ min: 0, max: 1_000_000 }) })),
 });
 
 const none = s.object({});
@@ -97,6 +114,8 @@ export const methods = {
   'images.list': { params: none, result: [] as ImageSummary[] },
   /** Where the store's bytes are: images (shared and unique), containers' changes. */
   'system.df': { params: none, result: {} as DiskUsage },
+  /** strata info: counts, the host's kernel, CPUs and memory, the cgroup version, the security options. */
+  'system.info': { params: none, result: {} as SystemInfo },
   /** fsck for the store: every layer re-verified, records and folders compared; `repair` fixes what it safely can. */
   'store.check': { params: s.object({ repair: s.bool() }), result: {} as StoreCheckReport },
   /** verify: each layer's tar is made again and checked against its diff_id (reads every file). */
@@ -206,7 +225,8 @@ export const methods = {
    * `follow`, when the container stops. tail: only the last so many lines.
    */
   'container.logs': {
-    params: s.object({ id: containerRef, session, follow: s.bool(), tail: s.optional(s.int({ min: 0, max: 2 ** 31 })) }),
+    // since/until: ms since the epoch (records printed at since or later, before until)
+    params: s.object({ id: containerRef, session, follow: s.bool(), tail: s.optional(s.int({ min: 0, max: 2 ** 31 })), since: s.optional(s.int({ min: 0, max: 2 ** 53 - 1 })), until: s.optional(s.int({ min: 0, max: 2 ** 53 - 1 })) }),
     result: {} as { tty: boolean },
   },
   /** `path` as `version` shows it (a layer's chain, a container, an image): 'missing' where it does not exist there. */

@@ -53,6 +53,17 @@ export const s = {
       return v.map((x, i) => item.check(x, `${where}[${i}]`));
     });
   },
+  /** A string-keyed map (labels): own keys only, checked one by one, at most `max` of them. */
+  record<V>(key: Schema<string>, value: Schema<V>, opts: { max?: number } = {}): Schema<Record<string, V>> {
+    const max = opts.max ?? 1024;
+    return make((v, where) => {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(where, 'expected an object');
+      const entries = Object.entries(v as Record<string, unknown>);
+      if (entries.length > max) fail(where, `more than ${max} keys`);
+      // fromEntries defines own properties: a "__proto__" key stays a key, not the object's prototype
+      return Object.fromEntries(entries.map(([k, x]) => [key.check(k, `${where} key`), value.check(x, `${where}.${k}`)]));
+    });
+  },
   optional<T>(inner: Schema<T>): Opt<T> {
     return { optional: true, check: (v, where) => (v === undefined || v === null ? undefined : inner.check(v, where)) };
   },

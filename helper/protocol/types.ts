@@ -122,6 +122,36 @@ export interface ContainerOptions {
   memory?: number;
   pidsLimit?: number;
   autoRemove: boolean;
+  /** --label: the container's own, over its image's (Config.Labels). */
+  labels?: Record<string, string>;
+  /** --stop-signal (default the image's StopSignal, else SIGTERM) and --stop-timeout (seconds, default 10). */
+  stopSignal?: string;
+  stopTimeout?: number;
+  /** --init: a reaper as pid 1 (Docker's docker-init/tini). */
+  init?: boolean;
+  /** --add-host NAME:IP entries for /etc/hosts. */
+  extraHosts?: string[];
+  /** --ulimit; soft and hard -1 mean unlimited. */
+  ulimits?: { name: UlimitName; soft: number; hard: number }[];
+  /** --cpus in billionths of a CPU; --cpu-shares. */
+  nanoCpus?: number;
+  cpuShares?: number;
+  /** --security-opt no-new-privileges[=true|false]: absent means true, Strata's default (Docker's is false). */
+  noNewPrivileges?: boolean;
+  /** --cap-add / --cap-drop, as CAP_NAME (or ALL for drop). */
+  capAdd?: string[];
+  capDrop?: string[];
+  /** --restart; absent: no. */
+  restartPolicy?: RestartPolicy;
+}
+
+export const ULIMIT_NAMES = ['as', 'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack'] as const;
+export type UlimitName = (typeof ULIMIT_NAMES)[number];
+
+export interface RestartPolicy {
+  name: 'no' | 'on-failure' | 'always' | 'unless-stopped';
+  /** on-failure only: at most this many restarts (0: no limit). */
+  maximumRetryCount: number;
 }
 
 export interface ContainerSummary {
@@ -140,6 +170,10 @@ export interface ContainerSummary {
   pid: number | null;
   /** Frozen by pause (status stays 'running', as in Docker). */
   paused: boolean;
+  /** Times the helper restarted it by its --restart policy (Docker's RestartCount). */
+  restartCount?: number;
+  /** Its --label values (ps's Labels column, the label filter); the image's are not included. */
+  labels?: Record<string, string>;
 }
 
 export interface ContainerDetail extends ContainerSummary {
@@ -186,6 +220,10 @@ export interface ContainerProcessInfo {
   started: string;
   cpuSeconds: number;
   command: string;
+  /** ps's C: its CPU time over its lifetime, in percent (whole). */
+  cpuPercent?: number;
+  /** ps's TTY: its controlling terminal ("pts/0", as the container names it), or "?". */
+  tty?: string;
 }
 
 /** stats: what a running container's cgroups count now (null: no limit, or not counted here). */
@@ -198,6 +236,12 @@ export interface ContainerStats {
   pidsLimit: number | null;
   /** CPU time of its processes now (user + system, seconds). */
   cpuSeconds: number;
+  /** Bytes received and sent on its network namespace's interfaces (null with --network host: the host's). */
+  netRx?: number | null;
+  netTx?: number | null;
+  /** Bytes read and written by its processes to block devices (blkio cgroup; null: not counted). */
+  blockRead?: number | null;
+  blockWrite?: number | null;
 }
 
 /** One thing `strata check` found (helper/store/check.ts). */
@@ -221,4 +265,28 @@ export interface StoreCheckReport {
   unverifiable: { layer: string; why: string }[];
   /** The folder --repair moved what it could not place into (absent when it moved nothing). */
   lostAndFound?: string;
+}
+
+/** system.info: what `strata info` shows, with Docker's names where Docker has the fact. */
+export interface SystemInfo {
+  Containers: number;
+  ContainersRunning: number;
+  ContainersPaused: number;
+  ContainersStopped: number;
+  Images: number;
+  Driver: string;
+  DockerRootDir: string;
+  KernelVersion: string;
+  OperatingSystem: string;
+  OSType: string;
+  Architecture: string;
+  NCPU: number;
+  MemTotal: number;
+  Name: string;
+  ServerVersion: string;
+  CgroupDriver: string;
+  CgroupVersion: string;
+  SecurityOptions: string[];
+  /** Strata's own: its helper's pid, protocol and build. */
+  Strata: { HelperPid: number; Protocol: string; Build?: string };
 }

@@ -110,7 +110,7 @@ export const connectionHandlers = {
     return { session: session.id, tty: session.tty, running: session.process !== null };
   },
   'container.logs': (p, state) => {
-    const { tty, stop } = readLogs(state.engine.ctx, p.id, { follow: p.follow, tail: p.tail }, {
+    const { tty, stop } = readLogs(state.engine.ctx, p.id, { follow: p.follow, tail: p.tail, since: p.since, until: p.until }, {
       record: (r) => state.notify('session.output', { session: p.session, stream: r.stream, data: r.data.toString('base64'), time: r.time }),
       end: () => {
         state.notify('session.exit', { session: p.session, exitCode: 0 });

@@ -3,20 +3,24 @@
 // /sys/fs/cgroup/unified beside them, as on hybrid systems, holds no controllers and is ignored).
 // Each container gets strata/<id> under every hierarchy it uses.
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 
 export const CGROUP_ROOT = '/sys/fs/cgroup';
 export const CGROUP_PARENT = 'strata';
-/** v1 controllers a container joins: limits (pids, memory), pause (freezer), and cpuset because a
- *  task must be in some cpuset and we want it in ours, not whatever the helper had. */
-export const V1_CONTROLLERS = ['pids', 'memory', 'freezer', 'cpuset'] as const;
+/** v1 controllers a container joins: limits (pids, memory, cpu), pause (freezer), counts (cpuacct,
+ *  blkio: stats), and cpuset because a task must be in some cpuset and we want it in ours, not
+ *  whatever the helper had. Each is also mounted inside the container (its cgroup namespace). */
+export const V1_CONTROLLERS = ['pids', 'memory', 'freezer', 'cpuset', 'cpu', 'cpuacct', 'blkio'] as const;
+/** Every v1 controller name the kernel knows: a hierarchy is mounted again (in the container) with
+ *  exactly the set it has, or the mount fails. */
+const KNOWN_V1 = new Set(['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'net_cls', 'net_prio', 'blkio', 'perf_event', 'hugetlb', 'pids', 'rdma', 'misc']);
 export type V1Controller = (typeof V1_CONTROLLERS)[number];
 
 export type CgroupLayout =
   | { version: 2; root: string }
-  | { version: 1; mounts: Map<V1Controller, string> };
+  | { version: 1; mounts: Map<V1Controller, string>; controllersOf?: Map<string, string> };
 
 /** mountinfo escapes space, tab, newline and backslash as \ooo. */
 function unescapeMountPath(path: string): string {
@@ -50,17 +54,33 @@ export function cgroupLayout(): CgroupLayout {
     return cached;
   }
   const mounts = new Map<V1Controller, string>();
+  const controllersOf = new Map<string, string>();
   for (const m of parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'))) {
     if (m.fsType !== 'cgroup' || m.root !== '/') continue;
-    for (const c of V1_CONTROLLERS) if (m.superOptions.includes(c) && !mounts.has(c)) mounts.set(c, m.mountPoint);
+    for (const c of V1_CONTROLLERS) {
+      if (!m.superOptions.includes(c) || mounts.has(c)) continue;
+      mounts.set(c, m.mountPoint);
+      controllersOf.set(m.mountPoint, m.superOptions.filter((o) => KNOWN_V1.has(o)).join(','));
+    }
   }
   for (const needed of ['pids', 'memory', 'freezer'] as const) {
     if (!mounts.has(needed)) {
       throw new StrataError(ErrorCode.RuntimeFailed, `cgroup v1 controller "${needed}" is not mounted (looked in /proc/self/mountinfo)`);
     }
   }
-  cached = { version: 1, mounts };
+  cached = { version: 1, mounts, controllersOf };
   return cached;
+}
+
+/** The shim's --cgroupfs values: what to mount at /sys/fs/cgroup inside the container (native/rootfs.c). */
+export function cgroupfsMounts(layout: CgroupLayout = cgroupLayout()): string[] {
+  if (layout.version === 2) return ['cgroup2'];
+  const out = new Set<string>();
+  for (const mount of layout.mounts.values()) {
+    const controllers = layout.controllersOf?.get(mount);
+    if (controllers) out.add(`${basename(mount)}=${controllers}`);
+  }
+  return [...out];
 }
 
 /** The container's cgroup directory in each hierarchy, whether or not it exists. */

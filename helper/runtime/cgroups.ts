@@ -1,9 +1,10 @@
 // Each container's cgroups: created before start with its limits, joined by the shim (from outside,
 // before the container's own setup runs, so a fork bomb is limited from its first process), and
-// removed once it has exited. Supports cgroup v1 (pids, memory, freezer, cpuset) and v2.
+// removed once it has exited. Supports cgroup v1 (pids, memory, freezer, cpuset, cpu, cpuacct,
+// blkio) and v2. Inside, the container sees its own cgroups at /sys/fs/cgroup, read-only, through
+// a cgroup namespace (native/rootfs.c), so runtimes read their memory and CPU limits.
 // XXX: only v1 runs here (this project's kernels mount v1 beside an empty unified hierarchy), so the
-// v2 paths are untested on a real kernel; and a container sees no cgroup of its own inside (no
-// cgroup namespace: runtimes cannot read their limits; issue 13).
+// v2 paths are untested on a real kernel.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -17,6 +18,16 @@ import { DEFAULT_PIDS_LIMIT } from './types';
 export interface CgroupLimits {
   memoryBytes?: number;
   pidsLimit?: number;
+  /** --cpus in billionths of a CPU: a CFS quota per 100 ms period. */
+  nanoCpus?: number;
+  /** --cpu-shares: relative weight (v1 cpu.shares, 1024 is the default). */
+  cpuShares?: number;
+}
+
+/** Docker's CFS period (100 ms) and its quota for --cpus (nanoCpus * period / 1e9). */
+export const CFS_PERIOD_US = 100_000;
+export function cfsQuotaUs(nanoCpus: number): number {
+  return Math.round((nanoCpus * CFS_PERIOD_US) / 1e9);
 }
 
 async function mkdirIfMissing(dir: string): Promise<boolean> {
@@ -53,7 +64,7 @@ async function writeLimit(dir: string, file: string, value: string): Promise<voi
 
 async function enableV2Controllers(dir: string): Promise<void> {
   const available = (await readFile(join(dir, 'cgroup.controllers'), 'utf8')).split(/\s+/);
-  const wanted = ['pids', 'memory'].filter((c) => available.includes(c));
+  const wanted = ['pids', 'memory', 'cpu'].filter((c) => available.includes(c));
   if (wanted.length) await writeFile(join(dir, 'cgroup.subtree_control'), wanted.map((c) => `+${c}`).join(' '));
 }
 
@@ -64,6 +75,10 @@ export async function createCgroups(id: string, limits: CgroupLimits): Promise<s
   const pids = limits.pidsLimit === undefined ? DEFAULT_PIDS_LIMIT : limits.pidsLimit;
   const pidsValue = pids > 0 ? String(pids) : 'max';
   const dirs = containerCgroupDirs(id, layout);
+  const wantsCpu = limits.nanoCpus !== undefined || limits.cpuShares !== undefined;
+  if (wantsCpu && layout.version === 1 && !layout.mounts.has('cpu')) {
+    throw new StrataError(ErrorCode.RuntimeFailed, 'cgroup v1 controller "cpu" is not mounted: --cpus and --cpu-shares need it');
+  }
   const created: string[] = [];
   try {
     for (const { controller, dir } of dirs) {
@@ -81,6 +96,14 @@ export async function createCgroups(id: string, limits: CgroupLimits): Promise<s
       if (v1 === 'pids' || v1 === 'unified') await writeLimit(dir, 'pids.max', pidsValue);
       if (v1 === 'memory') await writeLimit(dir, 'memory.limit_in_bytes', String(limits.memoryBytes ?? -1));
       if (v1 === 'unified') await writeLimit(dir, 'memory.max', limits.memoryBytes === undefined ? 'max' : String(limits.memoryBytes));
+      if (v1 === 'cpu' && limits.cpuShares !== undefined) await writeLimit(dir, 'cpu.shares', String(limits.cpuShares));
+      if (v1 === 'cpu' && limits.nanoCpus !== undefined) {
+        await writeLimit(dir, 'cpu.cfs_period_us', String(CFS_PERIOD_US));
+        await writeLimit(dir, 'cpu.cfs_quota_us', String(cfsQuotaUs(limits.nanoCpus)));
+      }
+      if (v1 === 'unified' && limits.nanoCpus !== undefined) await writeLimit(dir, 'cpu.max', `${cfsQuotaUs(limits.nanoCpus)} ${CFS_PERIOD_US}`);
+      // Docker's conversion of shares (2..262144) to a v2 weight (1..10000)
+      if (v1 === 'unified' && limits.cpuShares !== undefined) await writeLimit(dir, 'cpu.weight', String(1 + Math.floor(((limits.cpuShares - 2) * 9999) / 262142)));
     }
   } catch (err) {
     for (const dir of created) await rmdir(dir).catch(() => {});

@@ -30,8 +30,14 @@ async function touch(path: string): Promise<void> {
   await handle.close();
 }
 
-function hostsFile(hostname: string): string {
-  return `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`;
+/** Docker's: localhost, then --add-host entries ("NAME:IP", checked by validate.ts: no newline
+ *  or space can add lines or names of its own), then the container's own name. */
+function hostsFile(hostname: string, extraHosts: string[] = []): string {
+  const extra = extraHosts.map((h) => {
+    const colon = h.indexOf(':');
+    return `${h.slice(colon + 1)}\t${h.slice(0, colon)}\n`;
+  });
+  return `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n${extra.join('')}`;
 }
 
 /** With --network host the host's resolvers are reachable, so its resolv.conf is right; with
@@ -56,7 +62,7 @@ function resolvConf(network: LaunchSpec['network']): string {
  * a copy-up of /etc into upper/ records the image's /etc, not the init layer's.
  */
 export async function prepareContainerDirs(
-  spec: Pick<LaunchSpec, 'containerDir' | 'hostname' | 'network'> & { layerDirs?: string[] },
+  spec: Pick<LaunchSpec, 'containerDir' | 'hostname' | 'network' | 'extraHosts'> & { layerDirs?: string[] },
 ): Promise<void> {
   const dir = spec.containerDir;
   const paths = containerPaths(dir);
@@ -69,7 +75,7 @@ export async function prepareContainerDirs(
   await mkdir(paths.work, { recursive: true, mode: 0o700 });
   await mkdir(paths.merged, { recursive: true, mode: 0o755 });
   await writeFile(join(dir, 'hostname'), `${hostname}\n`, { mode: 0o644 });
-  await writeFile(join(dir, 'hosts'), hostsFile(hostname), { mode: 0o644 });
+  await writeFile(join(dir, 'hosts'), hostsFile(hostname, spec.extraHosts), { mode: 0o644 });
   await writeFile(join(dir, 'resolv.conf'), resolvConf(spec.network), { mode: 0o644 });
   if (spec.layerDirs) await matchImageDirs(paths.init, spec.layerDirs);
 }

@@ -7,6 +7,6 @@ export { launch } from './launch';
 export { execIn } from './exec';
 export { freeze, thaw } from './freezer';
 export { removeCgroups } from './cgroups';
-export { containerProcesses, containerUsage, type ProcessInfo } from './processes';
+export { blockBytes, containerProcesses, containerUsage, networkBytes, type ProcessInfo } from './processes';
 export { prepareContainerDirs } from './container-dirs';
 export { cleanupContainerMounts } from './mounts';

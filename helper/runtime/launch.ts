@@ -5,6 +5,7 @@ import { isAbsolute, relative } from 'node:path';
 import { overlayLowerOption, overlayMountData } from '../union';
 import { startContext } from './errors';
 import { createCgroups, removeCgroups } from './cgroups';
+import { cgroupfsMounts } from './cgroup-layout';
 import { BOUND_FILES, containerPaths, prepareContainerDirs } from './container-dirs';
 import { startShim } from './shim-process';
 import { checkLaunchSpec } from './validate';
@@ -26,6 +27,9 @@ export function processArgs(spec: ExecSpec, cgroups: string[]): string[] {
     if (spec.size) args.push('--cols', String(spec.size.cols), '--rows', String(spec.size.rows));
   }
   for (const dir of cgroups) args.push('--cgroup', dir);
+  if (spec.capabilities !== undefined) args.push('--caps', spec.capabilities.toString(16));
+  if (spec.noNewPrivileges === false) args.push('--allow-new-privs');
+  for (const u of spec.ulimits ?? []) args.push('--rlimit', `${u.name}=${u.soft}:${u.hard}`);
   return [...args, '--', ...spec.cmd];
 }
 
@@ -49,12 +53,15 @@ export async function prepareLaunch(spec: LaunchSpec): Promise<string[]> {
   const overlayData = overlayMountData(overlay); // throws LimitExceeded before anything starts
 
   // 4. cgroups with the limits, joined by the shim before the container runs anything
-  const cgroups = await createCgroups(spec.id, { memoryBytes: spec.memoryBytes, pidsLimit: spec.pidsLimit });
+  const cgroups = await createCgroups(spec.id, { memoryBytes: spec.memoryBytes, pidsLimit: spec.pidsLimit, nanoCpus: spec.nanoCpus, cpuShares: spec.cpuShares });
 
   // 5. the shim: namespaces, mounts, pivot_root, masks, user, caps, exec
   const args = ['run', '--store-links', image.cwd, '--overlay-data', overlayData];
   args.push('--rootfs', paths.merged, '--hostname', hostname, '--net', spec.network);
   for (const [file, target] of BOUND_FILES) args.push('--bind', `${spec.containerDir}/${file}:${target}`);
+  // its own cgroups at /sys/fs/cgroup, in a cgroup namespace (native/rootfs.c)
+  for (const fs of cgroupfsMounts()) args.push('--cgroupfs', fs);
+  if (spec.init) args.push('--init');
   args.push(...processArgs(spec, cgroups));
   return args;
 }

@@ -18,7 +18,22 @@ async function bootTimeMs(): Promise<number> {
   return btime ? Number(btime[1]) * 1000 : 0;
 }
 
-async function describe(pid: number, boot: number): Promise<ProcessInfo | null> {
+/** ps's TTY name of a tty_nr: Unix98 ptys (majors 136-143) are pts/N, the console's ttyN; 0 is none. */
+export function ttyName(ttyNr: number): string {
+  const major = (ttyNr >> 8) & 0xfff;
+  const minor = (ttyNr & 0xff) | ((ttyNr >> 12) & 0xfff00);
+  if (ttyNr === 0) return '?';
+  if (major >= 136 && major <= 143) return `pts/${(major - 136) * 256 + minor}`;
+  if (major === 4 && minor < 64) return `tty${minor}`;
+  if (major === 4) return `ttyS${minor - 64}`;
+  return '?';
+}
+
+async function uptimeSeconds(): Promise<number> {
+  return Number((await readFile('/proc/uptime', 'utf8')).split(' ')[0]);
+}
+
+async function describe(pid: number, boot: number, uptime: number): Promise<ProcessInfo | null> {
   try {
     const [status, stat, cmdline] = await Promise.all([
       readFile(`/proc/${pid}/status`, 'utf8'),
@@ -31,8 +46,10 @@ async function describe(pid: number, boot: number): Promise<ProcessInfo | null> 
     const close = stat.lastIndexOf(')');
     const comm = stat.slice(stat.indexOf('(') + 1, close);
     const rest = stat.slice(close + 2).split(' ');
-    const [utime, stime, startTicks] = [Number(rest[11]), Number(rest[12]), Number(rest[19])];
-    const argv = cmdline.toString('utf8').split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
+    const [utime, stime, startTicks, ttyNr] = [Number(rest[11]), Number(rest[12]), Number(rest[19]), Number(rest[4])];
+    const elapsed = uptime - startTicks / TICKS_PER_SECOND;
+    // Trailing NULs end the list (--init's reaper rewrites its arguments and NUL-fills the rest).
+    const argv = cmdline.toString('utf8').replace(/\0+$/, '').split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
     return {
       pid,
       containerPid: nsPids[nsPids.length - 1],
@@ -41,6 +58,9 @@ async function describe(pid: number, boot: number): Promise<ProcessInfo | null> 
       started: new Date(boot + (startTicks / TICKS_PER_SECOND) * 1000).toISOString(),
       cpuSeconds: (utime + stime) / TICKS_PER_SECOND,
       command: argv.length ? argv.join(' ') : `[${comm}]`,
+      // procps's pcpu: CPU time over time since it started, in whole percent
+      cpuPercent: elapsed > 0 ? Math.floor((((utime + stime) / TICKS_PER_SECOND) / elapsed) * 100) : 0,
+      tty: ttyName(ttyNr),
     };
   } catch {
     return null; // exited between the list and the read
@@ -52,10 +72,11 @@ export async function containerProcesses(id: string): Promise<ProcessInfo[]> {
   const dir = containerCgroupDirs(id).find((d) => d.controller === 'pids' || d.controller === 'unified')?.dir;
   if (!dir) return [];
   const boot = await bootTimeMs();
+  const uptime = await uptimeSeconds();
   const found: ProcessInfo[] = [];
   for (const pid of await cgroupProcs(dir)) {
     // A pid read from the list may have been reused by the time /proc is read: checked again.
-    const info = await describe(pid, boot);
+    const info = await describe(pid, boot, uptime);
     if (info && (await pidInContainer(pid, id))) found.push(info);
   }
   return found.sort((a, b) => a.containerPid - b.containerPid);
@@ -85,4 +106,46 @@ export async function containerUsage(id: string): Promise<{ memoryBytes: number 
     pids: await cgroupNumber(pids, 'pids.current'),
     pidsLimit: await cgroupNumber(pids, 'pids.max'),
   };
+}
+
+/** Bytes received and sent on the interfaces of the network namespace `pid` is in, but lo (as
+ *  Docker counts a container's own interfaces): /proc/<pid>/net/dev read from the host. */
+export async function networkBytes(pid: number): Promise<{ rx: number; tx: number } | null> {
+  const text = await readFile(`/proc/${pid}/net/dev`, 'utf8').catch(() => null);
+  if (text === null) return null;
+  let rx = 0;
+  let tx = 0;
+  for (const line of text.split('\n').slice(2)) {
+    const m = /^\s*([^:]+):\s*(.*)$/.exec(line);
+    if (!m || m[1] === 'lo') continue;
+    const f = m[2].trim().split(/\s+/).map(Number);
+    rx += f[0];
+    tx += f[8];
+  }
+  return { rx, tx };
+}
+
+/** Bytes its processes read from and wrote to block devices: blkio's io_service_bytes (v1) or io.stat (v2). */
+export async function blockBytes(id: string): Promise<{ read: number; write: number } | null> {
+  checkContainerId(id);
+  const dirs = containerCgroupDirs(id);
+  const unified = dirs.find((d) => d.controller === 'unified')?.dir;
+  let read = 0;
+  let write = 0;
+  if (unified) {
+    const text = await readFile(`${unified}/io.stat`, 'utf8').catch(() => null);
+    if (text === null) return null;
+    for (const m of text.matchAll(/rbytes=(\d+) wbytes=(\d+)/g)) { read += Number(m[1]); write += Number(m[2]); }
+    return { read, write };
+  }
+  const blkio = dirs.find((d) => d.controller === 'blkio')?.dir;
+  if (!blkio) return null;
+  // The throttle file counts every I/O (io_service_bytes counts only CFQ's); lines "MAJ:MIN Read N"
+  const text = await readFile(`${blkio}/blkio.throttle.io_service_bytes`, 'utf8').catch(() => null);
+  if (text === null) return null;
+  for (const m of text.matchAll(/^\d+:\d+ (Read|Write) (\d+)$/gm)) {
+    if (m[1] === 'Read') read += Number(m[2]);
+    else write += Number(m[2]);
+  }
+  return { read, write };
 }

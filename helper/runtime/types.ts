@@ -33,7 +33,25 @@ export interface LaunchSpec {
   memoryBytes?: number;
   /** Unset: DEFAULT_PIDS_LIMIT (a fork bomb must not take the host). 0 or less: no limit. */
   pidsLimit?: number;
+  /** --cpus, in billionths of a CPU (cgroup cpu: CFS quota per 100 ms). */
+  nanoCpus?: number;
+  /** --cpu-shares (cgroup cpu.shares). */
+  cpuShares?: number;
+  /** --init: pid 1 is a reaper that forwards signals; the command is its child (native/init.c). */
+  init?: boolean;
+  /** --add-host: "NAME:IP" each, appended to the container's /etc/hosts. */
+  extraHosts?: string[];
   size?: TerminalSize;
+  capabilities?: bigint;
+  noNewPrivileges?: boolean;
+  ulimits?: Ulimit[];
+}
+
+/** One --ulimit: a resource name as Docker spells it, soft <= hard, -1 for unlimited. */
+export interface Ulimit {
+  name: string;
+  soft: number;
+  hard: number;
 }
 
 export interface ExecSpec {
@@ -44,6 +62,11 @@ export interface ExecSpec {
   tty: boolean;
   openStdin: boolean;
   size?: TerminalSize;
+  /** The capability mask the process keeps (default: Docker's set without MKNOD, DEFAULT_CAPS). */
+  capabilities?: bigint;
+  /** Default true (Strata's default; Docker's is false): setuid programs cannot gain privileges. */
+  noNewPrivileges?: boolean;
+  ulimits?: Ulimit[];
 }
 
 /** stdout and stderr must be consumed (read, piped or resume()d): as with any pipe, output nobody

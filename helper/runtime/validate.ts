@@ -42,6 +42,15 @@ export function checkProcessSpec(spec: ExecSpec): void {
   if (spec.cwd.includes('\0')) throw invalid('working directory must not contain NUL');
   if (!USER.test(spec.user)) throw invalid(`user must be NAME|UID[:GROUP|GID]: ${JSON.stringify(spec.user)}`);
   checkSize(spec.size);
+  // What reaches the shim's --caps and --rlimit: a mask of known bits, names from the shim's table.
+  if (spec.capabilities !== undefined && (typeof spec.capabilities !== 'bigint' || spec.capabilities < 0n || spec.capabilities >= 1n << 41n)) {
+    throw invalid(`capability mask out of range: ${String(spec.capabilities)}`);
+  }
+  for (const u of spec.ulimits ?? []) {
+    if (!/^[a-z]{2,10}$/.test(u.name) || !Number.isSafeInteger(u.soft) || !Number.isSafeInteger(u.hard) || u.soft < -1 || u.hard < -1) {
+      throw invalid(`bad ulimit ${JSON.stringify(u)}`);
+    }
+  }
 }
 
 export function checkLaunchSpec(spec: LaunchSpec): void {
@@ -54,5 +63,8 @@ export function checkLaunchSpec(spec: LaunchSpec): void {
     throw invalid(`memory limit must be a whole number of bytes, at least 4 MiB: ${spec.memoryBytes}`);
   }
   if (spec.pidsLimit !== undefined && !Number.isSafeInteger(spec.pidsLimit)) throw invalid(`pids limit must be an integer: ${spec.pidsLimit}`);
+  for (const n of [spec.nanoCpus, spec.cpuShares]) if (n !== undefined && (!Number.isSafeInteger(n) || n < 2)) throw invalid(`cpu limit must be a positive integer: ${n}`);
+  // each becomes one line of /etc/hosts: no newline, space or tab may add lines or names of its own
+  for (const h of spec.extraHosts ?? []) if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*:[0-9A-Fa-f:.]+$/.test(h)) throw invalid(`bad extra host ${JSON.stringify(h)}`);
   checkProcessSpec(spec);
 }

@@ -1,5 +1,5 @@
 // `import -c` and `commit -c`: Dockerfile instructions that change an image's config
-// (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, as docker import/commit accept).
+// (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, STOPSIGNAL, as docker import/commit accept).
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import type { ImageConfigBody } from '../protocol/types';
@@ -28,6 +28,17 @@ function pairs(rest: string, what: string): [string, string][] {
   return out;
 }
 
+/** EXPOSE's PORT[-END][/PROTO], as Docker records it: "80/tcp" each (a range is every port of it, at most 1024). */
+function exposedPorts(spec: string, change: string): string[] {
+  const m = /^(\d{1,5})(?:-(\d{1,5}))?(?:\/(tcp|udp|sctp))?$/i.exec(spec);
+  const bad = () => new StrataError(ErrorCode.InvalidParams, `change ${JSON.stringify(change)}: invalid containerPort: ${spec}`);
+  if (!m) throw bad();
+  const [from, to] = [Number(m[1]), Number(m[2] ?? m[1])];
+  if (from < 1 || to > 65535 || to < from || to - from >= 1024) throw bad();
+  const proto = (m[3] ?? 'tcp').toLowerCase();
+  return Array.from({ length: to - from + 1 }, (_, i) => `${from + i}/${proto}`);
+}
+
 export function applyChanges(base: ImageConfigBody, changes: string[]): ImageConfigBody {
   const config: ImageConfigBody = { ...base, Env: [...(base.Env ?? [])], Labels: { ...(base.Labels ?? {}) } };
   for (const change of changes) {
@@ -46,10 +57,21 @@ export function applyChanges(base: ImageConfigBody, changes: string[]): ImageCon
         }
         break;
       case 'LABEL':
-        for (const [k, v] of pairs(rest, 'LABEL')) config.Labels![k] = v;
+        // defineProperty: a label named __proto__ is a label, not the object's prototype
+        for (const [k, v] of pairs(rest, 'LABEL')) Object.defineProperty(config.Labels!, k, { value: v, enumerable: true, writable: true, configurable: true });
+        break;
+      case 'EXPOSE': {
+        const ports = { ...(config.ExposedPorts ?? {}) };
+        for (const p of rest.trim().split(/\s+/)) for (const port of exposedPorts(p, change)) Object.defineProperty(ports, port, { value: {}, enumerable: true, writable: true, configurable: true });
+        config.ExposedPorts = ports;
+        break;
+      }
+      case 'STOPSIGNAL':
+        if (!/^(SIG)?[A-Z0-9+-]{1,12}$|^[0-9]{1,2}$/.test(rest.trim())) throw new StrataError(ErrorCode.InvalidParams, `change ${JSON.stringify(change)}: not a signal`);
+        config.StopSignal = rest.trim();
         break;
       default:
-        throw new StrataError(ErrorCode.InvalidParams, `change ${JSON.stringify(change)}: ${word} is not supported (use CMD, ENTRYPOINT, ENV, WORKDIR, USER or LABEL)`);
+        throw new StrataError(ErrorCode.InvalidParams, `change ${JSON.stringify(change)}: ${word} is not supported (use CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE or STOPSIGNAL)`);
     }
   }
   if (Object.keys(config.Labels!).length === 0) delete config.Labels;

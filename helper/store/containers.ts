@@ -29,6 +29,11 @@ export interface ContainerRecord {
   upperLayer?: string | null;
   /** Frozen by `strata pause` (engine/pause.ts) while it runs. */
   paused?: boolean;
+  /** --restart bookkeeping (engine/restart.ts): restarts so far, stopped by stop/kill (not again
+   *  until started by hand), ended by its helper's stop or crash (restarted when the next starts). */
+  restartCount?: number;
+  manuallyStopped?: boolean;
+  stoppedWithHelper?: boolean;
 }
 
 const SAVE_FAULTS = { temp: 'container-save.temp-written', renamed: 'container-save.renamed', written: 'container-save.written' } as const;

@@ -165,8 +165,11 @@ test('file.read cannot climb out: .., /proc/*/root and symlinks to host paths', 
   assertHostUntouched(seen);
 });
 
-test('the protocol has no host path to give: binds, mounts, devices, privileged, capAdd and a host path to import are unknown fields', async () => {
-  for (const field of [{ binds: ['/:/host'] }, { mounts: [{ source: '/', target: '/host' }] }, { devices: ['/dev/sda'] }, { privileged: true }, { capAdd: ['SYS_ADMIN'] }, { volumes: { '/host': {} } }]) {
+test('the protocol has no host path to give: binds, mounts, devices, privileged and a host path to import are unknown fields; capAdd of SYS_ADMIN is refused', async () => {
+  // capAdd is a field since issue 13: the engine refuses the capabilities that hand over the host
+  await assert.rejects(client.request('container.create', { image: 'busybox', options: options({ cmd: ['true'], capAdd: ['SYS_ADMIN'] }) } as never),
+    (err) => err instanceof StrataRequestError && err.code === ErrorCode.InvalidParams && /SYS_ADMIN is refused/.test(err.message));
+  for (const field of [{ binds: ['/:/host'] }, { mounts: [{ source: '/', target: '/host' }] }, { devices: ['/dev/sda'] }, { privileged: true }, { volumes: { '/host': {} } }]) {
     await assert.rejects(client.request('container.create', { image: 'busybox', options: options({ cmd: ['true'], ...field }) } as never),
       (err) => err instanceof StrataRequestError && err.code === ErrorCode.InvalidParams && /unknown field/.test(err.message), JSON.stringify(field));
   }

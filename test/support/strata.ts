@@ -45,7 +45,8 @@ export class TestStore {
   }
 
   async cli(args: string[], opts: { input?: string | Buffer; env?: Record<string, string> } = {}): Promise<CliResult> {
-    const r = await execa(process.execPath, [CLI, '--root', this.root, ...args], {
+    // "--" as bin/strata passes it: Node 20 would read a `run --env-file` as its own option
+    const r = await execa(process.execPath, [CLI, '--', '--root', this.root, ...args], {
       input: opts.input, reject: false, env: { STRATA_IDLE_TIMEOUT: '120', ...opts.env }, stripFinalNewline: false, timeout: 120_000,
     });
     return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };

@@ -1,6 +1,6 @@
 // Container verbs: rename, stop, restart, kill, pause, unpause, rm, wait, commit, diff; ps and
 // inspect (their own files) are exported from here too.
-import { formatFlag, helpFlag, UsageError } from '../args';
+import { type FlagSpec, formatFlag, helpFlag, UsageError } from '../args';
 import { bool, type Command, type CommandContext, list, protocolJson, str } from '../command';
 import { json, printable } from '../format';
 import { StrataRequestError } from '../../protocol/client';
@@ -32,16 +32,23 @@ function eachContainer(name: string, summary: string, extra: Command['spec']['fl
   };
 }
 
-/** -t/--time: whole seconds, refused as Docker's flag parser refuses a bad value. */
+/** -t/--timeout (Docker 28's name) or --time (its older one): whole seconds, refused as Docker's
+ *  flag parser refuses a bad value. Absent: the container's --stop-timeout, else 10. */
 function stopTimeout(ctx: CommandContext): number | undefined {
-  const t = str(ctx, 'time');
+  const given = str(ctx, 'timeout') !== undefined ? 'timeout' : 'time';
+  const t = str(ctx, given);
   if (t === undefined) return undefined;
-  if (!/^-?\d+$/.test(t)) throw new UsageError(`invalid argument "${t}" for "-t, --time" flag: strconv.ParseInt: parsing "${t}": invalid syntax`);
+  if (!/^-?\d+$/.test(t)) throw new UsageError(`invalid argument "${t}" for "${given === 'timeout' ? '-t, --timeout' : '--time'}" flag: strconv.ParseInt: parsing "${t}": invalid syntax`);
   return Number(t);
 }
 
-export const stop = eachContainer('stop', 'Stop one or more running containers (SIGTERM, then SIGKILL after the timeout)',
-  [{ long: 'time', short: 't', kind: 'string', value: 'int', help: 'Seconds to wait for stop before killing it (default 10)' }],
+const stopFlags: FlagSpec[] = [
+  { long: 'timeout', short: 't', kind: 'string', value: 'int', help: "Seconds to wait before killing the container (default: its --stop-timeout, else 10)" },
+  { long: 'time', kind: 'string', value: 'int', help: 'Seconds to wait before killing the container (deprecated: use --timeout)' },
+];
+
+export const stop = eachContainer('stop', "Stop one or more running containers (its stop signal, SIGTERM by default, then SIGKILL after the timeout)",
+  stopFlags,
   async (ctx, ref) => { await (await ctx.client()).request('container.stop', { id: ref, timeout: stopTimeout(ctx) }); });
 
 export const kill = eachContainer('kill', 'Kill one or more running containers',
@@ -57,7 +64,7 @@ export const rename: Command = {
 };
 
 export const restart = eachContainer('restart', 'Restart one or more containers (stop, then start)',
-  [{ long: 'time', short: 't', kind: 'string', value: 'int', help: 'Seconds to wait for stop before killing it (default 10)' }],
+  stopFlags,
   async (ctx, ref) => {
     const client = await ctx.client();
     await client.request('container.stop', { id: ref, timeout: stopTimeout(ctx) });
@@ -71,7 +78,10 @@ export const unpause = eachContainer('unpause', 'Unpause all processes within on
   async (ctx, ref) => { await (await ctx.client()).request('container.unpause', { id: ref }); });
 
 export const rm = eachContainer('rm', 'Remove one or more containers',
-  [{ long: 'force', short: 'f', kind: 'bool', help: 'Force the removal of a running container (uses SIGKILL)' }],
+  [
+    { long: 'force', short: 'f', kind: 'bool', help: 'Force the removal of a running container (uses SIGKILL)' },
+    { long: 'volumes', short: 'v', kind: 'bool', help: 'Remove anonymous volumes associated with the container (accepted: Strata has no volumes)' },
+  ],
   async (ctx, ref) => { await (await ctx.client()).request('container.remove', { id: ref, force: bool(ctx, 'force') }); },
   (ctx) => bool(ctx, 'force'));
 

@@ -30,6 +30,8 @@ export const images: Command = {
       formatFlag,
       { long: 'no-trunc', kind: 'bool', help: "Don't truncate output" },
       { long: 'quiet', short: 'q', kind: 'bool', help: 'Only show image IDs' },
+      { long: 'all', short: 'a', kind: 'bool', help: 'Show all images (default hides intermediate images)' },
+      { long: 'digests', kind: 'bool', help: 'Show digests (<none>: Strata has no registry, so no image has a repository digest)' },
       helpFlag,
     ],
     maxArgs: 1,
@@ -43,13 +45,15 @@ export const images: Command = {
     const chains = all.some((i) => i.repoTags.length === 0) ? await imageChains(client, all) : undefined;
     const trunc = !bool(ctx, 'no-trunc');
     const rows = all.flatMap((img) => {
-      if (img.repoTags.length === 0 && chains && isIntermediate(img.id, chains)) return [];
+      if (!bool(ctx, 'all') && img.repoTags.length === 0 && chains && isIntermediate(img.id, chains)) return [];
       const names = imageNamesMatching(img, filters);
       return names === undefined ? [] : imageRows(img, trunc, names);
     });
     let format = str(ctx, 'format');
     // Docker: -q prints IDs unless a template of one's own is given.
     if (bool(ctx, 'quiet') && (format === undefined || format === 'table')) format = '{{.ID}}';
+    // --digests: Docker's default table with DIGEST after TAG
+    else if (bool(ctx, 'digests') && (format === undefined || format === 'table')) format = IMAGE_LIST.defaultTable.replace('{{.Tag}}\t', '{{.Tag}}\t{{.Digest}}\t');
     ctx.out(renderList(format, IMAGE_LIST, rows));
     return 0;
   },

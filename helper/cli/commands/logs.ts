@@ -1,7 +1,15 @@
 // strata logs: what a container printed, kept by the helper (engine/logs.ts), as docker logs shows it.
 import { randomBytes } from 'node:crypto';
 import { helpFlag, UsageError } from '../args';
-import { bool, type Command, str } from '../command';
+import { bool, type Command, CommandError, str } from '../command';
+import { dockerTime } from '../docker-time';
+
+function timeFlag(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const t = dockerTime(value, Date.now());
+  if (t === undefined) throw new CommandError(`invalid value for "${flag}": failed to parse value as time or duration: "${value}"`, 1);
+  return Math.max(0, t);
+}
 
 /** Writes a log's bytes, each line after a newline prefixed with the time it was printed. */
 function timestamped(): (out: NodeJS.WritableStream, data: Buffer, time: number) => void {
@@ -28,6 +36,8 @@ export const logs: Command = {
       { long: 'follow', short: 'f', kind: 'bool', help: 'Follow log output (until the container stops)' },
       { long: 'tail', short: 'n', kind: 'string', value: 'string', help: 'Number of lines to show from the end of the logs (default "all")' },
       { long: 'timestamps', short: 't', kind: 'bool', help: 'Show timestamps' },
+      { long: 'since', kind: 'string', value: 'string', help: 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)' },
+      { long: 'until', kind: 'string', value: 'string', help: 'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)' },
       helpFlag,
     ],
     minArgs: 1, maxArgs: 1,
@@ -45,7 +55,9 @@ export const logs: Command = {
       });
       client.on('session.exit', (p) => { if (p.session === session) resolve(p.exitCode); });
     });
-    await client.request('container.logs', { id: ctx.args[0], session, follow: bool(ctx, 'follow'), tail: tailFlag === 'all' ? undefined : Number(tailFlag) });
+    const since = timeFlag(str(ctx, 'since'), 'since');
+    const until = timeFlag(str(ctx, 'until'), 'until');
+    await client.request('container.logs', { id: ctx.args[0], session, follow: bool(ctx, 'follow'), tail: tailFlag === 'all' ? undefined : Number(tailFlag), since, until });
     return ended;
   },
 };

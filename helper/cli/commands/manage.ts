@@ -104,7 +104,7 @@ export function managementCommand(group: string, verb: string | undefined, find:
   const aliases: Record<string, Record<string, string | Command>> = {
     container: { ls: 'ps', list: 'ps', prune: containerPrune, ps: 'ps', top: 'top', stats: 'stats', rename: 'rename', run: 'run', create: 'create', start: 'start', attach: 'attach', exec: 'exec', logs: 'logs', stop: 'stop', restart: 'restart', kill: 'kill', pause: 'pause', unpause: 'unpause', rm: 'rm', wait: 'wait', commit: 'commit', diff: 'diff', inspect: 'inspect', export: 'export' },
     image: { ls: 'images', list: 'images', prune: imagePrune, rm: 'rmi', history: 'history', import: 'import', inspect: 'inspect', tag: 'tag', save: 'save', load: 'load' },
-    system: { df: systemDf, check: 'check' },
+    system: { df: systemDf, check: 'check', info: 'info' },
   };
   const target = verb === undefined ? undefined : aliases[group]?.[verb];
   return typeof target === 'string' ? find(target) : target;
@@ -113,5 +113,5 @@ export function managementCommand(group: string, verb: string | undefined, find:
 export const MANAGEMENT_GROUPS = {
   container: 'Manage containers: ls, prune, and the container verbs (container rm = rm, ...)',
   image: 'Manage images: ls, rm, prune, history, import, inspect, tag, save, load',
-  system: 'Manage the store: df (disk usage: what layers share, what containers wrote), check (= check, as podman system check)',
+  system: 'Manage the store: df (disk usage: what layers share, what containers wrote), check (= check, as podman system check), info (= info)',
 };

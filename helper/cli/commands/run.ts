@@ -5,12 +5,14 @@ import { bool, type Command, type CommandContext, CommandError, list, str } from
 import { DETACHED, pipeSession, terminalSize } from '../session';
 import type { StrataClient } from '../../protocol/client';
 import type { ContainerOptions } from '../../protocol/types';
+import { envEntries, runFlagNotes, runFlagOptions, runFlags } from '../run-flags';
+import { writeCidFile, checkCidFile } from '../cidfile';
 
 /** The flags a process in a container takes, shared by run, create and exec. */
 export const processFlags: FlagSpec[] = [
   { long: 'interactive', short: 'i', kind: 'bool', help: 'Keep STDIN open even if not attached' },
   { long: 'tty', short: 't', kind: 'bool', help: 'Allocate a pseudo-TTY (from the container\'s own devpts)' },
-  { long: 'env', short: 'e', kind: 'list', value: 'list', help: 'Set environment variables (KEY=VALUE, or KEY to copy it from here)' },
+  { long: 'env', short: 'e', kind: 'list', value: 'list', help: 'Set environment variables (KEY=VALUE, or KEY to copy it from here; left out when not set here)' },
   { long: 'workdir', short: 'w', kind: 'string', value: 'string', help: 'Working directory inside the container' },
   { long: 'user', short: 'u', kind: 'string', value: 'string', help: 'Username or UID (format: <name|uid>[:<group|gid>])' },
 ];
@@ -24,6 +26,7 @@ const createFlags: FlagSpec[] = [
   { long: 'memory', short: 'm', kind: 'string', value: 'bytes', help: 'Memory limit (bytes, or with a unit: 512m, 1g)' },
   { long: 'pids-limit', kind: 'string', value: 'int', help: 'Tune container pids limit (default 4096)' },
   { long: 'rm', kind: 'bool', help: 'Automatically remove the container when it exits' },
+  ...runFlags,
 ];
 
 /** Docker refuses -i -t when its own input is not a terminal: there is no terminal to put in raw
@@ -32,9 +35,10 @@ export function requireTerminalInput(ctx: CommandContext): void {
   if (bool(ctx, 'interactive') && bool(ctx, 'tty') && !process.stdin.isTTY) throw new CommandError('the input device is not a TTY');
 }
 
-/** KEY=VALUE as given, or KEY alone: copied from this environment, as docker does. */
+/** KEY=VALUE as given, or KEY alone: copied from this environment when set there, and left out
+ *  (not KEY="") when not, as docker does. */
 export function envList(values: string[]): string[] {
-  return values.map((e) => (e.includes('=') ? e : `${e}=${process.env[e] ?? ''}`));
+  return envEntries(values);
 }
 
 export function parseBytes(text: string): number {
@@ -50,13 +54,15 @@ function containerOptions(ctx: CommandContext, cmd: string[]): ContainerOptions 
   const pids = str(ctx, 'pids-limit');
   if (pids !== undefined && !/^\d+$/.test(pids)) throw new Error(`--pids-limit ${pids}: expected a positive integer`);
   const memory = str(ctx, 'memory');
+  const { envFromFiles, ...flagged } = runFlagOptions(ctx);
   return {
+    ...flagged,
     cmd: cmd.length ? cmd : undefined,
     entrypoint: str(ctx, 'entrypoint'),
     tty: bool(ctx, 'tty'),
     openStdin: bool(ctx, 'interactive'),
     name: str(ctx, 'name'),
-    env: envList(list(ctx, 'env')),
+    env: [...envFromFiles, ...envList(list(ctx, 'env'))],
     workdir: str(ctx, 'workdir'),
     user: str(ctx, 'user'),
     hostname: str(ctx, 'hostname'),
@@ -87,9 +93,10 @@ export const run: Command = {
     flags: [...createFlags, { long: 'detach', short: 'd', kind: 'bool', help: 'Run container in background and print container ID' }, helpFlag],
     stopAtPositional: true, minArgs: 1,
     notes: [
-      'The container gets new pid, mount, uts, ipc and network namespaces (--network none by default,',
+      'The container gets new pid, mount, uts, ipc, cgroup and network namespaces (--network none by default,',
       "so it has only a loopback interface), its hostname is its short id, and the exit code of",
       'strata run is the exit code of the command. Detach from -it with Ctrl-P Ctrl-Q.',
+      ...runFlagNotes,
     ],
   },
   errorExitCode: 125,
@@ -99,8 +106,11 @@ export const run: Command = {
     const detach = bool(ctx, 'detach');
     if (!detach) requireTerminalInput(ctx);
     if (detach && options.autoRemove === undefined) options.autoRemove = false;
+    const cidfile = str(ctx, 'cidfile');
+    if (cidfile !== undefined) checkCidFile(cidfile);
     const client = await ctx.client();
     const { id } = await client.request('container.create', { image, options });
+    if (cidfile !== undefined) writeCidFile(cidfile, id);
     if (detach) {
       await client.request('container.start', { id });
       ctx.out(`${id}\n`);
@@ -111,10 +121,14 @@ export const run: Command = {
 };
 
 export const create: Command = {
-  spec: { name: 'create', usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]', summary: 'Create a new container', flags: [...createFlags, helpFlag], stopAtPositional: true, minArgs: 1 },
+  spec: { name: 'create', usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]', summary: 'Create a new container', flags: [...createFlags, helpFlag], stopAtPositional: true, minArgs: 1, notes: runFlagNotes },
   async run(ctx) {
     const [image, ...cmd] = ctx.args;
-    const { id } = await (await ctx.client()).request('container.create', { image, options: containerOptions(ctx, cmd) });
+    const options = containerOptions(ctx, cmd);
+    const cidfile = str(ctx, 'cidfile');
+    if (cidfile !== undefined) checkCidFile(cidfile);
+    const { id } = await (await ctx.client()).request('container.create', { image, options });
+    if (cidfile !== undefined) writeCidFile(cidfile, id);
     ctx.out(`${id}\n`);
     return 0;
   },

@@ -1,5 +1,5 @@
-// strata top: a running container's processes, as the host sees them (PID) and as the container
-// does (CONTAINER PID: its pid namespace at work, 1 is its command).
+// strata top: a running container's processes, as the host sees them (PID, and Docker's `ps -ef`
+// columns) and as the container does (CONTAINER PID: its pid namespace at work, 1 is its command).
 import { formatFlag, helpFlag } from '../args';
 import { type Command, protocolJson } from '../command';
 import { json, printable, table } from '../format';
@@ -28,8 +28,9 @@ export const top: Command = {
   async run(ctx) {
     const procs = await (await ctx.client()).request('container.top', { id: ctx.args[0] });
     if (protocolJson(ctx)) { ctx.out(json(procs)); return 0; }
-    ctx.out(table(['UID', 'PID', 'PPID', 'CONTAINER PID', 'STIME', 'TIME', 'CMD'], procs.map((p) => [
-      String(p.uid), String(p.pid), String(p.ppid), String(p.containerPid), startTime(p.started), cpuTime(p.cpuSeconds), printable(p.command),
+    // Docker's `ps -ef` columns in their places; Strata's CONTAINER PID last before CMD (which has spaces)
+    ctx.out(table(['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CONTAINER PID', 'CMD'], procs.map((p) => [
+      String(p.uid), String(p.pid), String(p.ppid), String(p.cpuPercent ?? 0), startTime(p.started), p.tty ?? '?', cpuTime(p.cpuSeconds), String(p.containerPid), printable(p.command),
     ])));
     return 0;
   },

@@ -1,6 +1,8 @@
-/* Identity and capabilities of the container's process: Docker's default capability set without
- * CAP_MKNOD (the container's /dev is made for it; a layer's device nodes are blocked by nodev),
- * in the bounding, permitted and effective sets; the inheritable and ambient sets empty.
+/* Identity and capabilities of the container's process: the set the helper computed (--caps: Docker's
+ * default set without CAP_MKNOD, with --cap-add/--cap-drop applied; the helper refuses to add the
+ * capabilities that hand over the host, helper/engine/capabilities.ts) in the bounding, permitted
+ * and effective sets; the inheritable and ambient sets empty. Without MKNOD: the container's /dev is
+ * made for it, a layer's device nodes are blocked by nodev, and there is no device cgroup.
  * Raw capset(2): libcap is not needed for three words. */
 #include "shim.h"
 
@@ -13,12 +15,14 @@
 #include <unistd.h>
 
 #define BIT(c) (1ULL << (c))
-/* CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT
- * AUDIT_WRITE SETFCAP = 0x00000000a00425fb (Docker's 0xa80425fb without MKNOD, bit 27). */
-static const unsigned long long KEEP =
-    BIT(CAP_CHOWN) | BIT(CAP_DAC_OVERRIDE) | BIT(CAP_FOWNER) | BIT(CAP_FSETID) | BIT(CAP_KILL) | BIT(CAP_SETGID) |
-    BIT(CAP_SETUID) | BIT(CAP_SETPCAP) | BIT(CAP_NET_BIND_SERVICE) | BIT(CAP_NET_RAW) | BIT(CAP_SYS_CHROOT) |
-    BIT(CAP_AUDIT_WRITE) | BIT(CAP_SETFCAP);
+/* DEFAULT_CAPS (shim.h): CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE
+ * NET_RAW SYS_CHROOT AUDIT_WRITE SETFCAP = 0x00000000a00425fb (Docker's 0xa80425fb without MKNOD, bit 27). */
+_Static_assert(DEFAULT_CAPS == (BIT(CAP_CHOWN) | BIT(CAP_DAC_OVERRIDE) | BIT(CAP_FOWNER) | BIT(CAP_FSETID) | BIT(CAP_KILL) |
+                                BIT(CAP_SETGID) | BIT(CAP_SETUID) | BIT(CAP_SETPCAP) | BIT(CAP_NET_BIND_SERVICE) |
+                                BIT(CAP_NET_RAW) | BIT(CAP_SYS_CHROOT) | BIT(CAP_AUDIT_WRITE) | BIT(CAP_SETFCAP)),
+               "DEFAULT_CAPS is Docker's set without MKNOD");
+
+static unsigned long long KEEP = DEFAULT_CAPS;
 
 static void drop_bounding(void) {
   /* before setuid and capset: dropping from the bounding set needs CAP_SETPCAP in effect */
@@ -48,7 +52,8 @@ static void set_caps(void) {
 
 /* Order as runc: keep capabilities across setuid, shrink the bounding set, switch ids, then set
  * the final sets. For a non-root user execve then clears permitted/effective, as with Docker. */
-void become_user(const struct user *u) {
+void become_user(const struct user *u, unsigned long long caps) {
+  KEEP = caps;
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) child_fail(EXIT_SETUP, "keepcaps: %s", strerror(errno));
   drop_bounding();
   if (setgroups((size_t)u->ngroups, u->groups) < 0) child_fail(EXIT_SETUP, "setgroups: %s", strerror(errno));

@@ -56,7 +56,7 @@ static const char *env_path(char *const *env) {
 static int exec_code(int err) { return err == ENOENT || err == ENOTDIR ? EXIT_NOTFOUND : EXIT_NOEXEC; }
 
 /* execvp-like search in the container's PATH (not the shim's), with Docker's messages and codes. */
-static void exec_command(char *const *argv, char *const *env) {
+void exec_command(char *const *argv, char *const *env) {
   const char *file = argv[0];
   if (file[0] == '\0') child_fail(EXIT_NOTFOUND, "exec: \"\": executable file not found in $PATH");
   if (strchr(file, '/')) {
@@ -123,12 +123,19 @@ void finish_and_exec(const struct opts *o, int exec_mode) {
    * could push keystrokes into the caller's shell (bubblewrap CVE-2017-5226). */
   if (setsid() < 0) child_fail(EXIT_SETUP, "setsid: %s", strerror(errno));
   if (o->tty) attach_container_pty(g_sync, o, &u);
-  become_user(&u);
+  /* still root with every capability: a hard limit may go up here, as Docker's --ulimit allows */
+  apply_rlimits(o);
+  /* Without no_new_privs the filter can only be installed with CAP_SYS_ADMIN in effect, so then it
+   * goes in before the capabilities are dropped (runc's order); the calls after it are all in its list. */
+  if (o->allow_new_privs) install_seccomp();
+  become_user(&u, o->caps);
   /* the parent-death signal is cleared by the credential change; set it again */
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (chdir(o->cwd) < 0) child_fail(EXIT_SETUP, "chdir to cwd (\"%s\"): %s", o->cwd, strerror(errno));
-  /* setuid programs in the image cannot raise privileges again */
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(EXIT_SETUP, "no_new_privs: %s", strerror(errno));
+  /* setuid programs in the image cannot raise privileges again: Strata's default, which Docker
+   * does not have; --security-opt no-new-privileges=false turns it off. */
+  if (!o->allow_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    child_fail(EXIT_SETUP, "no_new_privs: %s", strerror(errno));
   umask(022);
   /* Only 0, 1, 2 may reach the program (CVE-2024-21626 leaked a host cgroup dir fd). The sync
    * socket moves to 3, close-on-exec, to carry an execve error; everything above it is closed. */
@@ -140,7 +147,8 @@ void finish_and_exec(const struct opts *o, int exec_mode) {
   }
   if (close_range(4, ~0U, 0) < 0) child_fail(EXIT_SETUP, "close_range: %s", strerror(errno));
   char **env = env_with_home(o->env, o->nenv, &u);
-  install_seccomp();
+  if (!o->allow_new_privs) install_seccomp();
+  if (o->init && !exec_mode) become_reaper_and_exec(o, env);
   exec_command(o->argv, env);
   _exit(EXIT_SETUP);
 }

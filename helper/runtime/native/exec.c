@@ -1,6 +1,6 @@
 /* strata-shim exec: run one more process in a running container. The parent enters only the pid
  * namespace (setns on it changes where children go, not the caller) and stays in the host's mount
- * namespace; the child enters ipc, uts, net and mnt, so it sees the container's root, and then
+ * namespace; the child enters ipc, uts, net, cgroup and mnt, so it sees the container's root, and then
  * takes the same tail as the container's init (user, pty, capabilities, no_new_privs, fds).
  *
  * Which process's namespaces: the helper hands the container init's host pid (--pid), checked
@@ -25,7 +25,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define JOINED_NS (CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWNS)
+#define JOINED_NS (CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWCGROUP)
 
 static int fail(const char *text) {
   ctl_report("error %s", text);
@@ -97,7 +97,7 @@ static int open_container_init(const struct opts *o, char *err, size_t len) {
 static void exec_child(const struct opts *o, int pidfd, int sync) {
   child_init(sync);
   stdio_pipes_child();
-  if (setns(pidfd, JOINED_NS) < 0) child_fail(EXIT_SETUP, "setns ipc, uts, net, mnt of %d: %s", (int)o->target_pid, strerror(errno));
+  if (setns(pidfd, JOINED_NS) < 0) child_fail(EXIT_SETUP, "setns ipc, uts, net, cgroup, mnt of %d: %s", (int)o->target_pid, strerror(errno));
   close(pidfd);
   /* setns(mnt) put us at the root of the container's namespace, which pivot_root made its root */
   if (chdir("/") < 0) child_fail(EXIT_SETUP, "chdir /: %s", strerror(errno));

@@ -58,7 +58,7 @@ static int parse_bind(const char *arg, struct bind_spec *b) {
 }
 
 enum { O_STORE = 256, O_OVERLAY, O_ROOTFS, O_BIND, O_HOSTNAME, O_NET, O_CWD, O_USER, O_ENV, O_TTY, O_CGROUP,
-       O_COLS, O_ROWS, O_PID };
+       O_COLS, O_ROWS, O_PID, O_CAPS, O_ALLOW_NNP, O_RLIMIT, O_INIT, O_CGROUPFS };
 
 static const struct option longopts[] = {
     {"store-links", required_argument, 0, O_STORE}, {"overlay-data", required_argument, 0, O_OVERLAY},
@@ -68,6 +68,9 @@ static const struct option longopts[] = {
     {"env", required_argument, 0, O_ENV},           {"tty", no_argument, 0, O_TTY},
     {"cgroup", required_argument, 0, O_CGROUP},     {"cols", required_argument, 0, O_COLS},
     {"rows", required_argument, 0, O_ROWS},         {"pid", required_argument, 0, O_PID},
+    {"caps", required_argument, 0, O_CAPS},         {"allow-new-privs", no_argument, 0, O_ALLOW_NNP},
+    {"rlimit", required_argument, 0, O_RLIMIT},     {"init", no_argument, 0, O_INIT},
+    {"cgroupfs", required_argument, 0, O_CGROUPFS},
     {0, 0, 0, 0}};
 
 static int parse_opts(int argc, char **argv, struct opts *o, int use_ctl) {
@@ -75,9 +78,12 @@ static int parse_opts(int argc, char **argv, struct opts *o, int use_ctl) {
   o->binds = calloc((size_t)argc, sizeof *o->binds);
   o->env = calloc((size_t)argc + 1, sizeof *o->env);
   o->cgroups = calloc((size_t)argc, sizeof *o->cgroups);
-  if (!o->binds || !o->env || !o->cgroups) return usage_error(use_ctl, "out of memory", NULL);
+  o->rlimits = calloc((size_t)argc, sizeof *o->rlimits);
+  o->cgroupfs = calloc((size_t)argc, sizeof *o->cgroupfs);
+  if (!o->binds || !o->env || !o->cgroups || !o->rlimits || !o->cgroupfs) return usage_error(use_ctl, "out of memory", NULL);
   o->cwd = "/";
   o->user = "";
+  o->caps = DEFAULT_CAPS;
   o->cols = 80;
   o->rows = 24;
   opterr = 0;
@@ -116,6 +122,35 @@ static int parse_opts(int argc, char **argv, struct opts *o, int use_ctl) {
         if (parse_number(optarg, 1, 0x7fffffff, &n) < 0) return usage_error(use_ctl, "bad --pid", optarg);
         o->target_pid = (pid_t)n;
         break;
+      case O_CAPS: {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(optarg, &end, 16);
+        if (errno || end == optarg || *end) return usage_error(use_ctl, "bad --caps (a hex mask)", optarg);
+        o->caps = v;
+        break;
+      }
+      case O_ALLOW_NNP: o->allow_new_privs = 1; break;
+      case O_RLIMIT:
+        if (parse_rlimit(optarg, &o->rlimits[o->nrlimits++]) < 0) return usage_error(use_ctl, "bad --rlimit (NAME=SOFT:HARD)", optarg);
+        break;
+      case O_INIT: o->init = 1; break;
+      case O_CGROUPFS: {
+        /* NAME=CONTROLLERS or cgroup2; NAME is one path component under /sys/fs/cgroup */
+        struct cgroupfs_spec *c = &o->cgroupfs[o->ncgroupfs++];
+        char *spec = strdup(optarg), *eq = spec ? strchr(spec, '=') : NULL;
+        if (spec && strcmp(spec, "cgroup2") == 0) {
+          c->name = spec;
+          c->options = NULL;
+          break;
+        }
+        if (!eq || eq == spec || strchr(spec, '/') || spec[0] == '.' || !eq[1] || strchr(eq + 1, '/'))
+          return usage_error(use_ctl, "bad --cgroupfs (NAME=CONTROLLERS or cgroup2)", optarg);
+        *eq = '\0';
+        c->name = spec;
+        c->options = eq + 1;
+        break;
+      }
       default: return usage_error(use_ctl, "unknown option", argv[optind - 1]);
     }
   }
@@ -138,6 +173,11 @@ static void ensure_std_fds(void) {
 
 int main(int argc, char **argv) {
   ensure_std_fds();
+  /* the argument strings' area, which --init's reaper rewrites (init.c) */
+  if (argc > 0) {
+    g_args_start = argv[0];
+    g_args_end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
+  }
   if (argc < 2) {
     fprintf(stderr, "usage: strata-shim run|exec|overlay-check|umount ...\n");
     return EXIT_SETUP;

@@ -58,6 +58,50 @@ static void mount_sys(int rootfd) {
   close(fd);
 }
 
+/* The container's own cgroups at /sys/fs/cgroup, read-only, as Docker gives them: the child has
+ * entered a new cgroup namespace once the shim had put it in its cgroups (run.c), so each
+ * hierarchy mounted here has the container's cgroup as its root, and runtimes (JVM, Go, Node) read
+ * their memory and CPU limits where they look. cgroup v1: a read-only tmpfs with one read-only
+ * mount per hierarchy the container joined (/sys/fs/cgroup/memory, ...); v2: the one hierarchy.
+ * Read-only: root in the container must not raise its own limits (and without CAP_SYS_ADMIN it
+ * cannot remount them writable). */
+static void mount_cgroups(int rootfd, const struct opts *o) {
+  if (o->ncgroupfs == 0) return;
+  const unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  char p[64], q[64];
+  int fd = open_beneath(rootfd, "sys/fs/cgroup", O_PATH | O_DIRECTORY);
+  if (fd < 0) child_fail(EXIT_SETUP, "open /sys/fs/cgroup: %s", strerror(errno));
+  if (o->ncgroupfs == 1 && !o->cgroupfs[0].options) {
+    if (mount("cgroup2", fdpath(fd, p, sizeof p), "cgroup2", ro, NULL) < 0)
+      child_fail(EXIT_SETUP, "mount cgroup2 on /sys/fs/cgroup: %s", strerror(errno));
+    close(fd);
+    return;
+  }
+  if (mount("tmpfs", fdpath(fd, p, sizeof p), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k") < 0)
+    child_fail(EXIT_SETUP, "mount tmpfs on /sys/fs/cgroup: %s", strerror(errno));
+  close(fd);
+  int dir = open_beneath(rootfd, "sys/fs/cgroup", O_RDONLY | O_DIRECTORY); /* the tmpfs */
+  if (dir < 0) child_fail(EXIT_SETUP, "open /sys/fs/cgroup: %s", strerror(errno));
+  for (int i = 0; i < o->ncgroupfs; i++) {
+    const struct cgroupfs_spec *c = &o->cgroupfs[i];
+    if (!c->options) child_fail(EXIT_SETUP, "cgroup2 cannot be mounted beside v1 hierarchies");
+    if (mkdirat(dir, c->name, 0755) < 0) child_fail(EXIT_SETUP, "mkdir /sys/fs/cgroup/%s: %s", c->name, strerror(errno));
+    int at = openat(dir, c->name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (at < 0 || mount("cgroup", fdpath(at, q, sizeof q), "cgroup", ro, c->options) < 0)
+      child_fail(EXIT_SETUP, "mount cgroup %s on /sys/fs/cgroup/%s: %s", c->options, c->name, strerror(errno));
+    close(at);
+    /* co-mounted controllers ("cpu,cpuacct") are also reachable by each name, as on the host */
+    if (strchr(c->name, ','))
+      for (char *names = strdup(c->name), *save = NULL, *n = names ? strtok_r(names, ",", &save) : NULL; n; n = strtok_r(NULL, ",", &save))
+        if (symlinkat(c->name, dir, n) < 0 && errno != EEXIST) child_fail(EXIT_SETUP, "symlink /sys/fs/cgroup/%s: %s", n, strerror(errno));
+  }
+  close(dir);
+  fd = open_beneath(rootfd, "sys/fs/cgroup", O_PATH | O_DIRECTORY);
+  if (fd < 0 || mount(NULL, fdpath(fd, p, sizeof p), NULL, MS_REMOUNT | MS_BIND | ro, NULL) < 0)
+    child_fail(EXIT_SETUP, "remount /sys/fs/cgroup read-only: %s", strerror(errno));
+  close(fd);
+}
+
 /* hostname, hosts, resolv.conf from containers/<id>/ onto the init layer's empty files */
 static void bind_files(int rootfd, const struct opts *o) {
   char sp[64], dp[64];
@@ -124,6 +168,7 @@ void setup_rootfs(const struct opts *o) {
   mount_proc(rootfd);
   setup_dev(rootfd);
   mount_sys(rootfd);
+  mount_cgroups(rootfd, o);
   bind_files(rootfd, o);
   if (o->hostname && sethostname(o->hostname, strlen(o->hostname)) < 0)
     child_fail(EXIT_SETUP, "sethostname: %s", strerror(errno));

@@ -13,6 +13,10 @@
 
 static void run_child(const struct opts *o, int sync) {
   child_init(sync);
+  /* After "go": the shim has put us in the container's cgroups, so a new cgroup namespace has them
+   * as its root (rootfs.c mounts them at /sys/fs/cgroup); a clone flag would root it at the
+   * shim's cgroups instead. */
+  if (o->ncgroupfs > 0 && unshare(CLONE_NEWCGROUP) < 0) child_fail(EXIT_SETUP, "unshare cgroup namespace: %s", strerror(errno));
   stdio_pipes_child();
   setup_rootfs(o);
   mask_and_protect();

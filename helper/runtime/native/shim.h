@@ -49,6 +49,27 @@ struct opts {
   unsigned short cols, rows;
   pid_t target_pid; /* exec */
   char **argv;      /* the command, NULL-terminated */
+  /* Capabilities the process keeps (bounding, permitted, effective): --caps, else DEFAULT_CAPS */
+  unsigned long long caps;
+  int allow_new_privs; /* --allow-new-privs: no_new_privs is not set (--security-opt no-new-privileges=false) */
+  struct rlimit_spec *rlimits; /* --rlimit NAME=SOFT:HARD, set before the user changes */
+  int nrlimits;
+  int init;                    /* --init (run): pid 1 is a reaper that forwards signals (init.c) */
+  struct cgroupfs_spec *cgroupfs; /* --cgroupfs: the container's cgroups at /sys/fs/cgroup (rootfs.c) */
+  int ncgroupfs;
+};
+
+struct rlimit_spec {
+  int resource;
+  unsigned long long soft, hard; /* RLIM_INFINITY for unlimited */
+};
+
+/* One cgroup file system to mount under /sys/fs/cgroup, in the container's cgroup namespace:
+ * v1 NAME=CONTROLLERS (mounted at /sys/fs/cgroup/NAME with "CONTROLLERS" as its options), or
+ * "cgroup2" alone (mounted at /sys/fs/cgroup itself). */
+struct cgroupfs_spec {
+  const char *name;
+  const char *options; /* NULL: cgroup2 */
 };
 
 struct user {
@@ -80,9 +101,19 @@ void setup_rootfs(const struct opts *o);
 void setup_dev(int rootfd);
 void mask_and_protect(void);
 
+/* Docker's default capability set without CAP_MKNOD (caps.c says why) */
+#define DEFAULT_CAPS 0x00000000a00425fbULL
+
+/* init.c: --init's reaper (pid 1), and the argv area it rewrites so ps shows what Docker shows */
+extern char *g_args_start, *g_args_end;
+void become_reaper_and_exec(const struct opts *o, char *const *env);
+void exec_command(char *const *argv, char *const *env);
+int parse_rlimit(const char *arg, struct rlimit_spec *r);
+void apply_rlimits(const struct opts *o);
+
 /* user.c, caps.c, pty.c */
 void resolve_user(const char *spec, struct user *u);
-void become_user(const struct user *u);
+void become_user(const struct user *u, unsigned long long caps);
 void attach_container_pty(int sync, const struct opts *o, const struct user *u);
 
 /* stdio.c: without a tty, pipes in place of the helper's sockets for fds 0-2 (-1: none) */
