@@ -91,3 +91,8 @@ export async function outerHTML(selector: string, maxChars = 20_000): Promise<st
 export async function press(key: string): Promise<void> {
   await post('/press', { key });
 }
+
+/** Clicks the first visible element matching a selector (whose text contains `containing`), as a user would. */
+export async function click(selector: string, containing?: string): Promise<void> {
+  await post('/click', { query: selector, containing });
+}
