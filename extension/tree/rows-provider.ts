@@ -98,11 +98,13 @@ export abstract class RowsProvider<Row extends TreeNode & { summary: S }, S exte
     if (!this.view) return;
     const parts: string[] = [];
     if (this.unreachable) parts.push('helper not reachable');
-    if (this.filterText) parts.push(`filter: "${this.filterText}" (${shown} of ${total})`);
+    // Short: the title bar's buttons take most of its width; the message below says it all.
+    if (this.filterText) parts.push(`filter: "${this.filterText}"`);
     if (this.sortBy === 'name') parts.push('by name');
     this.view.description = parts.join(' · ') || undefined;
     if (this.unreachable) this.view.message = unreachableMessage(this.unreachable);
-    else if (this.filterText && shown === 0 && total > 0) this.view.message = `No ${this.noun} match "${this.filterText}". Clear Filter shows all ${total}.`;
+    else if (this.filterText && shown === 0) this.view.message = `No ${this.noun} match "${this.filterText}". Clear Filter shows all ${total}.`;
+    else if (this.filterText) this.view.message = `${shown} of ${total} ${this.noun}: those whose name contains "${this.filterText}". Clear Filter shows all.`;
     else this.view.message = undefined;
   }
 
