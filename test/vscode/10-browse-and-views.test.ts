@@ -8,8 +8,8 @@ import * as vscode from 'vscode';
 import type { ContainerNode } from '../../extension/tree/container-node';
 import type { FileEntryNode } from '../../extension/tree/files-provider';
 import type { TreeNode } from '../../extension/tree/node';
-import { screenshot, visibleRows, viewRows } from './support/browser';
-import { menu, rowMenu } from './support/menus';
+import { click, press, screenshot, visibleRows, viewRows, viewRowsSelector } from './support/browser';
+import { keyCommand, menu, rowMenu } from './support/menus';
 import { api, cli, closeAllEditors, EXTENSION_ID, setSetting, sleep, waitFor } from './support/strata';
 
 const names = (nodes: TreeNode[]) => nodes.map((n) => String(n.treeItem().label));
@@ -79,6 +79,34 @@ suite('browse files, filter, sort', () => {
     assert.ok(files.requests >= 2, 'each folder is a request to the helper');
     await sleep(500);
     await screenshot('browse-files');
+  });
+
+  test('Restart, Pause/Unpause and Remove are on the right rows; Delete on a running container asks to stop it, then removes it forced', async () => {
+    const running = rowMenu('strata.containers', 'container.running');
+    const paused = rowMenu('strata.containers', 'container.paused');
+    const exited = rowMenu('strata.containers', 'container.exited');
+    assert.ok(running.includes('strata.pauseContainer') && !paused.includes('strata.pauseContainer') && !exited.includes('strata.pauseContainer'), 'Pause on a running container only');
+    assert.ok(paused.includes('strata.unpauseContainer') && !running.includes('strata.unpauseContainer'), 'Unpause on a paused one only');
+    for (const rows of [running, paused, exited]) assert.ok(rows.includes('strata.restartContainer') && rows.includes('strata.removeContainer'));
+    assert.deepEqual(keyCommand('delete', { focusedView: 'strata.containers', 'strata.containersSelected': 'container.running' }), ['strata.removeContainer']);
+    const strata = await api();
+    const doomed = cli('run', '-d', '--name', 'doomed_running', 'busybox:latest', 'sleep', '300').trim();
+    made.push(doomed);
+    strata.containers.refresh();
+    await vscode.commands.executeCommand('strata.containers.focus');
+    await viewRows('Containers', { containing: 'doomed_running' });
+    await click(viewRowsSelector('Containers'), 'doomed_running');
+    await waitFor('the row selected', () => strata.containersView.selection.some((n) => (n as ContainerNode).summary?.id === doomed));
+    await sleep(300);
+    const asked = new Promise<string>((resolve) => {
+      const sub = strata.errors.onDidReport((e) => { sub.dispose(); resolve(e.message); });
+    });
+    await press('Delete');
+    // VS Code refuses modal dialogs under test, and says what the dialog held.
+    assert.match(await asked, new RegExp(`Contents: Container ${doomed.slice(0, 12)} is running\\. Stop it and remove it, with its changes\\?`));
+    assert.equal(JSON.parse(cli('inspect', doomed))[0].State.Status, 'running', 'nothing done before the answer');
+    await vscode.commands.executeCommand('strata.removeContainer', doomed, { force: true });
+    assert.ok(!cli('ps', '-a', '-q').includes(doomed.slice(0, 12)), 'removed');
   });
 
   test('Filter… shows only matching rows and says so in the view\'s description; Clear Filter shows all again', async () => {
