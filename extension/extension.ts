@@ -19,6 +19,7 @@ import { INSPECT_SCHEME, InspectProvider } from './inspect/inspect-provider';
 import { PROFILE_ID, ShellProfileProvider, Shells } from './terminal/shells';
 import { ContainersProvider } from './tree/containers-provider';
 import { ImagesProvider } from './tree/images-provider';
+import { FilesProvider } from './tree/files-provider';
 import { buildRecords } from './tree/build-records';
 import { trackWalkthrough } from './walkthrough';
 
@@ -35,17 +36,21 @@ export function activate(context: vscode.ExtensionContext) {
   const containers = new ContainersProvider(helper, changes);
   const imagesView = vscode.window.createTreeView('strata.images', { treeDataProvider: images, showCollapseAll: true });
   const containersView = vscode.window.createTreeView('strata.containers', { treeDataProvider: containers, showCollapseAll: true });
+  const containerFiles = new FilesProvider(helper, changes);
+  const containerFilesView = vscode.window.createTreeView('strata.files', { treeDataProvider: containerFiles, showCollapseAll: true });
+  images.attach(imagesView);
+  containers.attach(containersView);
   const shells = new Shells(helper, (err) => errors.report(err, 'Open shell in container'));
   const fs = new StrataFileSystem(helper, changes);
   const decorations = new ChangeDecorations(changes);
   buildRecords.init(context.globalState);
-  const services: Services = { context, log, helper, changes, images, imagesView, containers, containersView, shells, errors, files: fs.files };
+  const services: Services = { context, log, helper, changes, images, imagesView, containers, containersView, shells, errors, files: fs.files, containerFiles, containerFilesView };
   images.onError = (err) => errors.report(err, 'List images');
   containers.onError = (err) => errors.report(err, 'List containers');
   let reconnectTimer: NodeJS.Timeout | undefined;
 
   context.subscriptions.push(
-    log, helper, errors, changes, images, containers, imagesView, containersView, shells, fs, decorations,
+    log, helper, errors, changes, images, containers, imagesView, containersView, containerFiles, containerFilesView, shells, fs, decorations,
     vscode.workspace.registerFileSystemProvider(LAYER_SCHEME, fs, { isReadonly: true, isCaseSensitive: true }),
     vscode.workspace.registerFileSystemProvider(CONTAINER_SCHEME, fs, { isReadonly: true, isCaseSensitive: true }),
     vscode.workspace.registerFileSystemProvider(IMAGE_SCHEME, fs, { isReadonly: true, isCaseSensitive: true }),
@@ -55,6 +60,10 @@ export function activate(context: vscode.ExtensionContext) {
     createStatusItem(helper),
     trackWalkthrough(helper),
     ...registerCommands(services),
+    // The selected row's contextValue, for keybindings (Delete, F2): VS Code gives `viewItem` to
+    // menus only, so a key's `when` reads these instead.
+    imagesView.onDidChangeSelection((e) => void vscode.commands.executeCommand('setContext', 'strata.imagesSelected', e.selection[0]?.treeItem().contextValue ?? '')),
+    containersView.onDidChangeSelection((e) => void vscode.commands.executeCommand('setContext', 'strata.containersSelected', e.selection[0]?.treeItem().contextValue ?? '')),
     helper.onDidChangeStore((e) => {
       if (e.what === 'containers') containers.refresh();
       else images.refresh();
@@ -67,6 +76,9 @@ export function activate(context: vscode.ExtensionContext) {
       }
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
+      // Sorting and grouping: the rows are arranged again (no new listing is needed, but it is cheap).
+      if (e.affectsConfiguration('strata.images')) images.refresh();
+      if (e.affectsConfiguration('strata.containers')) containers.refresh();
       if (!CONNECTION_SETTINGS.some((key) => e.affectsConfiguration(key))) return;
       // Settings often change together (launch and socket): connect again once they have settled.
       clearTimeout(reconnectTimer);
@@ -89,7 +101,7 @@ export function activate(context: vscode.ExtensionContext) {
   log.info(`activated in ${activationMs.toFixed(1)} ms (evaluating the bundle before that: ${loadMs.toFixed(1)} ms)`);
 
   // For tests and for other extensions: the trees and the client, read-only in spirit.
-  return { services, activationMs, loadMs, logUri: context.logUri, helper, images, containers, imagesView, containersView, shells, errors, decorations, fs };
+  return { services, containerFiles, containerFilesView, activationMs, loadMs, logUri: context.logUri, helper, images, containers, imagesView, containersView, shells, errors, decorations, fs };
 }
 
 export type StrataApi = ReturnType<typeof activate>;

@@ -19,6 +19,10 @@
 //   POST /screenshot {name}              -> saves page.screenshot() as NAME.png, answers {path}
 //   POST /rows {query, atLeast?, containing?, timeoutMs?} -> {rows: [visible text of each match]}
 //   POST /html {query, maxChars?}         -> {html: [outerHTML of each match]} (to write selectors)
+//   POST /press {key}                     -> presses a key in the page, as a user would (playwright's
+//                                            key names: Enter, Escape, Delete, F2), answers {ok}
+//   POST /click {query, containing?}      -> clicks the first visible match (whose text contains
+//                                            `containing`), as a user would, answers {ok}
 //   POST /progress, POST /result          -> running and final counts from test/vscode/support/suite-index.ts
 // Ends with the line "N passed, N failed" and exits with the suite's exit code.
 import { spawn } from 'node:child_process';
@@ -314,6 +318,19 @@ function startControl() {
           return answer(200, { path });
         }
         if (req.url === '/rows') return answer(200, { rows: await readRows(body) });
+        if (req.url === '/press') {
+          // A key as the user presses it (a keybinding, a button of a modal dialog): to where focus is.
+          if (typeof body.key !== 'string' || !/^[A-Za-z0-9+]{1,32}$/.test(body.key)) throw new Error('press: key (a playwright key name) is required');
+          await page.keyboard.press(body.key);
+          return answer(200, { ok: true });
+        }
+        if (req.url === '/click') {
+          if (typeof body.query !== 'string' || !body.query) throw new Error('click: query (a CSS selector) is required');
+          let target = page.locator(body.query).filter({ visible: true });
+          if (typeof body.containing === 'string') target = target.filter({ hasText: body.containing });
+          await target.first().click({ timeout: 10_000 });
+          return answer(200, { ok: true });
+        }
         if (req.url === '/html') {
           // For writing selectors: the outer HTML of each match (cut at maxChars, default 20000).
           const html = await page.evaluate(

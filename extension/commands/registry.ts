@@ -24,6 +24,9 @@ import { showContainerLogs } from './show-container-logs';
 import { showLog } from './show-log';
 import { stopContainer } from './stop-container';
 import { wrap } from './wrap';
+import { copyImageId, copyImageTag, imageHistory, pruneImages, runImage, tagImage } from './image-actions';
+import { browseFiles, closeContainerFiles, openContainerFile } from './browse-files';
+import { clearContainersFilter, clearImagesFilter, filterContainers, filterImages, sortContainers, sortImages } from './view-options';
 
 type Handler = (s: Services, ...args: unknown[]) => unknown;
 
@@ -61,6 +64,22 @@ export const COMMANDS: readonly { id: string; what: string; run: Handler }[] = [
   { id: 'strata.refresh', what: 'Refresh', run: refresh },
   { id: 'strata.showLog', what: 'Show Strata log', run: showLog },
   { id: 'strata.checkStore', what: 'Check the store', run: checkStore },
+  // Issue 10, part B, the rest: images, Browse Files, and the views' filter and sort.
+  { id: 'strata.runImage', what: 'Run image', run: runImage },
+  { id: 'strata.tagImage', what: 'Tag image', run: tagImage },
+  { id: 'strata.copyImageId', what: 'Copy image id', run: copyImageId },
+  { id: 'strata.copyImageTag', what: 'Copy full tag', run: copyImageTag },
+  { id: 'strata.pruneImages', what: 'Prune dangling images', run: pruneImages },
+  { id: 'strata.imageHistory', what: 'Image history', run: imageHistory },
+  { id: 'strata.browseFiles', what: 'Browse files', run: browseFiles },
+  { id: 'strata.openContainerFile', what: 'Open container file', run: openContainerFile },
+  { id: 'strata.closeContainerFiles', what: 'Close container files', run: closeContainerFiles },
+  { id: 'strata.filterImages', what: 'Filter images', run: filterImages },
+  { id: 'strata.clearImagesFilter', what: 'Clear images filter', run: clearImagesFilter },
+  { id: 'strata.sortImages', what: 'Sort images', run: sortImages },
+  { id: 'strata.filterContainers', what: 'Filter containers', run: filterContainers },
+  { id: 'strata.clearContainersFilter', what: 'Clear containers filter', run: clearContainersFilter },
+  { id: 'strata.sortContainers', what: 'Sort containers', run: sortContainers },
 ];
 
 export function registerCommands(s: Services): vscode.Disposable[] {

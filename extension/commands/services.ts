@@ -5,6 +5,7 @@ import type { ChangesCache } from '../diff/changes';
 import type { FileCache } from '../diff/file-cache';
 import type { Shells } from '../terminal/shells';
 import type { ContainersProvider } from '../tree/containers-provider';
+import type { FilesProvider } from '../tree/files-provider';
 import type { ImagesProvider } from '../tree/images-provider';
 import type { TreeNode } from '../tree/node';
 import type { ErrorReporter } from './wrap';
@@ -22,4 +23,7 @@ export interface Services {
   readonly errors: ErrorReporter;
   /** The bytes of the strata-* file systems, batched and kept (for prefetching a multi-diff's files). */
   readonly files: FileCache;
+  /** Browse Files: the Container Files view. */
+  readonly containerFiles: FilesProvider;
+  readonly containerFilesView: vscode.TreeView<TreeNode>;
 }

@@ -14,7 +14,12 @@ export class CancelledError extends Error {
 export interface ReportedError {
   what: string;
   message: string;
+  /** The toast's buttons. */
+  actions: string[];
 }
+
+/** The button that opens the "Strata" output channel: named as its command is ("Show Strata Log"), not "Show Log". */
+export const SHOW_LOG = 'Show Strata Log';
 
 export class ErrorReporter implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<ReportedError>();
@@ -36,25 +41,25 @@ export class ErrorReporter implements vscode.Disposable {
       return;
     }
     let message: string;
-    let actions: string[] = ['Show Log'];
+    let actions: string[] = [SHOW_LOG];
     if (err instanceof HelperUnavailableError) {
       message = err.message;
-      actions = ['Retry', 'Show Log', 'Open Settings'];
+      actions = ['Retry', SHOW_LOG, 'Open Settings'];
     } else if (isConnectionLost(err)) {
       message = `Strata: ${what} failed: the helper went away (it stopped or crashed). Retry to start it again.`;
-      actions = ['Retry', 'Show Log'];
+      actions = ['Retry', SHOW_LOG];
     } else {
       const text = err instanceof Error ? err.message : String(err);
       message = `Strata: ${what} failed: ${text}`;
     }
     this.log.error(message);
     if (err instanceof Error && requestErrorCode(err) === undefined && err.stack) this.log.debug(err.stack);
-    const reported = { what, message };
+    const reported = { what, message, actions };
     this.recent.push(reported);
     if (this.recent.length > 20) this.recent.shift();
     this.emitter.fire(reported);
     void vscode.window.showErrorMessage(message, ...actions).then((choice) => {
-      if (choice === 'Show Log') void vscode.commands.executeCommand('strata.showLog');
+      if (choice === SHOW_LOG) void vscode.commands.executeCommand('strata.showLog');
       else if (choice === 'Retry') void vscode.commands.executeCommand('strata.refresh');
       else if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'strata.');
     });

@@ -6,17 +6,19 @@
 //   strata-inspect:/processes/<id>/<short id> processes.txt  its processes, as `strata top` (live)
 //   strata-inspect:/stats/<id>/<short id> stats.txt          memory and tasks against the limits run
 //                                                      set, and CPU, as `strata stats` (live)
+//   strata-inspect:/history/<id>/<short id> history.txt      the image's layers, newest first, with
+//                                                      what made each (created_by), as a table
 // (The last segment is only the editor tab's label.)
 // Everything comes from the helper; nothing here reads the disk.
 import * as vscode from 'vscode';
-import type { ContainerProcessInfo, ContainerStats } from '../../helper/protocol';
+import type { ContainerProcessInfo, ContainerStats, HistoryEntry } from '../../helper/protocol';
 import type { Helper } from '../client/helper';
-import { formatSize } from '../tree/format';
+import { age, formatSize, shortId } from '../tree/format';
 
 export const INSPECT_SCHEME = 'strata-inspect';
-export type InspectKind = 'container' | 'image' | 'processes' | 'stats';
+export type InspectKind = 'container' | 'image' | 'processes' | 'stats' | 'history';
 
-const LABEL: Record<InspectKind, string> = { container: 'inspect.json', image: 'inspect.json', processes: 'processes.txt', stats: 'stats.txt' };
+const LABEL: Record<InspectKind, string> = { container: 'inspect.json', image: 'inspect.json', processes: 'processes.txt', stats: 'stats.txt', history: 'history.txt' };
 /** How often a shown live document is read again. */
 const LIVE_MS: Partial<Record<InspectKind, number>> = { processes: 2000, stats: 1000 };
 
@@ -26,11 +28,26 @@ export function inspectUri(kind: InspectKind, id: string): vscode.Uri {
 }
 
 function parse(uri: vscode.Uri): { kind: InspectKind; id: string } | undefined {
-  const m = /^\/(container|image|processes|stats)\/([A-Za-z0-9][A-Za-z0-9_.:@-]*)\/[^/]+$/.exec(uri.path);
+  const m = /^\/(container|image|processes|stats|history)\/([A-Za-z0-9][A-Za-z0-9_.:@-]*)\/[^/]+$/.exec(uri.path);
   return m ? { kind: m[1] as InspectKind, id: m[2] } : undefined;
 }
 
 const pad = (text: string, width: number) => text.padEnd(width);
+
+/** Rows under a header, columns aligned, the last one left whole (it is the long one). */
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  return [head, ...rows].map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : pad(cell, widths[i]))).join('  ').trimEnd()).join('\n');
+}
+
+/** `strata history` (as `docker history --no-trunc`): newest first, what made each layer whole. */
+export function historyTable(list: HistoryEntry[], now = Date.now()): string {
+  const rows = list.map((h) => [
+    h.emptyLayer ? '<missing>' : shortId(h.id), age(h.created, now), h.emptyLayer ? '0 B' : formatSize(h.size), h.comment || '',
+    h.createdBy.replace(/\s*\n\s*/g, ' ') || '(no command recorded)',
+  ]);
+  return table(['LAYER', 'CREATED', 'SIZE', 'COMMENT', 'CREATED BY'], rows);
+}
 
 export function processTable(list: ContainerProcessInfo[]): string {
   const rows = list.map((p) => [String(p.pid), String(p.containerPid), String(p.ppid), String(p.uid), p.started, `${p.cpuSeconds.toFixed(2)} s`, p.command]);
@@ -80,7 +97,7 @@ export class InspectProvider implements vscode.TextDocumentContentProvider, vsco
   private storeChanged(): void {
     for (const doc of vscode.workspace.textDocuments) {
       const p = doc.uri.scheme === INSPECT_SCHEME ? parse(doc.uri) : undefined;
-      if (p && (p.kind === 'container' || p.kind === 'image')) this.emitter.fire(doc.uri);
+      if (p && (p.kind === 'container' || p.kind === 'image' || p.kind === 'history')) this.emitter.fire(doc.uri);
     }
   }
 
@@ -93,6 +110,12 @@ export class InspectProvider implements vscode.TextDocumentContentProvider, vsco
         case 'container': return `${JSON.stringify(await client.request('container.inspect', { id: p.id }), null, 2)}\n`;
         case 'image': return `${JSON.stringify(await client.request('image.inspect', { ref: p.id }), null, 2)}\n`;
         case 'processes': return `${processTable(await client.request('container.top', { id: p.id }))}\n`;
+        case 'history': {
+          const detail = await client.request('image.inspect', { ref: p.id });
+          const list = await client.request('image.history', { ref: p.id });
+          const title = `History of ${detail.repoTags.join(', ') || '<none>'} (image ${shortId(detail.id)}): ${list.length} step${list.length === 1 ? '' : 's'}, newest first`;
+          return `${title}\n\n${historyTable(list)}\n`;
+        }
         case 'stats': return `${this.statsNow(p.id, (await client.request('containers.stats', { ids: [p.id] }))[0])}\n`;
       }
     } catch (err) {

@@ -5,11 +5,12 @@
 import type { Helper } from '../client/helper';
 import type { ChangesCache } from '../diff/changes';
 import { ContainerNode } from './container-node';
-import { RowsProvider } from './rows-provider';
+import { helperReason, RowsProvider } from './rows-provider';
 import type { ContainerSummary } from '../../helper/protocol';
 
 export class ContainersProvider extends RowsProvider<ContainerNode, ContainerSummary> {
   private readonly subs: { dispose(): void }[] = [];
+  protected readonly noun = 'containers';
 
   constructor(private readonly helper: Helper, private readonly changes: ChangesCache) {
     super();
@@ -22,6 +23,15 @@ export class ContainersProvider extends RowsProvider<ContainerNode, ContainerSum
   protected async list(): Promise<ContainerSummary[] | undefined> {
     const client = await this.helper.clientForView();
     return client ? client.request('containers.list', { all: true }) : undefined;
+  }
+
+  /** Its name, then its image: a filter finds a container by either. */
+  protected nameOf(c: ContainerSummary): string {
+    return `${c.name} ${c.image}`;
+  }
+
+  protected override unreachableReason(): string {
+    return helperReason(this.helper);
   }
 
   protected makeRow(summary: ContainerSummary): ContainerNode {

@@ -9,7 +9,8 @@ import { LayerNode } from './layer-node';
 import type { TreeNode } from './node';
 
 export class ImageNode implements TreeNode {
-  readonly parent = undefined;
+  /** Its repository's row when the view groups it (images-provider.ts), else none. */
+  parent: TreeNode | undefined = undefined;
   readonly id: string;
   private layers: Promise<LayerNode[]> | undefined;
   private detail: ImageDetail | undefined;

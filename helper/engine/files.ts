@@ -1,9 +1,10 @@
 // File contents for the diff editor: a path as one version of a file system shows it (a layer's
 // chain, a container, an image). Only paths inside store layers and upper dirs are ever read (see
 // archive/read-file).
+import { listMergedDir } from '../archive/list-dir';
 import { readMergedFile } from '../archive/read-file';
 import { readMergedFiles } from '../archive/read-files';
-import type { FileContent, FileVersion } from '../protocol/types';
+import type { DirEntry, FileContent, FileVersion } from '../protocol/types';
 import type { EngineContext } from './context';
 import { imageLayers } from './images';
 import type { MethodTable } from './method-table';
@@ -50,7 +51,19 @@ function readFile(ctx: EngineContext, version: FileVersion, path: string): Promi
   return inVersion(ctx, version, (dirs) => readMergedFile(dirs, path, MAX_FILE_BYTES).then(toContent));
 }
 
+/** What file.list gives when the client sets no limit: a folder a tree can show at once. */
+export const LIST_LIMIT = 5000;
+
+async function listDir(ctx: EngineContext, version: FileVersion, path: string, limit = LIST_LIMIT): Promise<{ entries: DirEntry[]; truncated: boolean }> {
+  const all = await inVersion(ctx, version, (dirs) => listMergedDir(dirs, path));
+  const entries = all.slice(0, limit).map((e) => ({
+    name: e.name, kind: e.kind as DirEntry['kind'], size: e.size, mode: e.mode, mtime: e.mtimeSec, ...(e.linkTarget !== undefined ? { linkTarget: e.linkTarget } : {}),
+  }));
+  return { entries, truncated: all.length > limit };
+}
+
 export const fileMethods = {
   'file.read': { lock: 'none', run: (ctx, p) => readFile(ctx, p.version, p.path) },
   'files.read': { lock: 'none', run: (ctx, p) => readFiles(ctx, p.version, p.paths, p.maxBytes) },
-} satisfies MethodTable<'file.read' | 'files.read'>;
+  'file.list': { lock: 'none', run: (ctx, p) => listDir(ctx, p.version, p.path, p.limit) },
+} satisfies MethodTable<'file.read' | 'files.read' | 'file.list'>;

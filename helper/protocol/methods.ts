@@ -2,7 +2,7 @@
 // Methods are named noun.verb. Notifications (helper -> client) are at the end.
 import { s, SchemaError, type Infer, type Schema } from './schema';
 import type {
-  BuildStep, Change, ContainerDetail, FileVersion, ContainerProcessInfo, ContainerStats, ContainerSummary, DiskUsage, FileContent, HistoryEntry, ImageDetail, ImageSummary, LayerInfo, StreamName,
+  BuildStep, Change, ContainerDetail, DirEntry, FileVersion, ContainerProcessInfo, ContainerStats, ContainerSummary, DiskUsage, FileContent, HistoryEntry, ImageDetail, ImageSummary, LayerInfo, StreamName,
 } from './types';
 import type { StoreCheckReport, SystemInfo } from './types';
 import { ULIMIT_NAMES } from './types';
@@ -239,6 +239,15 @@ export const methods = {
   'files.read': {
     params: s.object({ version: fileVersion, paths: s.array(filePath, { max: 4096 }), maxBytes: s.optional(s.int({ min: 0, max: 1024 * 1024 })) }),
     result: {} as { files: (FileContent | null)[] },
+  },
+  /**
+   * The entries directly in directory `path` as `version` shows it (the merged view of its layers),
+   * by name, at most `limit` of them (default 5,000): Browse Files in VS Code. NotFound when the path
+   * is missing or not a directory there.
+   */
+  'file.list': {
+    params: s.object({ version: fileVersion, path: filePath, limit: s.optional(s.int({ min: 1, max: 20_000 })) }),
+    result: {} as { entries: DirEntry[]; truncated: boolean },
   },
   'container.commit': {
     params: s.object({

@@ -202,6 +202,17 @@ export interface FileContent {
   truncated: boolean;
 }
 
+/** One entry of a directory as a version shows it (file.list: Browse Files). */
+export interface DirEntry {
+  name: string;
+  kind: Exclude<FileContent['kind'], 'missing' | 'whiteout'>;
+  size: number;
+  mode: number;
+  /** Seconds since the epoch. */
+  mtime: number;
+  linkTarget?: string;
+}
+
 /** system df: sizes in bytes (engine/disk-usage.ts). */
 export interface DiskUsage {
   images: { id: string; repoTags: string[]; created: string; size: number; sharedSize: number; uniqueSize: number; containers: number }[];

@@ -86,3 +86,13 @@ export async function outerHTML(selector: string, maxChars = 20_000): Promise<st
   const { html } = await post<{ html: string[] }>('/html', { query: selector, maxChars });
   return html;
 }
+
+/** Presses a key in the workbench where the focus is, as a user would (a keybinding, a dialog's button). */
+export async function press(key: string): Promise<void> {
+  await post('/press', { key });
+}
+
+/** Clicks the first visible element matching a selector (whose text contains `containing`), as a user would. */
+export async function click(selector: string, containing?: string): Promise<void> {
+  await post('/click', { query: selector, containing });
+}
