@@ -4,6 +4,7 @@
 // file would cost milliseconds each. (What the tool writes, it is told through op-stream.ts.)
 import { execa } from 'execa';
 import { nativeTool } from '../native';
+import { fsRequest, type FsCommand } from './fs-server';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 
@@ -71,19 +72,17 @@ export async function filesSize(dir: string): Promise<number> {
 
 /** Every entry under `dir` (dir itself first as '.'), in directory order, symlinks not followed. */
 export async function walkTree(dir: string, signal?: AbortSignal): Promise<WalkEntry[]> {
-  let out: Buffer;
+  return parseWalk(await served('walk', dir, Buffer.alloc(0), signal)) as WalkEntry[];
+}
+
+/** A walk, stat or list by a `strata-fs serve` process (fs-server.ts), its errors made Strata's. */
+async function served(command: FsCommand, dir: string, payload: Buffer, signal?: AbortSignal): Promise<Buffer> {
   try {
-    const r = await execa(nativeTool('strata-fs'), ['walk', dir], {
-      encoding: 'buffer',
-      maxBuffer: 2 ** 31 - 1,
-      stripFinalNewline: false,
-      cancelSignal: signal,
-    });
-    out = Buffer.from(r.stdout);
+    return await fsRequest(command, dir, payload, signal);
   } catch (err) {
-    throw toolError(`reading ${dir}`, err);
+    if (signal?.aborted) throw new StrataError(ErrorCode.Cancelled, `reading ${dir}: cancelled`, { cause: err });
+    throw new StrataError(ErrorCode.Internal, `reading ${dir}: ${(err as Error).message}`, { cause: err });
   }
-  return parseWalk(out) as WalkEntry[];
 }
 
 /**
@@ -109,14 +108,8 @@ export async function listDirs(dir: string, dirs: string[], signal?: AbortSignal
 }
 
 /** `strata-fs COMMAND DIR` fed the NUL-terminated paths; its output. */
-async function runOnPaths(command: 'stat' | 'list', dir: string, paths: string[], signal?: AbortSignal): Promise<Buffer> {
-  try {
-    const input = Buffer.concat(paths.flatMap((p) => [Buffer.from(p, 'latin1'), ZERO]));
-    const r = await execa(nativeTool('strata-fs'), [command, dir], { input, encoding: 'buffer', maxBuffer: 2 ** 31 - 1, stripFinalNewline: false, cancelSignal: signal });
-    return Buffer.from(r.stdout);
-  } catch (err) {
-    throw toolError(`reading ${dir}`, err);
-  }
+function runOnPaths(command: 'stat' | 'list', dir: string, paths: string[], signal?: AbortSignal): Promise<Buffer> {
+  return served(command, dir, Buffer.concat(paths.flatMap((p) => [Buffer.from(p, 'latin1'), ZERO])), signal);
 }
 
 export function parseWalk(out: Buffer, allowMissing = false): (WalkEntry | { path: string; kind: null })[] {

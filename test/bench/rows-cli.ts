@@ -64,8 +64,15 @@ export function cliRows(ctx: BenchContext): Row[] {
         ...Object.fromEntries(clis(ctx, emptyStore).map(([sys, cli]) => {
           return [sys, { what: shown(sys, 'images', '-q'), run: async () => run(cli('images', '-q')) }];
         })),
-        floor: { what: `node -e 0 (Node ${process.version} starting and exiting)`, run: async () => run([process.execPath, ['-e', '0'], process.env]) },
+        floor: { what: `node -e 0 (Node ${process.version} starting and exiting; NODE_EXTRA_CA_CERTS unset, as bin/strata does)`, run: async () => run([process.execPath, ['-e', '0'], withoutCaCerts()]) },
       },
     },
   ];
+}
+
+/** The environment without NODE_EXTRA_CA_CERTS, which Node parses at start (bin/strata sets it aside). */
+function withoutCaCerts(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
 }
