@@ -83,3 +83,14 @@ test('an aborted request rejects with the abort, and later requests are served',
     removeTmp(tmp);
   }
 });
+
+test('syncfs flushes the file system of a folder, and names a folder that is not there', async () => {
+  const tmp = await tree();
+  try {
+    assert.equal((await fsRequest('syncfs', tmp, Buffer.alloc(0))).length, 0);
+    await assert.rejects(fsRequest('syncfs', join(tmp, 'gone'), Buffer.alloc(0)), /strata-fs: open .*gone: No such file or directory/);
+  } finally {
+    stopFsServers();
+    removeTmp(tmp);
+  }
+});
