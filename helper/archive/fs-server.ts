@@ -20,6 +20,10 @@ class Server {
   private bytes = 0;
   private pending?: { resolve: (b: Buffer) => void; reject: (e: Error) => void };
   private dead?: Error;
+  /** The answer being read: its status, the length of its head, and its whole length. */
+  private status = '';
+  private headLength = 0;
+  private need?: number;
 
   constructor() {
     this.proc = spawn(nativeTool('strata-fs'), ['serve'], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -53,21 +57,29 @@ class Server {
     });
   }
 
-  /** Answers the pending request once its whole answer ("status \0 length \0 bytes") is here. */
+  /** Answers the pending request once its whole answer ("status \0 length \0 bytes") is here. The
+   *  chunks are joined once, when all have come (joining at each chunk was quadratic: 70 ms of a
+   *  100,000-entry walk's 3 MB). */
   private settle(): void {
     if (!this.pending) return;
+    if (this.need === undefined) {
+      const head = this.buffered.length === 1 ? this.buffered[0] : Buffer.concat(this.buffered);
+      this.buffered = [head];
+      const a = head.indexOf(0);
+      const b = a < 0 ? -1 : head.indexOf(0, a + 1);
+      if (b < 0) return;
+      this.status = head.toString('latin1', 0, a);
+      this.need = b + 1 + Number(head.toString('latin1', a + 1, b));
+      this.headLength = b + 1;
+    }
+    if (this.bytes < this.need) return;
     const all = this.buffered.length === 1 ? this.buffered[0] : Buffer.concat(this.buffered);
-    this.buffered = [all];
-    const a = all.indexOf(0);
-    const b = a < 0 ? -1 : all.indexOf(0, a + 1);
-    if (b < 0) return;
-    const length = Number(all.toString('latin1', a + 1, b));
-    if (this.bytes < b + 1 + length) return;
-    const status = all.toString('latin1', 0, a);
-    const body = all.subarray(b + 1, b + 1 + length);
-    const rest = all.subarray(b + 1 + length);
+    const body = all.subarray(this.headLength, this.need);
+    const rest = all.subarray(this.need);
+    const status = this.status;
     this.buffered = rest.length ? [rest] : [];
     this.bytes = rest.length;
+    this.need = undefined;
     const { resolve, reject } = this.pending;
     this.pending = undefined;
     this.hold(false);

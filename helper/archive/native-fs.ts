@@ -47,7 +47,7 @@ export interface WalkEntry {
   /** A symlink's target (binary string); '' for anything else. */
   linkTarget: string;
   /** Every xattr on the entry, unfiltered (name -> raw value). */
-  xattrs: Map<string, Buffer>;
+  xattrs: ReadonlyMap<string, Buffer>;
 }
 
 function toolError(what: string, err: unknown): StrataError {
@@ -122,21 +122,50 @@ export function parseWalk(out: Buffer, allowMissing = false): (WalkEntry | { pat
     pos = end + 1;
     return s;
   };
+  /** The record's eleven decimal numbers, read in place (a 100,000-entry walk made 1.1 million
+   *  strings and arrays with toString, split and map: a fifth of the walk's time, and its GC). */
+  const numbers = new Array<number>(11);
+  const readNumbers = (): boolean => {
+    if (out[pos] === 0x2d /* '-' */ && out[pos + 1] === 0) {
+      pos += 2;
+      return false;
+    }
+    let i = 0;
+    let v = 0;
+    for (;;) {
+      const c = out[pos++];
+      if (c === 0x20 || c === 0) {
+        numbers[i++] = v;
+        v = 0;
+        if (c === 0) break;
+      } else if (c >= 0x30 && c <= 0x39) {
+        v = v * 10 + (c - 0x30);
+      } else {
+        throw new StrataError(ErrorCode.Internal, 'strata-fs walk: a record that is not numbers');
+      }
+    }
+    if (i !== 11) throw new StrataError(ErrorCode.Internal, 'strata-fs walk: a record without its 11 numbers');
+    return true;
+  };
   while (pos < out.length) {
     const path = field();
-    const fields = field();
-    if (allowMissing && fields === '-') {
+    if (!readNumbers()) {
+      if (!allowMissing) throw new StrataError(ErrorCode.Internal, 'strata-fs walk: an entry that is not there');
       entries.push({ path, kind: null });
       continue;
     }
-    const n = fields.split(' ').map(Number);
-    const [mode, uid, gid, size, mtimeSec, mtimeNsec, nlink, ino, major, minor, count] = n;
+    const [mode, uid, gid, size, mtimeSec, mtimeNsec, nlink, ino, major, minor, count] = numbers;
     const kind = kindOfMode(mode, major, minor);
     const linkTarget = kind === 'symlink' ? field() : '';
-    const xattrs = new Map<string, Buffer>();
-    for (let i = 0; i < count; i++) {
-      const name = field();
-      xattrs.set(name, Buffer.from(field(), 'hex'));
+    // Most entries have no xattr: they share one empty map (a map each was a third of the memory).
+    let xattrs: ReadonlyMap<string, Buffer> = NO_XATTRS;
+    if (count > 0) {
+      const own = new Map<string, Buffer>();
+      for (let i = 0; i < count; i++) {
+        const name = field();
+        own.set(name, Buffer.from(field(), 'hex'));
+      }
+      xattrs = own;
     }
     entries.push({ path, kind, linkTarget, mode, uid, gid, size, mtimeSec, mtimeNsec, nlink, ino, rdevMajor: major, rdevMinor: minor, xattrs });
   }
@@ -162,3 +191,4 @@ export function catFiles(dir: string, files: { path: string; size: number }[]): 
 }
 
 const ZERO = Buffer.alloc(1);
+const NO_XATTRS: ReadonlyMap<string, Buffer> = new Map();
