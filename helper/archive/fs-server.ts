@@ -9,7 +9,7 @@ import { nativeTool } from '../native';
 
 const IDLE_SERVERS = 2;
 
-export type FsCommand = 'walk' | 'stat' | 'list' | 'syncfs';
+export type FsCommand = 'walk' | 'stat' | 'list' | 'cat' | 'syncfs';
 
 /** The command failed: its own message (as `strata-fs CMD DIR` prints it on stderr). */
 export class FsCommandError extends Error {}

@@ -172,6 +172,22 @@ export function parseWalk(out: Buffer, allowMissing = false): (WalkEntry | { pat
   return entries;
 }
 
+/** The most bytes readSmallFiles asks a server for: an answer is held whole in memory (twice). */
+export const SMALL_READ_MAX = 8 * 1024 * 1024;
+
+/**
+ * The contents of the given regular files (SMALL_READ_MAX bytes in all at most), back to back, read
+ * by a strata-fs server (no process started: the diff editor reads two small files per click).
+ * Each must still be a regular file of the given size, or it fails naming it, as catFiles does.
+ */
+export async function readSmallFiles(dir: string, files: { path: string; size: number }[]): Promise<Buffer> {
+  const total = files.reduce((n, f) => n + f.size, 0);
+  if (total > SMALL_READ_MAX) throw new StrataError(ErrorCode.Internal, `readSmallFiles: ${total} bytes is more than ${SMALL_READ_MAX}`);
+  const out = await served('cat', dir, Buffer.concat(files.flatMap((f) => [Buffer.from(f.path, 'latin1'), ZERO, Buffer.from(String(f.size)), ZERO])));
+  if (out.length !== total) throw new StrataError(ErrorCode.Internal, `reading ${dir}: ${out.length} bytes where ${total} were asked for`);
+  return out;
+}
+
 /**
  * The contents of the given regular files, back to back, read by one strata-fs process. Each
  * must still be a regular file of the given size, or the tool fails naming it (`done` rejects).

@@ -94,3 +94,16 @@ test('syncfs flushes the file system of a folder, and names a folder that is not
     removeTmp(tmp);
   }
 });
+
+test('a served cat answers the files back to back, and fails naming a file whose size changed', async () => {
+  const tmp = await tree();
+  try {
+    const ask = Buffer.from('d/f1\x001\x00d/f12\x002\x00');
+    assert.deepEqual(await fsRequest('cat', tmp, ask), oneShot('cat', tmp, ask));
+    assert.equal((await fsRequest('cat', tmp, ask)).toString(), '112');
+    await assert.rejects(fsRequest('cat', tmp, Buffer.from('d/f12\x005\x00')), /d\/f12/);
+  } finally {
+    stopFsServers();
+    removeTmp(tmp);
+  }
+});

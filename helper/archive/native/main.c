@@ -14,7 +14,7 @@
 //   strata-fs list DIR       the walk records of the entries directly in each directory named on
 //                            stdin (NUL-terminated, "." for DIR), resolved the same way; nothing for
 //                            a path that is not a directory there
-//   strata-fs serve          walk, stat, list and syncfs on request, one forked child each (serve.c): what
+//   strata-fs serve          walk, stat, list, cat and syncfs on request, one forked child each (serve.c): what
 //                            the helper asks often, without starting a process each time
 //   strata-fs cat DIR        the contents of the regular files named by "path \0 size \0" records on
 //                            stdin, back to back (what packing a layer reads, in one process)
