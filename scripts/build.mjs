@@ -93,7 +93,11 @@ if (process.argv.includes('--tests')) {
   const tests = testEntries(join(root, 'test'));
   await build({
     ...common,
-    entryPoints: tests.map((t) => ({ in: t, out: relative(join(root, 'test'), t).replace(/\.ts$/, '') })),
+    entryPoints: [
+      ...tests.map((t) => ({ in: t, out: relative(join(root, 'test'), t).replace(/\.ts$/, '') })),
+      // npm run bench's engine part (scripts/bench.mjs runs it; npm test runs it with --quick).
+      { in: join(root, 'test/bench/main.ts'), out: 'bench/main' },
+    ],
     outdir: join(root, 'out/test'),
   });
   // The real-VS-Code suite: test/vscode/README.md. mocha stays external: the test files' suite()

@@ -43,6 +43,8 @@ import { isOpaqueDir } from './xattr';
 
 export type { Change } from '../protocol/types';
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** A path in the old view: the entry that shows there, and for a directory the layers it merges. */
 interface Seen {
   entry: WalkEntry;
@@ -204,5 +206,7 @@ export async function layerChanges(layerDir: string, lowerDirs: string[]): Promi
  * and whether it is a directory (in the new view; for D, in the old one).
  */
 function changeOf(rel: string, kind: Change['kind'], dir: boolean): Change {
+  // An ASCII name (nearly all) is its own display form: no buffer, no decoding.
+  if (ASCII.test(rel)) return dir ? { path: `/${rel}`, kind, dir: true } : { path: `/${rel}`, kind };
   const bytes = Buffer.from(`/${rel}`, 'latin1');
   return { path: `/${displayPath(rel)}`, kind, ...(isUtf8(bytes) ? {} : { pathBytes: bytes.toString('base64') }), ...(dir ? { dir: true as const } : {}) };}

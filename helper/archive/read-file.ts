@@ -5,7 +5,7 @@
 // followed out of the layer (the CVE-2018-15664 family).
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
-import { catFiles, statPaths, type EntryKind, type WalkEntry } from './native-fs';
+import { catFiles, readSmallFiles, SMALL_READ_MAX, statPaths, type EntryKind, type WalkEntry } from './native-fs';
 import { isOpaqueDir } from './xattr';
 
 export interface FileView {
@@ -31,6 +31,7 @@ export function layerRelative(path: string): string[] {
 }
 
 async function readData(dir: string, rel: string, size: number, maxBytes: number): Promise<{ data: Buffer; truncated: boolean }> {
+  if (size <= maxBytes && size <= SMALL_READ_MAX) return { data: await readSmallFiles(dir, [{ path: rel, size }]), truncated: false };
   const cat = catFiles(dir, [{ path: rel, size }]);
   const parts: Buffer[] = [];
   let got = 0;

@@ -5,7 +5,7 @@
 // and read with one `strata-fs cat` per layer, whatever the number of paths. The merge rules are
 // readMergedFile's (overlayfs's): the first layer that has a path decides, a whiteout or a
 // non-directory parent hides what is below, an opaque parent ends the search.
-import { catFiles, statPaths, type WalkEntry } from './native-fs';
+import { catFiles, readSmallFiles, SMALL_READ_MAX, statPaths, type WalkEntry } from './native-fs';
 import { layerRelative, type FileView } from './read-file';
 import { isOpaqueDir } from './xattr';
 
@@ -58,6 +58,15 @@ function decide(w: Wanted, found: Map<string, WalkEntry | null>, layer: number):
 
 /** Fills in the data of `files` (all in layer `dir`), each cut to its size, from one cat. */
 async function readData(dir: string, files: Wanted[]): Promise<void> {
+  if (files.reduce((n, w) => n + w.view!.size, 0) <= SMALL_READ_MAX) {
+    const all = await readSmallFiles(dir, files.map((w) => ({ path: w.full, size: w.view!.size })));
+    let at = 0;
+    for (const w of files) {
+      w.view!.data = all.subarray(at, at + w.view!.size);
+      at += w.view!.size;
+    }
+    return;
+  }
   const cat = catFiles(dir, files.map((w) => ({ path: w.full, size: w.view!.size })));
   let i = 0;
   let parts: Buffer[] = [];

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs, constants } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
-import { execa } from 'execa';
+import { fsRequest } from '../archive/fs-server';
 import { type FaultPoint, faultPoint } from './faults';
 
 /** writeFileAtomic's temp names: `.<name>.<12 hex>.tmp` (a write cut short leaves one). */
@@ -44,9 +44,16 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode 
   if (faults) faultPoint(faults.written);
 }
 
-/** Flushes a whole tree built in staging: one syncfs(2) of its file system instead of an fsync per file. */
+/**
+ * Flushes a whole tree built in staging: one syncfs(2) of its file system instead of an fsync per
+ * file, by a strata-fs server (no process started for it: `sync -f` cost a spawn and a PATH search).
+ */
 export async function syncTree(path: string): Promise<void> {
-  await execa('sync', ['-f', path]);
+  try {
+    await fsRequest('syncfs', path, Buffer.alloc(0));
+  } catch (err) {
+    throw new Error(`flushing ${path} to disk: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /** Where a removal may be killed (store/faults.ts): renamed aside; that rename fsynced; deleted. */

@@ -2,9 +2,9 @@
 // real race (a container deleting files while `strata diff` reads its upper dir) hits only now and
 // then. A name starting with
 //   gone-lstat   fails lstat (fstatat) with ENOENT, though readdir listed it
-//   gone-list    fails llistxattr with ENOENT (deleted after the lstat)
-//   gone-get     fails lgetxattr with ENOENT (deleted after its xattrs were listed)
-//   gone-attr    fails lgetxattr with ENODATA (the xattr removed after it was listed)
+//   gone-list    fails llistxattr (or listxattrat) with ENOENT (deleted after the lstat)
+//   gone-get     fails lgetxattr (or getxattrat) with ENOENT (deleted after its xattrs were listed)
+//   gone-attr    fails lgetxattr (or getxattrat) with ENODATA (the xattr removed after it was listed)
 //   gone-link    fails readlinkat with ENOENT (a symlink deleted after the lstat)
 //   gone-open    fails openat with ENOENT (a directory deleted after the lstat)
 //   gone-dir     fails readdir with ENOENT (a directory removed while it is being read)
@@ -19,7 +19,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#ifndef SYS_listxattrat
+#define SYS_listxattrat 465
+#endif
+#ifndef SYS_getxattrat
+#define SYS_getxattrat 464
+#endif
 
 static int named(const char *path, const char *prefix) {
   const char *base = strrchr(path, '/');
@@ -53,6 +60,22 @@ ssize_t lgetxattr(const char *path, const char *name, void *value, size_t size) 
   FAIL_IF(path, "gone-get", ENOENT);
   FAIL_IF(path, "gone-attr", ENODATA);
   return REAL(lgetxattr)(path, name, value, size);
+}
+
+/* Linux 6.13's listxattrat and getxattrat, which strata-fs calls through syscall(2) (no glibc
+ * wrapper yet): the same vanishing, by the leaf name they are given. */
+long syscall(long nr, ...) {
+  va_list ap;
+  va_start(ap, nr);
+  long a[6];
+  for (int i = 0; i < 6; i++) a[i] = va_arg(ap, long);
+  va_end(ap);
+  if (nr == SYS_listxattrat) FAIL_IF((const char *)a[1], "gone-list", ENOENT);
+  if (nr == SYS_getxattrat) {
+    FAIL_IF((const char *)a[1], "gone-get", ENOENT);
+    FAIL_IF((const char *)a[1], "gone-attr", ENODATA);
+  }
+  return REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 ssize_t readlinkat(int fd, const char *path, char *buf, size_t size) {

@@ -52,6 +52,7 @@ int cmd_cat(const char *root);
 int cmd_unpack(const char *root);
 int cmd_copy(const char *src, const char *dest);
 int cmd_read(const char *src);
+int cmd_serve(void);
 // Walk records (walk.c) of the tree under fd into a memory stream (for copy).
 void walk_to(FILE *out, const char *root);
 

@@ -1,0 +1,112 @@
+// 3. Against the floor: what the kernel and the disk cost for the same work with no engine around
+// it, measured in the same rounds as Strata's engine doing it. A row whose target is out of reach
+// says so with its floor beside it.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { run, writer, type BenchContext } from './context';
+import type { Row } from './measure';
+import type { StrataApi } from './strata-api';
+
+const sh = (line: string) => run(['sh', ['-c', line], process.env]);
+
+export async function floorRows(ctx: BenchContext, floorC: string): Promise<Row[]> {
+  const lower = (await ctx.strata.client.request('image.inspect', { ref: 'bb' })).layers[0].path;
+  const n = ctx.files;
+  const scratch = () => mkdtempSync(join(ctx.work, 'floor-'));
+  const gone = (dir: string) => rmSync(dir, { recursive: true, force: true });
+  let changed: Promise<string> | undefined;
+  const container = () => (changed ??= ctx.strata.createStartWait('bb', ['sh', '-c', writer(n)]));
+  return [
+    {
+      id: 'floor.run.sh',
+      title: 'run /bin/true: engine against the kernel floor in sh',
+      sides: {
+        strata: { what: 'JSON-RPC: container.create, start, wait', run: () => ctx.strata.createStartWait('bb', ['/bin/true']), after: (_c, _r, id: string) => ctx.strata.remove(id) },
+        floor: { what: 'test/bench/floor.sh: unshare + mount overlay + pivot_root + exec, in sh', run: async () => run([join(ctx.repo, 'test/bench/floor.sh'), [lower], process.env]) },
+      },
+    },
+    {
+      id: 'floor.run.c',
+      title: 'run /bin/true: engine against the kernel floor in C',
+      sides: {
+        strata: { what: 'JSON-RPC: container.create, start, wait', run: () => ctx.strata.createStartWait('bb', ['/bin/true']), after: (_c, _r, id: string) => ctx.strata.remove(id) },
+        floor: { what: 'test/bench/floor.c: the same syscalls, no shell', before: async () => scratch(), run: async (dir: string) => run([floorC, [lower, dir], process.env]), after: async (dir: string) => gone(dir) },
+      },
+    },
+    {
+      id: 'floor.changes',
+      title: `changes of a container that wrote ${n} files: engine against find on its upper dir`,
+      sides: {
+        strata: { what: 'JSON-RPC: container.changes', before: container, run: (id: string) => ctx.strata.client.request('container.changes', { id }) },
+        floor: {
+          what: 'find UPPER (lists the upper dir; no comparison with the layers below)',
+          before: async () => (await ctx.strata.client.request('container.inspect', { id: await container() })).upperDir,
+          run: async (upper: string) => run(['find', [upper], process.env]),
+        },
+      },
+    },
+    {
+      id: 'floor.commit',
+      title: `commit of ${n} new files: engine against sync -f of ${n} fresh files`,
+      runs: Math.max(1, Math.ceil(ctx.runs / 2)),
+      note: 'a durable commit must at least flush the new files: sync -f is that floor',
+      sides: {
+        strata: {
+          what: 'JSON-RPC: container.commit (stopped)',
+          before: () => ctx.strata.createStartWait('bb', ['sh', '-c', writer(n)]),
+          run: (id: string, r) => ctx.strata.commit(id, `floor-commit-${r}`),
+          after: async (id: string, r) => { await ctx.strata.remove(id); await ctx.strata.removeImage(`floor-commit-${r}`); },
+        },
+        floor: {
+          what: `sync -f after writing ${n} small files`,
+          before: async () => { const d = scratch(); sh(writer(n, join(d, 'many'))); return d; },
+          run: async (dir: string) => run(['sync', ['-f', dir], process.env]),
+          after: async (dir: string) => gone(dir),
+        },
+      },
+    },
+  ];
+}
+
+/**
+ * Import of a large tar against `tar -x` then `sync -f` of it (an import is on disk when Strata says
+ * it is done; tar's is not until the sync), in `dir` with the store `api` on the same disk. Each
+ * round starts after the same deletion for both: on ext4 the time to create files swings
+ * several-fold with what was deleted there just before.
+ */
+export function importFloorRow(ctx: BenchContext, api: StrataApi, dir: string, tar: string, id: string, title: string, target?: number): Row {
+  return {
+    id,
+    title,
+    target: target === undefined ? undefined : { kind: 'ratio', against: ['floor'], max: target },
+    runs: ctx.quick ? 1 : 3,
+    warmup: ctx.quick ? 0 : 1,
+    sides: {
+      strata: {
+        what: 'JSON-RPC: image.import (raw upload), synced before it answers',
+        before: async () => { spawnSync('sync'); },
+        run: (_c, r) => api.importTar(tar, `floor-big-${r}`),
+        after: (_c, r) => api.removeImage(`floor-big-${r}`),
+      },
+      floor: {
+        what: 'tar -x, then sync -f',
+        before: async () => { const d = mkdtempSync(join(dir, 'x-')); spawnSync('sync'); return d; },
+        run: async (d: string) => { execFileSync('tar', ['-C', d, '-xf', tar]); execFileSync('sync', ['-f', d]); },
+        after: async (d: string) => { rmSync(d, { recursive: true, force: true }); spawnSync('sync'); },
+      },
+    },
+  };
+}
+
+/** A fresh ext4 on a loop device in `ctx.work`, sized for `bytes` of files: no recently deleted
+ *  inodes to skip past, so file creation is as cheap as this kernel makes it. */
+export function freshExt4(ctx: BenchContext, bytes: number): { dir: string; unmount: () => void } {
+  const dir = join(ctx.work, 'fresh-ext4');
+  mkdirSync(dir);
+  const img = join(ctx.work, 'fresh-ext4.img');
+  execFileSync('truncate', ['-s', `${Math.ceil((bytes * 4) / 1e9) + 1}G`, img]);
+  execFileSync('mkfs.ext4', ['-q', '-F', img]);
+  execFileSync('mount', ['-o', 'loop', img, dir]);
+  return { dir, unmount: () => { spawnSync('umount', [dir]); rmSync(img, { force: true }); } };
+}
