@@ -175,7 +175,8 @@ export class RegistryClient {
     if (!this.base) await this.ping();
     const url = pathOrUrl.startsWith('/') ? `${this.base}${pathOrUrl}` : this.checkedUrl(pathOrUrl, 'upload location').toString();
     for (let attempt = 0; ; attempt++) {
-      const auth = await this.authorization(opts.scope, attempt > 0);
+      // Credentials only to the registry itself (an upload Location on another host gets none).
+      const auth = new URL(url).host === new URL(this.base).host ? await this.authorization(opts.scope, attempt > 0) : undefined;
       const headers = { ...opts.headers, ...(auth ? { authorization: auth } : {}) };
       let reply = await this.raw(method, url, headers, opts.body);
       if (reply.status === 401 && attempt === 0) {
