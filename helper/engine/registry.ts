@@ -37,8 +37,17 @@ const short = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
 
 type Report = (id: string, status: string, done?: number, total?: number) => void;
 
+// Byte counts go out at most this often per layer (a 200 MB layer would otherwise send thousands).
+const BYTES_EVERY_MS = 200;
+
 function reporter(ctx: EngineContext, token: string | undefined): Report {
+  const last = new Map<string, number>();
   return (id, status, done, total) => {
+    if (done !== undefined && done !== total && done !== 0) {
+      const now = Date.now();
+      if (now - (last.get(id) ?? 0) < BYTES_EVERY_MS) return;
+      last.set(id, now);
+    }
     if (token) ctx.events.emit('progress', { token, id, stage: status, message: id ? `${id}: ${status}` : status, ...(done === undefined ? {} : { done }), ...(total === undefined ? {} : { total }) });
   };
 }
