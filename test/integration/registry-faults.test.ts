@@ -1,7 +1,8 @@
 // What goes wrong between Strata and a registry: a corrupted blob in the registry's storage makes
 // the pull fail with nothing kept (the store as it was, tmp/ empty); a pull cut short (cancelled,
 // or its helper killed) runs again to the end, and after a cancel the layers it had verified are
-// not fetched again; a host that is not loopback gets no plain http without --insecure.
+// not fetched again; a push cancelled before its manifest runs again without sending a layer
+// again; a host that is not loopback gets no plain http without --insecure.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, openSync, readdirSync, rmSync, writeSync, closeSync, statSync } from 'node:fs';
@@ -98,6 +99,26 @@ test('a pull whose helper is killed mid-way runs again to the end', async () => 
   await ok(b, ['pull', `${proxy.host}/three:1`]);
   assert.equal((await ok(b, ['images', '-q', '--no-trunc', `${proxy.host}/three:1`])).trim(), (await ok(a, ['images', '-q', '--no-trunc', `${registry.host}/three:1`])).trim());
   assert.equal((await ok(b, ['run', '--rm', `${proxy.host}/three:1`, 'ls', '/big2', '/big3'])).trim(), '/big2\n/big3');
+});
+
+test('a push cancelled before its manifest runs again and sends only what the registry lacks', async () => {
+  const ref = `${proxy.host}/three-again:1`;
+  await ok(a, ['tag', `${registry.host}/three:1`, ref]);
+  // Held: the manifest's PUT, once every layer went up (or was mounted).
+  proxy.hold = (s) => s.method === 'PUT' && /\/manifests\//.test(s.path);
+  const cli = execa(process.execPath, [CLI, '--root', a.root, 'push', ref], { reject: false, env });
+  await proxy.waitHeld();
+  cli.kill('SIGINT');
+  const r = await cli;
+  proxy.release();
+  assert.equal(r.exitCode, 130, `${r.stdout}\n${r.stderr}`);
+  const uploadsBefore = proxy.count('POST', /\/blobs\/uploads\/$/) + proxy.count('PATCH', /./);
+  const again = await ok(a, ['push', ref]);
+  assert.equal((again.match(/: Layer already exists\n/g) ?? []).length, 3, again);
+  assert.equal(proxy.count('POST', /\/blobs\/uploads\/$/) + proxy.count('PATCH', /./), uploadsBefore, 'nothing uploaded again');
+  const digest = /1: digest: (sha256:[a-f0-9]{64})/.exec(again)![1];
+  const b = fresh('after-push-cancel');
+  await ok(b, ['pull', `${proxy.host}/three-again@${digest}`]);
 });
 
 test('a corrupted blob in the registry: the pull fails, nothing is kept, tmp/ is empty', async () => {
