@@ -25,6 +25,8 @@ suite('registry', () => {
     rmSync(join(tar, '..'), { recursive: true, force: true });
   });
   suiteTeardown(async () => {
+    try { cli('rmi', '-f', `${registry.host}/vsreg:1`); } catch { /* not pulled */ }
+    try { cli('rmi', '-f', 'vsreg:1'); } catch { /* removed by the test */ }
     await registry?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
