@@ -26,6 +26,7 @@ import type { ParamsOf, ResultOf } from '../protocol/methods';
 import type { ImageConfig } from '../protocol/types';
 import type { LayerRecord } from '../store';
 import { chainIds, SHA256_ID } from '../store/ids';
+import { parseReference } from '../store/reference';
 import type { EngineContext } from './context';
 import { imageLayers, layerTarSource } from './images';
 import { diskFull, importRoom } from './import-room';
@@ -144,6 +145,7 @@ async function fetchLayer(ctx: EngineContext, puller: Puller, d: Descriptor, dif
 async function pullImage(ctx: EngineContext, p: ParamsOf<'image.pull'>, signal: AbortSignal): Promise<ResultOf<'image.pull'>> {
   const ref = parseRegistryRef(p.ref, { allowDigest: true });
   const name = localName(ref);
+  if (!ref.digest) parseReference(name); // a name the store cannot tag is refused before any download
   const report = reporter(ctx, p.progressToken);
   const ac = linked(signal);
   const client = new RegistryClient(ref, { insecure: p.insecure, auth: p.auth, signal: ac.signal });

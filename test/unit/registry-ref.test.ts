@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { isLoopbackHost, localName, parseRegistryRef } from '../../helper/distribution/registry-ref';
 import { parseChallenges } from '../../helper/distribution/registry-auth';
 import { methods } from '../../helper/protocol';
+import { summarize } from '../../extension/client/logged-client';
 
 test('HOST[:PORT]/REPO[:TAG|@DIGEST] and Docker Hub names', () => {
   assert.deepEqual(parseRegistryRef('127.0.0.1:5000/a/b:v1', { allowDigest: false }), { host: '127.0.0.1:5000', apiHost: '127.0.0.1:5000', repo: 'a/b', tag: 'v1' });
@@ -36,4 +37,10 @@ test('WWW-Authenticate challenges', () => {
   ]);
   assert.deepEqual(parseChallenges('Basic realm="x"'), [{ scheme: 'basic', params: { realm: 'x' } }]);
   assert.deepEqual(parseChallenges(undefined), []);
+});
+
+test("the extension's request log never shows a registry password", () => {
+  const line = summarize({ ref: '127.0.0.1:5000/x:1', auth: { username: 'alice', password: 's3cret' } });
+  assert.doesNotMatch(line, /s3cret/);
+  assert.match(line, /alice/);
 });
