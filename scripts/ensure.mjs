@@ -13,6 +13,10 @@ const debianNeeds = {
   'libc6-dev': '/usr/include/stdio.h',
   // The save tests check that skopeo reads Strata's archives (issue 11).
   skopeo: '/usr/bin/skopeo',
+  // The push/pull tests run a real registry (CNCF distribution) on loopback (issue 11),
+  'docker-registry': '/usr/bin/docker-registry',
+  // and one of them behind htpasswd Basic auth.
+  'apache2-utils': '/usr/bin/htpasswd',
 };
 
 function run(cmd, args, env = {}) {

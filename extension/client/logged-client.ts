@@ -10,7 +10,9 @@ const QUIET = new Set<string>(['upload.write', 'session.input', 'session.resize'
 /** Params as a short line: base64 payloads become their size, long strings are cut. */
 export function summarize(params: unknown): string {
   const text = JSON.stringify(params, (key, value) =>
-    key === 'data' && typeof value === 'string' ? `<${Math.floor((value.length * 3) / 4)} bytes>` : value);
+    key === 'data' && typeof value === 'string' ? `<${Math.floor((value.length * 3) / 4)} bytes>`
+      // A registry login (image.push, image.pull, registry.login) never reaches the log file.
+      : key === 'password' && typeof value === 'string' ? '<hidden>' : value);
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 

@@ -15,6 +15,8 @@ import { goToInstruction } from './go-to-instruction';
 import { openChange } from './open-change';
 import { openLayerChanges } from './open-layer-changes';
 import { openShell, openShellWith } from './open-shell';
+import { pullImage } from './pull-image';
+import { pushImage } from './push-image';
 import { refresh } from './refresh';
 import { removeContainer } from './remove-container';
 import { removeImage } from './remove-image';
@@ -80,6 +82,9 @@ export const COMMANDS: readonly { id: string; what: string; run: Handler }[] = [
   { id: 'strata.filterContainers', what: 'Filter containers', run: filterContainers },
   { id: 'strata.clearContainersFilter', what: 'Clear containers filter', run: clearContainersFilter },
   { id: 'strata.sortContainers', what: 'Sort containers', run: sortContainers },
+  // Registries (issue 11).
+  { id: 'strata.pushImage', what: 'Push image', run: pushImage },
+  { id: 'strata.pullImage', what: 'Pull image', run: pullImage },
 ];
 
 export function registerCommands(s: Services): vscode.Disposable[] {

@@ -10,6 +10,7 @@ import { build } from './commands/build';
 import { debootstrap } from './commands/debootstrap';
 import { exportCmd, load, save } from './commands/archives';
 import { check } from './commands/check';
+import { login, logout, pull, push } from './commands/registry';
 import { attach, create, run, start } from './commands/run';
 import { exec } from './commands/exec';
 import { logs } from './commands/logs';
@@ -26,6 +27,7 @@ const commands: Command[] = [
   run, create, start, attach, exec, ps, top, stats, logs, rename, stop, restart, kill, pause, unpause, rm, wait, commit, diff, exportCmd, importCmd, save, load, images, history, inspect, tag, rmi, busybox,
   build, debootstrap, check,
   version, info,
+  push, pull, login, logout,
 ];
 
 function usage(): string {

@@ -31,6 +31,11 @@ const layerRef = s.string({ pattern: patterns.layerRef, max: 71, what: 'a layer 
 const session = s.string({ pattern: patterns.session, max: 64, what: 'a session id' });
 const token = s.string({ pattern: patterns.token, max: 32, what: 'an upload token' });
 
+/** A registry reference: HOST[:PORT]/REPO[:TAG|@sha256:HEX] (distribution/registry-ref.ts parses it; never a URL or a path). */
+const registryRef = s.string({ pattern: /^[A-Za-z0-9[][A-Za-z0-9._:/@[\]-]*$/, max: 512, what: 'a registry reference HOST[:PORT]/REPO[:TAG]' });
+/** Credentials for one request (never written by the helper). */
+const registryAuth = s.optional(s.object({ username: s.string({ max: 1024 }), password: s.string({ max: 65536 }) }));
+
 const notBase64 = /[^A-Za-z0-9+/=]/;
 /**
  * patterns.base64, in one scan that never backtracks: only A-Za-z0-9+/, and '=' only as up to
@@ -195,6 +200,27 @@ export const methods = {
   'image.load': { params: s.object({ token }), result: {} as { images: { id: string; tags: string[] }[] } },
   /** The container's file system, flattened, as a tar into a download (docker export). */
   'container.export': { params: s.object({ token, id: containerRef }), result: {} as { size: number } },
+  /** Pushes a local image named HOST[:PORT]/REPO[:TAG] to that registry (distribution API); progress per layer under progressToken. */
+  'image.push': {
+    params: s.object({
+      ref: registryRef, insecure: s.optional(s.bool()), auth: registryAuth, progressToken: s.optional(token),
+      /** Manifest and media types: docker (v2 schema 2, as docker push; the default) or oci. */
+      format: s.optional(s.oneOf('docker', 'oci')),
+      /** Bytes per upload PATCH (default 32 MiB); a blob that fits in one goes up in one PUT. */
+      chunkSize: s.optional(s.int({ min: 64 * 1024, max: 1024 * 1024 * 1024 })),
+    }),
+    result: {} as { id: string; tag: string; digest: string; size: number; pushed: number; existed: number; mounted: number },
+  },
+  /** Pulls HOST[:PORT]/REPO[:TAG|@sha256:...] (every digest checked; nothing kept on a mismatch); progress per layer under progressToken. */
+  'image.pull': {
+    params: s.object({ ref: registryRef, insecure: s.optional(s.bool()), auth: registryAuth, progressToken: s.optional(token) }),
+    result: {} as { id: string; digest: string; tag?: string; pulled: number; existed: number },
+  },
+  /** Checks a login against a registry (GET /v2/ with it); the helper keeps nothing: the client stores it. */
+  'registry.login': {
+    params: s.object({ host: s.string({ pattern: /^[A-Za-z0-9[][A-Za-z0-9.:[\]-]*$/, max: 261, what: 'a registry host[:port]' }), insecure: s.optional(s.bool()), auth: registryAuth }),
+    result: {} as { host: string; plainHttp: boolean; loopback: boolean },
+  },
   'layer.inspect': { params: s.object({ id: layerRef, verify: s.optional(s.bool()) }), result: {} as LayerInfo },
   'layer.changes': { params: s.object({ id: layerRef }), result: [] as Change[] },
   'containers.list': { params: s.object({ all: s.bool() }), result: [] as ContainerSummary[] },
@@ -295,7 +321,7 @@ export interface Notifications {
   /** The session's process ended; the container (for a main process) has stopped. */
   'session.exit': { session: string; exitCode: number };
   /** Progress of long work started with a progress token; stage: what it is at (image.debootstrap: sources/debootstrap-progress.ts); line: a build step's Dockerfile line. */
-  progress: { token: string; message: string; done?: number; total?: number; stage?: string; line?: number };
+  progress: { token: string; message: string; done?: number; total?: number; stage?: string; line?: number; /** push/pull: the layer (short digest) the event is about. */ id?: string };
   /** The store changed: clients refresh their views. */
   changed: { what: 'images' | 'containers' | 'layers'; id?: string };
   /** A running container's files changed (coalesced: a few a second at most; engine/watch.ts): ask container.changes again. */

@@ -9,6 +9,7 @@ import { fileMethods } from '../engine/files';
 import { imageMethods } from '../engine/images';
 import { type Call, type MethodImpl, runMethod } from '../engine/method-table';
 import { pauseMethods } from '../engine/pause';
+import { registryMethods } from '../engine/registry';
 import { removeImageMethods } from '../engine/remove-image';
 import { systemMethods } from '../engine/system';
 import { methods, type MethodName, type ParamsOf, type ResultOf } from '../protocol/methods';
@@ -19,6 +20,7 @@ export const engineTables = [
   systemMethods, imageMethods, removeImageMethods, fileMethods, containerMethods, pauseMethods, commitMethods, execMethods,
   debootstrapMethods,
   checkMethods,
+  registryMethods,
 ];
 
 /**
@@ -31,6 +33,7 @@ const served: Record<MethodName, unknown> = {
   ...systemMethods, ...imageMethods, ...removeImageMethods, ...fileMethods, ...containerMethods, ...pauseMethods, ...commitMethods, ...execMethods,
   ...debootstrapMethods,
   ...checkMethods,
+  ...registryMethods,
   ...connectionHandlers,
 };
 

@@ -1,0 +1,56 @@
+// The media types a registry speaks (image-spec and Docker's v2 schema 2), and which decompressor
+// a layer blob takes: chosen by its media type, the seam where zstd is added.
+import { StrataError } from '../errors';
+import { ErrorCode } from '../protocol/errors';
+
+export const OCI = {
+  manifest: 'application/vnd.oci.image.manifest.v1+json',
+  index: 'application/vnd.oci.image.index.v1+json',
+  config: 'application/vnd.oci.image.config.v1+json',
+  layerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+};
+
+export const DOCKER = {
+  manifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  list: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  config: 'application/vnd.docker.container.image.v1+json',
+  layerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+};
+
+export const MANIFEST_TYPES = [OCI.manifest, DOCKER.manifest];
+export const INDEX_TYPES = [OCI.index, DOCKER.list];
+/** What a pull asks for (Accept): an image manifest or a list of them, either family. */
+export const ACCEPT = [...MANIFEST_TYPES, ...INDEX_TYPES].join(', ');
+
+/** How a layer blob's bytes become its tar. 'tar' and 'gzip' need nothing here: the extractor reads both (archive/input.ts). */
+export type Compression = 'tar' | 'gzip' | 'zstd';
+
+const LAYERS: Record<string, Compression> = {
+  'application/vnd.oci.image.layer.v1.tar': 'tar',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar': 'tar',
+  [OCI.layerGzip]: 'gzip',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip': 'gzip',
+  [DOCKER.layerGzip]: 'gzip',
+  'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip': 'gzip',
+  'application/vnd.oci.image.layer.v1.tar+zstd': 'zstd',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd': 'zstd',
+};
+
+/** The layer's compression by media type; anything else is refused before a byte is fetched. */
+export function layerCompression(mediaType: string | undefined, what: string): Compression {
+  const c = LAYERS[mediaType ?? DOCKER.layerGzip];
+  if (!c) throw new StrataError(ErrorCode.BadArchive, `${what}: unsupported layer media type ${mediaType}`);
+  return c;
+}
+
+/**
+ * The stream of the layer's tar from the blob's bytes. gzip and plain tar go to the extractor as
+ * they are (it sniffs gzip). zstd: not here yet; the archives work (issue 11) adds a zstd reader
+ * to archive/input.ts, and this is the one place to hand zstd blobs to it.
+ */
+export function decompressorFor(compression: Compression, what: string): ((blob: NodeJS.ReadableStream) => NodeJS.ReadableStream) {
+  if (compression === 'zstd') {
+    throw new StrataError(ErrorCode.BadArchive, `${what}: zstd-compressed layers (application/vnd.oci.image.layer.v1.tar+zstd) are not supported yet; gzip and uncompressed layers are`);
+  }
+  return (blob) => blob;
+}
