@@ -13,6 +13,11 @@ const debianNeeds = {
   'libc6-dev': '/usr/include/stdio.h',
   // The save tests check that skopeo reads Strata's archives (issue 11).
   skopeo: '/usr/bin/skopeo',
+  // The archive tests: zstd layers made by Debian's zstd; umoci unpacks and oci-image-tool validates
+  // Strata's OCI layouts (issue 11).
+  zstd: '/usr/bin/zstd',
+  umoci: '/usr/bin/umoci',
+  'oci-image-tool': '/usr/bin/oci-image-tool',
 };
 
 function run(cmd, args, env = {}) {

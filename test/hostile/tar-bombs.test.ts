@@ -97,7 +97,7 @@ test('row 11: random bytes, text, an empty input, xz data: "not a tar" with a re
     [junk, /not a tar archive: bad header checksum/],
     [Buffer.from('hello, world\n'), /not a tar archive: the input is shorter than one tar header \(13 bytes\)/],
     [Buffer.alloc(0), /not a tar archive: the input is empty/],
-    [Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), randomBytes(100)]), /the layer is xz-compressed; only plain tar and gzip are supported/],
+    [Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), randomBytes(100)]), /the layer is xz-compressed; plain tar, gzip and zstd are supported/],
   ];
   for (const [input, error] of cases) await withArena(async ({ dest }) => void (await refused(input, dest, error)));
 });
