@@ -11,6 +11,8 @@ import { pauseContainer, restartContainer, unpauseContainer } from './container-
 import { createBusyboxImage } from './create-busybox';
 import { createDebootstrapImage } from './create-debootstrap';
 import { importTarball } from './import-tarball';
+import { loadImage } from './load-image';
+import { saveImage } from './save-image';
 import { goToInstruction } from './go-to-instruction';
 import { openChange } from './open-change';
 import { openLayerChanges } from './open-layer-changes';
@@ -61,6 +63,9 @@ export const COMMANDS: readonly { id: string; what: string; run: Handler }[] = [
   { id: 'strata.refresh', what: 'Refresh', run: refresh },
   { id: 'strata.showLog', what: 'Show Strata log', run: showLog },
   { id: 'strata.checkStore', what: 'Check the store', run: checkStore },
+  // Images as files (issue 11): save-image.ts, load-image.ts.
+  { id: 'strata.saveImage', what: 'Save image', run: saveImage },
+  { id: 'strata.loadImage', what: 'Load images from an archive', run: loadImage },
 ];
 
 export function registerCommands(s: Services): vscode.Disposable[] {
