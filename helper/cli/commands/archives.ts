@@ -25,7 +25,7 @@ async function receive(ctx: CommandContext, file: string | undefined, verb: stri
   const client = await ctx.client();
   const { token } = await client.request('download.begin', {});
   const temp = file === undefined ? undefined : join(dirname(file), `.${basename(file)}.${randomBytes(4).toString('hex')}.part`);
-  const sink = temp === undefined ? process.stdout : createWriteStream(temp, { flags: 'wx', mode: 0o644 });
+  const sink = temp === undefined ? process.stdout : createWriteStream(temp, { flags: 'wx', mode: 0o644, highWaterMark: 4 * 1024 * 1024 });
   const opened = new Promise<void>((resolve, reject) => {
     if (temp === undefined) return resolve();
     sink.once('open', () => resolve());
