@@ -3,10 +3,9 @@
 // tar and `docker import` give), and hand them out in exact-size reads to the tar reader. The total
 // is capped before anything downstream sees it, so a gzip bomb stops at maxTotalBytes.
 import { createHash, type Hash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
+import { compressionOfMagic, decompressorFor, MAGIC_BYTES, type Compression } from './decompress';
 import { badArchive, formatBytes, limitExceeded, RATIO_FLOOR_BYTES } from './limits';
 
 type Chunks = AsyncIterator<Buffer>;
@@ -32,24 +31,10 @@ async function* counted(input: NodeJS.ReadableStream, count: ReadCount, onProgre
   if (onProgress && count.n !== reported) onProgress(count.n);
 }
 
-// Formats we recognise only to say so clearly instead of "bad header checksum". (A tar starts with
-// its first entry's name; these magics are not plausible names, and bzip2's "BZh" is checked with
-// its block magic so that a tar whose first file is called "BZh..." still reads as a tar.)
-const OTHER_COMPRESSION: [(number | null)[], string][] = [
-  [[0x28, 0xb5, 0x2f, 0xfd], 'zstd'],
-  [[0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], 'xz'],
-  [[0x42, 0x5a, 0x68, null, 0x31, 0x41, 0x59, 0x26, 0x53, 0x59], 'bzip2'],
-];
-const SNIFF_BYTES = 10;
-
-function startsWith(b: Buffer, magic: (number | null)[]): boolean {
-  return b.length >= magic.length && magic.every((m, i) => m === null || b[i] === m);
-}
-
 /**
- * The uncompressed chunks of `input` (plain tar or gzip). `onProgress` gets the count of bytes read
+ * The uncompressed chunks of `input` (plain tar, gzip or zstd: decompress.ts). `onProgress` gets the count of bytes read
  * from `input` itself, i.e. compressed bytes for a .tar.gz, which is what a caller knows the size of
- * (every MiB or so, and at the end). A gzip that expands more than `maxRatio` times (past
+ * (every MiB or so, and at the end). A compressed stream that expands more than `maxRatio` times (past
  * RATIO_FLOOR_BYTES) is refused as it streams: a decompression bomb stops there, not at the disk.
  */
 export async function openInput(input: NodeJS.ReadableStream, onProgress?: (bytesRead: number) => void, signal?: AbortSignal, maxRatio = 0): Promise<Chunks> {
@@ -58,7 +43,7 @@ export async function openInput(input: NodeJS.ReadableStream, onProgress?: (byte
   const head: Buffer[] = [];
   let headLen = 0;
   let done = false;
-  while (headLen < SNIFF_BYTES) {
+  while (headLen < MAGIC_BYTES) {
     const r = await (signal ? raceAbort(raw.next(), signal) : raw.next());
     if (r.done) {
       done = true;
@@ -77,36 +62,26 @@ export async function openInput(input: NodeJS.ReadableStream, onProgress?: (byte
       yield r.value;
     }
   }
-  for (const [magic, name] of OTHER_COMPRESSION) {
-    if (startsWith(first, magic)) {
-      void raw.return(undefined).catch(() => undefined);
-      throw badArchive(`the layer is ${name}-compressed; only plain tar and gzip are supported (decompress it first)`);
-    }
+  let compression: Compression;
+  try {
+    compression = compressionOfMagic(first);
+  } catch (err) {
+    void raw.return(undefined).catch(() => undefined);
+    throw err;
   }
-  if (!startsWith(first, [0x1f, 0x8b])) return replay();
-  const gunzip = createGunzip();
-  Readable.from(replay(), { objectMode: false }).on('error', (err) => gunzip.destroy(err)).pipe(gunzip);
-  return gunzipChunks(gunzip, count, maxRatio);
+  if (compression === 'none') return replay();
+  return ratioChecked(decompressorFor({ magic: first })(replay()), compression, count, maxRatio);
 }
 
-async function* gunzipChunks(gunzip: NodeJS.ReadableStream, compressed: ReadCount, maxRatio: number): AsyncGenerator<Buffer> {
+async function* ratioChecked(chunks: AsyncGenerator<Buffer>, compression: Compression, compressed: ReadCount, maxRatio: number): AsyncGenerator<Buffer> {
   let out = 0;
-  try {
-    for await (const chunk of gunzip) {
-      out += (chunk as Buffer).length;
-      // gunzip may hold input it has not expanded yet, so the ratio seen is never above the true one.
-      if (maxRatio > 0 && out > RATIO_FLOOR_BYTES && out > maxRatio * compressed.n) {
-        throw limitExceeded(`the gzip stream expands more than ${maxRatio} times (${formatBytes(compressed.n)} became ${formatBytes(out)} so far), as a decompression bomb does; if this layer is meant to, import it again with the compression ratio limit off (strata import --max-compression-ratio 0)`);
-      }
-      yield chunk as Buffer;
+  for await (const chunk of chunks) {
+    out += chunk.length;
+    // A decompressor may hold input it has not expanded yet, so the ratio seen is never above the true one.
+    if (maxRatio > 0 && out > RATIO_FLOOR_BYTES && out > maxRatio * compressed.n) {
+      throw limitExceeded(`the ${compression} stream expands more than ${maxRatio} times (${formatBytes(compressed.n)} became ${formatBytes(out)} so far), as a decompression bomb does; if this layer is meant to, import it again with the compression ratio limit off (strata import --max-compression-ratio 0)`);
     }
-  } catch (err) {
-    if (err instanceof StrataError) throw err;
-    const code = (err as { code?: string }).code ?? '';
-    if (code.startsWith('Z_') || code === 'ERR_ZLIB_INITIALIZATION_FAILED') {
-      throw badArchive(`bad gzip data: ${(err as Error).message}`, err);
-    }
-    throw err;
+    yield chunk;
   }
 }
 

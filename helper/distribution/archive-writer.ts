@@ -11,8 +11,11 @@ export interface ArchiveEntry {
   name: string;
   /** A file's bytes. */
   data?: Buffer;
-  /** A file streamed in: exactly `size` bytes (a layer's tar), opened only when its turn comes. */
-  open?: () => Promise<{ size: number; stream: AsyncIterable<Buffer> }>;
+  /**
+   * A file streamed in: exactly `size` bytes (a layer's tar), opened only when its turn comes; `name`,
+   * when given, replaces the entry's (a compressed blob is named by a digest known only once made).
+   */
+  open?: () => Promise<{ size: number; stream: AsyncIterable<Buffer>; name?: string }>;
 }
 
 // Archive entries carry this time (Docker's save uses the image's; a fixed one keeps archives of
@@ -46,15 +49,15 @@ export async function* writeArchive(entries: Iterable<ArchiveEntry>): AsyncGener
       yield Buffer.concat([header(e.name, e.data.length, false), e.data, Buffer.alloc(padding(e.data.length))]);
       continue;
     }
-    const { size, stream } = await e.open!();
-    yield header(e.name, size, false);
+    const { size, stream, name = e.name } = await e.open!();
+    yield header(name, size, false);
     let sent = 0;
     for await (const chunk of stream) {
       sent += chunk.length;
       if (sent > size) break;
       yield chunk;
     }
-    if (sent !== size) throw new StrataError(ErrorCode.Internal, `${e.name}: ${sent > size ? 'more' : 'fewer'} bytes than the ${size} its header gives`);
+    if (sent !== size) throw new StrataError(ErrorCode.Internal, `${name}: ${sent > size ? 'more' : 'fewer'} bytes than the ${size} its header gives`);
     yield Buffer.alloc(padding(size));
   }
   yield Buffer.alloc(2 * BLOCK);

@@ -5,6 +5,7 @@
 // extracted. A mismatch refuses the whole load, before anything reaches the store.
 import { SHA256_ID } from '../store/ids';
 import { badArchive } from '../archive/limits';
+import { compressionOfMediaType } from '../archive/decompress';
 import { lookup, type Found, type StagedLayer } from './archive-reader';
 import { MEDIA } from './save-formats';
 
@@ -19,10 +20,6 @@ export interface LoadImage {
 
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 const INDEXES = [MEDIA.index, 'application/vnd.docker.distribution.manifest.list.v2+json'];
-const LAYER_TYPES = [
-  MEDIA.layer, 'application/vnd.oci.image.layer.v1.tar+gzip', 'application/vnd.docker.image.rootfs.diff.tar.gzip',
-  'application/vnd.oci.image.layer.nondistributable.v1.tar', 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
-];
 
 interface Descriptor { mediaType?: string; digest: string; size?: number; annotations?: Record<string, string>; platform?: { os?: string; architecture?: string } }
 
@@ -31,6 +28,15 @@ function parseJson<T>(data: Buffer, what: string): T {
     return JSON.parse(data.toString('utf8')) as T;
   } catch (err) {
     throw badArchive(`${what} is not JSON: ${(err as Error).message}`, err);
+  }
+}
+
+/** `check()`, its error said of `what`. */
+function withBadArchive<T>(what: string, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    throw badArchive(`${what}: ${(err as Error).message}`, err);
   }
 }
 
@@ -123,7 +129,8 @@ async function fromOciIndex(found: Map<string, Found>, stageBytes: StageBytes): 
     const layers: StagedLayer[] = [];
     for (const [i, l] of m.layers.entries()) {
       const lwhat = `${what}, layer ${i + 1}`;
-      if (l.mediaType && !LAYER_TYPES.includes(l.mediaType)) throw badArchive(`${lwhat}: unsupported layer type ${l.mediaType} (plain tar and gzip are)`);
+      // A type Strata reads; the blob's own first bytes then choose how it is decompressed (decompress.ts).
+      if (l.mediaType) withBadArchive(lwhat, () => compressionOfMediaType(l.mediaType!));
       blob(found, l, lwhat); // its digest, as it is in the archive
       layers.push((await layerAt(found, `blobs/sha256/${l.digest.slice(7)}`, stageBytes, cache, lwhat)).layer);
     }

@@ -9,6 +9,10 @@
 //    org.opencontainers.image.ref.name, as skopeo and Podman do; both name:tag).
 // Layers come first and the JSON last, as Docker writes them: a layer's size is known only once
 // its tar is opened (reproduce.ts), and the OCI manifest holds it.
+// Compressed (save --compress): each layer's tar gzip'd. docker: <layer>/layer.tar.gz (Docker's
+// loader and containers/image's docker-archive source sniff the bytes, whatever the name; the
+// config's diff_ids stay those of the plain tars). oci: blobs named by the gzip's digest, media type
+// ...layer.v1.tar+gzip. The blob is made before its entry (the tar header needs its size first).
 import { createHash } from 'node:crypto';
 import type { ArchiveEntry } from './archive-writer';
 
@@ -17,8 +21,23 @@ export interface SavedLayer {
   id: string;
   diffId: string;
   created: string;
-  /** Its tar (sha256 = diffId), opened when its turn comes. */
-  open(): Promise<{ size: number; stream: AsyncIterable<Buffer> }>;
+  /**
+   * Its blob, opened when its turn comes: the tar (sha256 = diffId) or, when saved compressed, the
+   * gzip of it, with the gzip's digest.
+   */
+  open(): Promise<LayerBlob>;
+}
+
+export interface LayerBlob {
+  size: number;
+  stream: AsyncIterable<Buffer>;
+  /** The blob's sha256 when it is not the tar itself (compressed). */
+  digest?: string;
+}
+
+export interface SaveOptions {
+  /** The layers' blobs are gzip'd tars (SavedLayer.open gives them so). */
+  gzip?: boolean;
 }
 
 export interface SavedImage {
@@ -36,6 +55,7 @@ export const MEDIA = {
   index: 'application/vnd.oci.image.index.v1+json',
   config: 'application/vnd.oci.image.config.v1+json',
   layer: 'application/vnd.oci.image.layer.v1.tar',
+  layerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
 };
 
 const hex = (id: string) => id.replace(/^sha256:/, '');
@@ -48,7 +68,8 @@ function distinctLayers(images: SavedImage[], key: (l: SavedLayer) => string): S
   return [...seen.values()];
 }
 
-export function* dockerArchive(images: SavedImage[]): Generator<ArchiveEntry> {
+export function* dockerArchive(images: SavedImage[], opts: SaveOptions = {}): Generator<ArchiveEntry> {
+  const file = opts.gzip ? 'layer.tar.gz' : 'layer.tar';
   const parentOf = new Map<string, string>();
   for (const image of images) image.layers.forEach((l, i) => { if (i > 0) parentOf.set(l.id, image.layers[i - 1].id); });
   for (const l of distinctLayers(images, (x) => x.id)) {
@@ -57,7 +78,7 @@ export function* dockerArchive(images: SavedImage[]): Generator<ArchiveEntry> {
     yield { name: `${dir}/` };
     yield { name: `${dir}/VERSION`, data: Buffer.from('1.0') };
     yield { name: `${dir}/json`, data: json({ id: dir, ...(parent ? { parent: hex(parent) } : {}), created: l.created, container_config: { Cmd: null }, os: 'linux' }) };
-    yield { name: `${dir}/layer.tar`, open: l.open };
+    yield { name: `${dir}/${file}`, open: l.open };
   }
   const repositories: Record<string, Record<string, string>> = {};
   for (const image of images) {
@@ -71,25 +92,28 @@ export function* dockerArchive(images: SavedImage[]): Generator<ArchiveEntry> {
   const manifest = images.map((image) => ({
     Config: `${hex(image.id)}.json`,
     RepoTags: image.tags.length ? image.tags : null,
-    Layers: image.layers.map((l) => `${hex(l.id)}/layer.tar`),
+    Layers: image.layers.map((l) => `${hex(l.id)}/${file}`),
   }));
   yield { name: 'manifest.json', data: json(manifest) };
   yield { name: 'repositories', data: json(repositories) };
 }
 
-export function* ociLayout(images: SavedImage[]): Generator<ArchiveEntry> {
+export function* ociLayout(images: SavedImage[], opts: SaveOptions = {}): Generator<ArchiveEntry> {
   yield { name: 'oci-layout', data: json({ imageLayoutVersion: '1.0.0' }) };
   yield { name: 'blobs/' };
   yield { name: 'blobs/sha256/' };
-  const sizes = new Map<string, number>();
+  /** Each layer's blob as written, by diff_id: its digest and size are known once it is made. */
+  const blobs = new Map<string, { digest: string; size: number }>();
   for (const l of distinctLayers(images, (x) => x.diffId)) {
     const open = async () => {
-      const tar = await l.open();
-      sizes.set(l.diffId, tar.size);
-      return tar;
+      const blob = await l.open();
+      const digest = blob.digest ?? l.diffId;
+      blobs.set(l.diffId, { digest, size: blob.size });
+      return { ...blob, name: `blobs/sha256/${hex(digest)}` };
     };
     yield { name: `blobs/sha256/${hex(l.diffId)}`, open };
   }
+  const layerType = opts.gzip ? MEDIA.layerGzip : MEDIA.layer;
   const index: unknown[] = [];
   const written = new Set<string>();
   for (const image of images) {
@@ -99,7 +123,7 @@ export function* ociLayout(images: SavedImage[]): Generator<ArchiveEntry> {
       schemaVersion: 2,
       mediaType: MEDIA.manifest,
       config: { mediaType: MEDIA.config, digest: image.id, size: image.config.length },
-      layers: image.layers.map((l) => ({ mediaType: MEDIA.layer, digest: l.diffId, size: sizes.get(l.diffId)! })),
+      layers: image.layers.map((l) => ({ mediaType: layerType, ...blobs.get(l.diffId)! })),
     });
     const digest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
     if (!written.has(digest)) yield { name: `blobs/sha256/${hex(digest)}`, data: manifest };

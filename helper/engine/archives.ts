@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import { join, relative } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { copyTree, extractLayer } from '../archive';
+import { gzipToFile } from '../archive/compress';
 import { packMerged } from '../archive/flatten';
 import { openLayerTar } from '../archive/reproduce';
 import { writeArchive } from '../distribution/archive-writer';
@@ -60,11 +61,38 @@ async function savedImages(ctx: EngineContext, refs: string[], signal?: AbortSig
   return [...byId.values()];
 }
 
-/** The archive of `refs` as a stream: checked first (every image, every layer's record), then made as it is read. */
-export async function saveImages(ctx: EngineContext, refs: string[], format: 'docker' | 'oci', signal?: AbortSignal): Promise<Readable> {
+/**
+ * The archive of `refs` as a stream: checked first (every image, every layer's record), then made as
+ * it is read. `compress`: gzip'd layers, each made in a stage of the store just before its entry
+ * and removed once sent (one layer's blob on disk at a time; the stage goes when the stream ends,
+ * whole or not).
+ */
+export async function saveImages(ctx: EngineContext, refs: string[], format: 'docker' | 'oci', signal?: AbortSignal, compress = false): Promise<Readable> {
   if (refs.length === 0) throw new StrataError(ErrorCode.InvalidParams, 'save: name at least one image');
   const images = await savedImages(ctx, refs, signal);
-  return Readable.from(writeArchive(format === 'oci' ? ociLayout(images) : dockerArchive(images)), { objectMode: false });
+  if (!compress) return Readable.from(writeArchive(format === 'oci' ? ociLayout(images) : dockerArchive(images)), { objectMode: false });
+  const stage = await ctx.store.stage();
+  let n = 0;
+  const gzipped = images.map((image) => ({
+    ...image,
+    layers: image.layers.map((l) => ({
+      ...l,
+      open: async () => {
+        const tar = await l.open();
+        const blob = await gzipToFile(tar.stream, join(stage, `layer-${n++}.gz`), signal);
+        return { size: blob.size, digest: blob.digest, stream: blob.stream() };
+      },
+    })),
+  }));
+  const entries = format === 'oci' ? ociLayout(gzipped, { gzip: true }) : dockerArchive(gzipped, { gzip: true });
+  async function* cleaned(): AsyncGenerator<Buffer> {
+    try {
+      yield* writeArchive(entries);
+    } finally {
+      await fs.rm(stage, { recursive: true, force: true });
+    }
+  }
+  return Readable.from(cleaned(), { objectMode: false });
 }
 
 /** A container's file system, flattened (its changes over its image's layers), as a tar stream. */

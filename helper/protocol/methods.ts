@@ -194,8 +194,11 @@ export const methods = {
   /** Bytes for the client: read raw on a second connection (protocol/raw-download.ts), filled by save or export. */
   'download.begin': { params: none, result: {} as { token: string } },
   'download.abort': { params: s.object({ token }), result: {} as Record<string, never> },
-  /** A docker-archive (Docker 20.10's save) or an OCI image layout of the images, into a download; size: the bytes sent. */
-  'image.save': { params: s.object({ token, refs: s.array(imageRef, { max: 1024 }), format: s.oneOf('docker', 'oci') }), result: {} as { size: number } },
+  /**
+   * A docker-archive (Docker 20.10's save) or an OCI image layout of the images, into a download;
+   * compress: gzip'd layers; size: the bytes sent.
+   */
+  'image.save': { params: s.object({ token, refs: s.array(imageRef, { max: 1024 }), format: s.oneOf('docker', 'oci'), compress: s.optional(s.bool()) }), result: {} as { size: number } },
   /** The images of an archive (what save, docker save, podman save, skopeo write), from an upload. */
   'image.load': { params: s.object({ token }), result: {} as { images: { id: string; tags: string[] }[] } },
   /** The container's file system, flattened, as a tar into a download (docker export). */

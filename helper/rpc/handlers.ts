@@ -82,7 +82,7 @@ export const connectionHandlers = {
   },
   // Save, load, export (engine/archives.ts): what they make leaves by a download, what they read
   // arrives by an upload.
-  'image.save': (p, { engine, owner }) => engine.downloads.fill(p.token, owner, () => saveImages(engine.ctx, p.refs, p.format)),
+  'image.save': (p, { engine, owner }) => engine.downloads.fill(p.token, owner, () => saveImages(engine.ctx, p.refs, p.format, undefined, p.compress)),
   'container.export': (p, { engine, owner }) => engine.downloads.fill(p.token, owner, () => exportContainer(engine.ctx, p.id)),
   'image.load': (p, state) => {
     const upload = state.engine.uploads.get(p.token, state.owner);

@@ -248,7 +248,7 @@ async function bombs(): Promise<NamedTar[]> {
     ['random bytes', junk, /not a tar archive: bad header checksum/],
     ['text', Buffer.from('hello, world\n'), /not a tar archive: the input is shorter than one tar header \(13 bytes\)/],
     ['nothing', Buffer.alloc(0), /not a tar archive: the input is empty/],
-    ['xz data', Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), randomBytes(100)]), /the layer is xz-compressed; only plain tar and gzip are supported/],
+    ['xz data', Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), randomBytes(100)]), /the layer is xz-compressed; plain tar, gzip and zstd are supported/],
     ['cut inside a file\'s data', tar.subarray(0, 512 + 1000), /"a": truncated: the data ends .* \(inside the file's data\)/],
     ['cut inside the padding', tar.subarray(0, 512 + 3072 + 100), /truncated: the data ends 412 bytes short at offset 3684/],
     ['cut before the end blocks', tar.subarray(0, 512 + 3072 + 512 + 512), /truncated: the tar ends at offset 4608 without its end-of-archive blocks/],
