@@ -13,18 +13,15 @@ const debianNeeds = {
   'libc6-dev': '/usr/include/stdio.h',
   // The save tests check that skopeo reads Strata's archives (issue 11).
   skopeo: '/usr/bin/skopeo',
-<<<<<<< HEAD
   // The push/pull tests run a real registry (CNCF distribution) on loopback (issue 11),
   'docker-registry': '/usr/bin/docker-registry',
   // and one of them behind htpasswd Basic auth.
   'apache2-utils': '/usr/bin/htpasswd',
-=======
   // The archive tests: zstd layers made by Debian's zstd; umoci unpacks and oci-image-tool validates
   // Strata's OCI layouts (issue 11).
   zstd: '/usr/bin/zstd',
   umoci: '/usr/bin/umoci',
   'oci-image-tool': '/usr/bin/oci-image-tool',
->>>>>>> archives
 };
 
 function run(cmd, args, env = {}) {

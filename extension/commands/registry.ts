@@ -68,7 +68,6 @@ export const COMMANDS: readonly { id: string; what: string; run: Handler }[] = [
   { id: 'strata.refresh', what: 'Refresh', run: refresh },
   { id: 'strata.showLog', what: 'Show Strata log', run: showLog },
   { id: 'strata.checkStore', what: 'Check the store', run: checkStore },
-<<<<<<< HEAD
   // Issue 10, part B, the rest: images, Browse Files, and the views' filter and sort.
   { id: 'strata.runImage', what: 'Run image', run: runImage },
   { id: 'strata.tagImage', what: 'Tag image', run: tagImage },
@@ -88,11 +87,9 @@ export const COMMANDS: readonly { id: string; what: string; run: Handler }[] = [
   // Registries (issue 11).
   { id: 'strata.pushImage', what: 'Push image', run: pushImage },
   { id: 'strata.pullImage', what: 'Pull image', run: pullImage },
-=======
   // Images as files (issue 11): save-image.ts, load-image.ts.
   { id: 'strata.saveImage', what: 'Save image', run: saveImage },
   { id: 'strata.loadImage', what: 'Load images from an archive', run: loadImage },
->>>>>>> archives
 ];
 
 export function registerCommands(s: Services): vscode.Disposable[] {
