@@ -88,7 +88,7 @@ async function runVSCodeSuite() {
       '--screenshots', join(root, 'test-output/vscode-screenshots'),
       '--env', `STRATA_ROOT=${store}`,
       // A real debootstrap runs in 6-debootstrap (a minute or two): more than the runner's 300 s default.
-      '--timeout', process.env.STRATA_VSCODE_TIMEOUT || '600',
+      '--timeout', process.env.STRATA_VSCODE_TIMEOUT || '1500',
     ], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     // Passed on line by line, except that the runner's own count line is renamed: the counts
     // line of npm test is the one total at the very end.

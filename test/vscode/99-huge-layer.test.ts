@@ -1,5 +1,5 @@
 /// <reference types="mocha" />
-// A layer of 100,000 files in the Images view (issue 10, "How fast"): what a user waits for when they
+// A layer of 100,000 files (10,000 in npm test) in the Images view (issue 10, "How fast"): what a user waits for when they
 // open it, recorded for npm run bench (never asserted): its change list fetched and indexed, its first
 // level built, and that level's rows on screen. Asserted: what the rows are.
 import * as assert from 'node:assert/strict';
@@ -14,7 +14,10 @@ import { viewRows } from './support/browser';
 import { api, cli, waitFor } from './support/strata';
 import { recordTiming } from './support/timings';
 
-const FOLDERS = 100;
+// 100,000 files when the bench runs the figures' tests (scripts/bench-vscode.mjs sets
+// STRATA_VSCODE_GREP); 10,000 in npm test, where importing 100,000 took 122 s on a loaded machine
+// and pushed the whole suite past its time limit.
+const FOLDERS = process.env.STRATA_VSCODE_GREP ? 100 : 10;
 const PER_FOLDER = 1000;
 
 /** A one-layer image of FOLDERS folders of PER_FOLDER small files each, imported through the CLI. */
@@ -36,7 +39,7 @@ function importHuge(tag: string): void {
   }
 }
 
-suite('a 100,000-file layer', () => {
+suite(`a ${FOLDERS * PER_FOLDER}-file layer`, () => {
   test('its first level opens in the tree (figures for npm run bench)', async function () {
     this.timeout(300_000);
     importHuge('huge:1');
