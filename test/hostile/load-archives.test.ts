@@ -71,7 +71,8 @@ async function hostileArchives(): Promise<[string, Buffer, RegExp | null][]> {
     ['OCI: index.json names a blob outside', ociWith((e) => (e.name === 'index.json' ? { ...e, data: JSON.stringify({ ...index, manifests: [{ ...index.manifests[0], digest: 'sha256:../../../../etc/passwd' }] }) } : e)), /not a sha256 descriptor/],
     ['OCI: a missing manifest blob', ociWith((e) => (e.name === manifestBlob ? null : e)), /the archive has no image 1 of index\.json/],
     ['OCI: a layer blob whose bytes are not its digest', ociWith((e) => (e.name === `blobs/sha256/${sha256hex(layer)}` ? { ...e, data: Buffer.concat([layer, Buffer.alloc(512)]) } : e)), /has the digest sha256:[0-9a-f]{64} \(corrupted\)/],
-    ['OCI: a zstd layer', withOciManifest({ ...ociManifest, layers: [{ ...ociManifest.layers[0], mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd' }] }), /unsupported layer type application\/vnd\.oci\.image\.layer\.v1\.tar\+zstd/],
+    // zstd is read since issue 11 (archive/decompress.ts); a type Strata does not read is refused by name.
+    ['OCI: a bzip2 layer type', withOciManifest({ ...ociManifest, layers: [{ ...ociManifest.layers[0], mediaType: 'application/vnd.oci.image.layer.v1.tar+bzip2' }] }), /unsupported layer type application\/vnd\.oci\.image\.layer\.v1\.tar\+bzip2/],
     ['OCI: a layer descriptor that climbs out', withOciManifest({ ...ociManifest, layers: [{ ...ociManifest.layers[0], digest: 'sha256:../../../etc/passwd' }] }), /layer 1: not a sha256 descriptor/],
     ['OCI: a manifest whose config is a layer', withOciManifest({ ...ociManifest, config: ociManifest.layers[0] }), /config|JSON|diff_ids/],
     ['OCI: indexes nested five deep', nested(5), /an index with no linux\/amd64 image/],
