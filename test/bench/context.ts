@@ -3,7 +3,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Peer } from './peers';
+import type { Peer } from '../support/peers';
 import type { StrataApi } from './strata-api';
 
 export interface BenchContext {

@@ -13,7 +13,7 @@ import { buildBusyboxRootfs } from '../../helper/sources/busybox';
 import { repoRoot } from '../support/strata';
 import { minbaseTar, run, type BenchContext } from './context';
 import { measure, type Row, type RowResult } from './measure';
-import { install, installed, startDocker, startPodman, type Peer, type PeerName } from './peers';
+import { install, installed, startDocker, startPodman, type Peer, type PeerName } from '../support/peers';
 import { cliRows } from './rows-cli';
 import { engineImportRow, engineRows } from './rows-engine';
 import { floorRows, freshExt4, importFloorRow } from './rows-floor';

@@ -2,7 +2,7 @@
 // Podman's Engine API from one persistent HTTP client, each doing the same work behind its API.
 import type { BenchContext } from './context';
 import { writer } from './context';
-import type { EngineApi } from './docker-api';
+import type { EngineApi } from '../support/docker-api';
 import type { Row, Side, System } from './measure';
 
 /** What both kinds of API client do (StrataApi, EngineApi), each through its own API. */

@@ -1,4 +1,4 @@
-// The peers the bench measures Strata against: Docker 20.10 and Podman 4.3 from Debian, each
+// The peers the bench and npm run test:interop measure Strata against: Docker 20.10 and Podman 4.3 from Debian, each
 // started in a folder of the bench's own without touching the host's network (the flags in
 // shared/notes/peers.md), and stopped and removed afterwards, also when the bench is interrupted.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
