@@ -127,7 +127,10 @@ async function copyStep(ctx: StepContext, ins: Instruction, state: StageState, n
   };
   for (const s of req.sources) if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) throw new InstructionError(`${ins.keyword} from a URL (${s}) is not supported: a build reads only its context`);
   const plan = await planCopy(req);
-  const createdBy = nop(state, `${ins.keyword} ${plan.sourceHash} in ${plan.dest} `, false);
+  // moby's performCopy: "%s %s%s in %s " with "--chown=<as written, expanded>" glued to the hash
+  // (no space: Docker's own history reads `COPY --chown=1000:1000file:<hash> in /dst `).
+  const chownComment = chown ? `--chown=${processWord(chown, vars, ctx.escape)}` : '';
+  const createdBy = nop(state, `${ins.keyword} ${chownComment}${plan.sourceHash} in ${plan.dest} `, false);
   const key = stepKey(state.config, createdBy);
   const hit = await cached(ctx, key, noCache, state);
   if (hit) return hit;
