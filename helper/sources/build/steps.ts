@@ -172,7 +172,9 @@ export async function runStep(ctx: StepContext, ins: Instruction, state: StageSt
   }
   if (METADATA.has(ins.keyword)) {
     const { body, comment, author } = applyMetadata(ins, state, varsOf(state), ctx.escape);
-    const createdBy = nop(state, comment, true);
+    // moby commits the config as the instruction leaves it, and takes the #(nop) prefix's shell from
+    // there: after SHELL ["/bin/sh", "-ec"] the entry reads `/bin/sh -ec #(nop)  SHELL [/bin/sh -ec]`.
+    const createdBy = nop({ ...state, config: { ...state.config, config: body } }, comment, true);
     const key = stepKey(state.config, createdBy);
     const after = { ...state, cmdSet: state.cmdSet || ins.keyword === 'CMD' };
     const hit = await cached(ctx, key, noCache, after);
