@@ -1,5 +1,5 @@
 // The media types a registry speaks (image-spec and Docker's v2 schema 2), and which decompressor
-// a layer blob takes: chosen by its media type, the seam where zstd is added.
+// a layer blob takes: chosen by its media type.
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 
@@ -22,7 +22,7 @@ export const INDEX_TYPES = [OCI.index, DOCKER.list];
 /** What a pull asks for (Accept): an image manifest or a list of them, either family. */
 export const ACCEPT = [...MANIFEST_TYPES, ...INDEX_TYPES].join(', ');
 
-/** How a layer blob's bytes become its tar. 'tar' and 'gzip' need nothing here: the extractor reads both (archive/input.ts). */
+/** How a layer blob's bytes become its tar. None needs anything here: the extractor reads all three (archive/input.ts). */
 export type Compression = 'tar' | 'gzip' | 'zstd';
 
 const LAYERS: Record<string, Compression> = {
@@ -43,14 +43,3 @@ export function layerCompression(mediaType: string | undefined, what: string): C
   return c;
 }
 
-/**
- * The stream of the layer's tar from the blob's bytes. gzip and plain tar go to the extractor as
- * they are (it sniffs gzip). zstd: not here yet; the archives work (issue 11) adds a zstd reader
- * to archive/input.ts, and this is the one place to hand zstd blobs to it.
- */
-export function decompressorFor(compression: Compression, what: string): ((blob: NodeJS.ReadableStream) => NodeJS.ReadableStream) {
-  if (compression === 'zstd') {
-    throw new StrataError(ErrorCode.BadArchive, `${what}: zstd-compressed layers (application/vnd.oci.image.layer.v1.tar+zstd) are not supported yet; gzip and uncompressed layers are`);
-  }
-  return (blob) => blob;
-}

@@ -2,7 +2,7 @@
 // its config and its layers from a registry, every digest checked before anything is kept:
 //  - the manifest's bytes against the digest asked for (or the one the registry says it has);
 //  - the config's bytes against the manifest's config digest (their sha256 is the image id);
-//  - each blob's bytes against its descriptor's digest, and its uncompressed tar against the
+//  - each blob's bytes (plain tar, gzip or zstd) against its descriptor's digest, and its uncompressed tar against the
 //    config's rootfs.diff_ids (the layer's identity in the store): extracted into a stage of
 //    tmp/, and moved into the graph only when both match.
 // This module fetches and checks; what is kept, and when, is the engine's (engine/registry.ts).
@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
-import { ACCEPT, decompressorFor, INDEX_TYPES, layerCompression, MANIFEST_TYPES } from './media-types';
+import { ACCEPT, INDEX_TYPES, layerCompression, MANIFEST_TYPES } from './media-types';
 import { headerOf, readAll, RegistryClient } from './registry-client';
 
 export interface Descriptor {
@@ -96,11 +96,14 @@ export class Puller {
   }
 
   /**
-   * The layer blob as a stream of its tar (decompressed by media type), with a check to call once
-   * the stream is read to its end: the blob's digest and size. `onBytes`: progress.
+   * The layer's tar as the blob holds it (plain, gzip or zstd: the media type only admits it),
+   * with a check to call once the stream is read to its end: the blob's digest and size. The
+   * extractor decompresses by the bytes' magic (archive/input.ts, fzstd for zstd), with load's
+   * bomb limits, so pull and load read a layer the same way; the digest and the tar's diff_id, not
+   * the label, keep it honest. `onBytes`: progress.
    */
   async layer(d: Descriptor, what: string, onBytes: (n: number) => void): Promise<{ tar: NodeJS.ReadableStream; check(): void }> {
-    const decompress = decompressorFor(layerCompression(d.mediaType, what), what);
+    layerCompression(d.mediaType, what);
     const r = await this.client.expect('GET', `/v2/${this.client.ref.repo}/blobs/${d.digest}`, [200], { scope: this.scope, follow: true }, what);
     const hash = createHash('sha256');
     let n = 0;
@@ -115,7 +118,7 @@ export class Puller {
       }
     }
     return {
-      tar: decompress(Readable.from(hashing(), { objectMode: false })),
+      tar: Readable.from(hashing(), { objectMode: false }),
       check() {
         const digest = `sha256:${hash.digest('hex')}`;
         if (n !== d.size || digest !== d.digest) throw corrupt(`${what}: the blob ${d.digest} has the digest ${digest} (${n} bytes; corrupted)`);

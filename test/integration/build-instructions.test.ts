@@ -104,10 +104,10 @@ test('every instruction: the output as Docker prints it, the config, and history
     [`${nop}ADD file:<sha256> in /docs/ `, false],
     ['|1 WHO=world /bin/sh -c echo "$GREETING" > /app/out &&     echo printed-by-run', false],
     ['|1 WHO=world /bin/sh -c echo exec-form-$WHO', true],
-    [`${nop} SHELL [/bin/sh -xc]`, true],
+    ['/bin/sh -xc #(nop)  SHELL [/bin/sh -xc]', true], // the new shell, as Docker writes it
     ['|1 WHO=world /bin/sh -xc echo traced', true],
     ['/bin/sh -xc #(nop)  USER 1000:1000', true],
-    ['/bin/sh -xc #(nop)  EXPOSE 80 443/udp', true],
+    ['/bin/sh -xc #(nop)  EXPOSE 443/udp 80', true], // sorted as written, as moby's parseExpose does
     ['/bin/sh -xc #(nop)  VOLUME [/data]', true],
     ['/bin/sh -xc #(nop)  STOPSIGNAL SIGTERM', true],
     ['/bin/sh -xc #(nop)  HEALTHCHECK &{["CMD" "true"] "5s" "0s" "0s" "0s" \'\\x03\'}', true],

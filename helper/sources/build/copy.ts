@@ -142,7 +142,8 @@ export async function planCopy(req: CopyRequest): Promise<CopyPlan> {
     }
     if (req.keyword === 'ADD' && req.fromContext && (await isArchive(m))) {
       archives.push({ from: m, dest: destResolved });
-      hashes.push(`archive:${await hashItems([itemOf(m, baseOf(rel), req)])}`);
+      // Docker names an unpacked archive as any single file: `ADD file:<hash> in <dest>`.
+      hashes.push(`file:${await hashItems([itemOf(m, baseOf(rel), req)])}`);
       continue;
     }
     if (m.entry.kind === 'dir') {

@@ -131,7 +131,9 @@ export function applyMetadata(ins: Instruction, state: StageState, vars: Vars, e
       return { body, comment: `ENTRYPOINT ${goQuoteList(body.Entrypoint)}` };
     }
     case 'EXPOSE': {
-      const ports = words();
+      // moby's parseExpose sorts the words as written (sort.Strings, before expansion): the history
+      // reads `EXPOSE 53/udp 8080` for `EXPOSE 8080 53/udp`.
+      const ports = splitWords(ins.args, escape).sort().map(word);
       const exposed = { ...(body.ExposedPorts ?? {}) };
       for (const p of ports) {
         const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(p);

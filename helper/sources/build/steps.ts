@@ -127,7 +127,10 @@ async function copyStep(ctx: StepContext, ins: Instruction, state: StageState, n
   };
   for (const s of req.sources) if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) throw new InstructionError(`${ins.keyword} from a URL (${s}) is not supported: a build reads only its context`);
   const plan = await planCopy(req);
-  const createdBy = nop(state, `${ins.keyword} ${plan.sourceHash} in ${plan.dest} `, false);
+  // moby's performCopy: "%s %s%s in %s " with "--chown=<as written, expanded>" glued to the hash
+  // (no space: Docker's own history reads `COPY --chown=1000:1000file:<hash> in /dst `).
+  const chownComment = chown ? `--chown=${processWord(chown, vars, ctx.escape)}` : '';
+  const createdBy = nop(state, `${ins.keyword} ${chownComment}${plan.sourceHash} in ${plan.dest} `, false);
   const key = stepKey(state.config, createdBy);
   const hit = await cached(ctx, key, noCache, state);
   if (hit) return hit;
@@ -169,7 +172,9 @@ export async function runStep(ctx: StepContext, ins: Instruction, state: StageSt
   }
   if (METADATA.has(ins.keyword)) {
     const { body, comment, author } = applyMetadata(ins, state, varsOf(state), ctx.escape);
-    const createdBy = nop(state, comment, true);
+    // moby commits the config as the instruction leaves it, and takes the #(nop) prefix's shell from
+    // there: after SHELL ["/bin/sh", "-ec"] the entry reads `/bin/sh -ec #(nop)  SHELL [/bin/sh -ec]`.
+    const createdBy = nop({ ...state, config: { ...state.config, config: body } }, comment, true);
     const key = stepKey(state.config, createdBy);
     const after = { ...state, cmdSet: state.cmdSet || ins.keyword === 'CMD' };
     const hit = await cached(ctx, key, noCache, after);
