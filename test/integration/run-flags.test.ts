@@ -301,3 +301,17 @@ test('the small flags: logs --since/--until, ps -n/-l/-s, stop --timeout, rm -v,
   assert.ok(info.SecurityOptions.includes('name=no-new-privileges'));
   assert.match(await store.ok(['info']), /^ Cgroup Version: [12]$/m);
 });
+
+// CVE-2022-36109 (Docker 20.10.18's fix): the primary group is always among the supplementary
+// groups, so a process cannot leave it (newgrp, sg) to escape a group-denying mode such as 0705.
+test('-u: the primary group is the first supplementary group, then the user\'s groups from /etc/group', async () => {
+  const groups = async (...user: string[]) => status(await store.ok(['run', '--rm', ...user, 'bb', 'cat', '/proc/self/status']), 'Groups');
+  assert.equal(await groups(), '0', 'root');
+  assert.equal(await groups('-u', 'nobody'), '65534', 'a user by name: its primary group from /etc/passwd');
+  assert.equal(await groups('-u', '1000:2000'), '2000', 'numeric ids in no file: the group given');
+  // A user listed as a member of another group gets that group after its primary one.
+  await store.ok(['run', '--name', 'member', 'bb', 'sh', '-c', 'sed -i "s/^tty:x:5:$/tty:x:5:daemon/" /etc/group']);
+  await store.ok(['commit', 'member', 'bb-member']);
+  const line = /^Groups:\s*(.*)$/m.exec(await store.ok(['run', '--rm', '-u', 'daemon', 'bb-member', 'cat', '/proc/self/status']))?.[1].trim();
+  assert.equal(line, '1 5');
+});

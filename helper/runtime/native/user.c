@@ -136,7 +136,7 @@ static int gr_match(char **f, void *ctx) {
   char *save = NULL;
   for (char *m = strtok_r(f[3], ",", &save); m; m = strtok_r(NULL, ",", &save))
     if (strcmp(m, q->member) == 0 && q->u->ngroups < MAX_GROUPS) {
-      q->u->groups[q->u->ngroups++] = gid;
+      if (gid != q->u->groups[0]) q->u->groups[q->u->ngroups++] = gid;
       break;
     }
   return 0;
@@ -171,8 +171,15 @@ void resolve_user(const char *spec, struct user *u) {
       if (!gq.found) child_fail(EXIT_SETUP, "unable to find group %s: no matching entries in group file", group);
       u->gid = gq.gid;
     }
-  } else if (pq.found) {
-    /* supplementary groups only when the group was not given, as runc does */
+  }
+  /* The primary group is also the first supplementary group, as Docker has set it since 20.10.18.
+   * Threat (CVE-2022-36109): a process whose group list lacks its primary group can leave that
+   * group (newgrp, sg, a setgid program) and so escape a "negative" group permission (a file that
+   * denies its group what it grants others, e.g. mode 0705), which the image's author meant to hold. */
+  u->groups[0] = u->gid;
+  u->ngroups = 1;
+  if (!group && pq.found) {
+    /* the user's other groups from /etc/group only when no group was given, as runc does */
     struct gr_query gq = {.member = pq.matched, .u = u};
     each_entry(grdb, 4, gr_match, &gq);
   }
