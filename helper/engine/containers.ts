@@ -173,7 +173,7 @@ async function waitContainer(ctx: EngineContext, ref: string): Promise<{ exitCod
 async function killContainer(ctx: EngineContext, ref: string, signal: string | number = 'SIGKILL'): Promise<{ id: string }> {
   const rec = ctx.store.containers.resolve(ref);
   const proc = ctx.sessions.find(rec.id)?.process;
-  if (!proc) throw new StrataError(ErrorCode.NotRunning, `Container ${rec.id.slice(0, 12)} is not running`);
+  if (!proc) throw new StrataError(ErrorCode.NotRunning, `Container ${rec.id} is not running`); // Docker's words, its full id
   const sig = normalizeSignal(signal);
   await markManuallyStopped(ctx, rec.id);
   if (ctx.store.containers.get(rec.id)?.paused) {
