@@ -5,7 +5,7 @@
 // of the DECISIONS where Strata differs on purpose, with the reason.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestStore, busyboxTarball, repoRoot } from '../support/strata';
@@ -15,11 +15,12 @@ import { classify, DECISIONS, judge, summary, type Row } from '../fixtures/docke
 const recording: Recording = JSON.parse(readFileSync(join(repoRoot(), 'test/fixtures/docker/recorded.json'), 'utf8'));
 
 let store: TestStore;
+let tmp: string;
 const results = new Map<string, { code: number; stdout: string; stderr: string }>();
 
 before(async () => {
   store = TestStore.create('format');
-  const tmp = mkdtempSync(join(tmpdir(), 'strata-format-'));
+  tmp = mkdtempSync(join(tmpdir(), 'strata-format-'));
   await store.ok(['import', (await busyboxTarball(tmp)).tar, 'busybox']);
   for (const s of recording.setup) {
     const r = await store.cli(argsOf(s, tmp), { input: s.input });
@@ -27,7 +28,10 @@ before(async () => {
   }
   for (const c of recording.cases) results.set(c.name, await store.cli(argsOf(c, tmp), { input: c.input ?? '' }));
 });
-after(async () => { await store.close(); });
+after(async () => {
+  await store.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 const rows: Row[] = [];
 
