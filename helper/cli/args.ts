@@ -96,7 +96,15 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
       for (let j = 1; j < a.length; j++) {
         const f = byShort.get(a[j]);
         if (!f) throw new UsageError(`unknown shorthand flag: '${a[j]}' in ${a}`);
-        if (f.kind === 'bool') { flags[f.long] = true; continue; }
+        // pflag: -X=VALUE gives a flag its value after the '=' (-H=false, -t=5).
+        const assigned = a[j + 1] === '=' ? a.slice(j + 2) : undefined;
+        if (f.kind === 'bool') {
+          if (assigned === undefined) { flags[f.long] = true; continue; }
+          if (assigned !== 'true' && assigned !== 'false') throw new UsageError(`-${a[j]} takes true or false`);
+          flags[f.long] = assigned === 'true';
+          break;
+        }
+        if (assigned !== undefined) { set(f, assigned); break; }
         const rest = a.slice(j + 1);
         const v = rest.length ? rest : argv[++i];
         if (v === undefined) throw new UsageError(`flag needs an argument: '${a[j]}' in -${a[j]}`);

@@ -3,8 +3,9 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { CommandError } from './command';
 
-export function checkCidFile(path: string): void {
-  if (existsSync(path)) throw new CommandError(`strata: Container ID file found, make sure the other container isn't running or delete ${path}.\n\nRun 'strata run --help' for more information`, 125);
+/** Docker 28's words (20.10's began with a capital and ended with a full stop). */
+export function checkCidFile(path: string, verb: 'run' | 'create'): void {
+  if (existsSync(path)) throw new CommandError(`strata: container ID file found, make sure the other container isn't running or delete ${path}\n\nRun 'strata ${verb} --help' for more information`, 125);
 }
 
 export function writeCidFile(path: string, id: string): void {

@@ -14,6 +14,8 @@ export function parseFilters(values: string[], keys: readonly string[]): Filters
     if (eq <= 0) throw new UsageError(`invalid argument "${v}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
     const key = v.slice(0, eq).toLowerCase();
     if (!keys.includes(key)) throw new CommandError(`Error response from daemon: Invalid filter '${key}'`);
+    const value = v.slice(eq + 1);
+    if (key === 'status' && !CONTAINER_STATES.includes(value)) throw new CommandError(`Error response from daemon: Invalid filter 'status=${value}'`);
     filters.set(key, [...(filters.get(key) ?? []), v.slice(eq + 1)]);
   }
   return filters;
@@ -23,14 +25,26 @@ const matchesAll = (filters: Filters, test: (key: string, value: string) => bool
   [...filters].every(([key, values]) => values.some((value) => test(key, value)));
 
 export const CONTAINER_FILTERS = ['id', 'name', 'status', 'ancestor', 'exited', 'label'] as const;
+/** The states --filter status= takes (Docker's; Strata's containers are never in the last three). */
+const CONTAINER_STATES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
 
-/** status: created, running, paused or exited; name: part of the name; id: an id prefix; ancestor: the image (name or id); exited: the exit code. */
+/** name: a regular expression over the name, as Docker's (an invalid one matches nothing). */
+function nameMatches(name: string, pattern: string): boolean {
+  try {
+    // Docker matches against "/NAME": ^NAME and ^/NAME both anchor at the name.
+    return new RegExp(pattern, 'u').test(name) || new RegExp(pattern, 'u').test(`/${name}`);
+  } catch {
+    return false;
+  }
+}
+
+/** status: created, running, paused or exited; name: a regular expression over the name; id: an id prefix; ancestor: the image (name or id); exited: the exit code. */
 export function containerMatches(c: ContainerSummary, filters: Filters): boolean {
   const status = c.status === 'running' && c.paused ? 'paused' : c.status;
   return matchesAll(filters, (key, value) => {
     switch (key) {
       case 'id': return c.id.startsWith(value);
-      case 'name': return c.name.includes(value);
+      case 'name': return nameMatches(c.name, value);
       case 'status': return status === value;
       case 'ancestor': return c.image === value || c.image === `${value}:latest` || c.imageId.replace(/^sha256:/, '').startsWith(value.replace(/^sha256:/, ''));
       case 'exited': return c.status === 'exited' && String(c.exitCode) === value;

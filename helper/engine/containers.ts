@@ -65,9 +65,7 @@ async function createContainer(ctx: EngineContext, imageRef: string, options: Co
   // Stored as Docker shows them (HostConfig.CapAdd: "CAP_NET_ADMIN"; ALL stays ALL).
   const caps = (list?: string[]) => list?.map((c) => { const n = capabilityName(c, true); return n === 'ALL' ? n : `CAP_${n}`; });
   options = { ...options, capAdd: caps(options.capAdd), capDrop: caps(options.capDrop) };
-  if (options.name && ctx.store.containers.nameTaken(options.name)) {
-    throw new StrataError(ErrorCode.AlreadyExists, `Conflict. The container name "${options.name}" is already in use; remove that container or choose another name`);
-  }
+  if (options.name && ctx.store.containers.nameTaken(options.name)) throw nameConflict(ctx, options.name);
   const id = randomId();
   const hostname = options.hostname ?? id.slice(0, 12);
   const rec: ContainerRecord = {
@@ -173,7 +171,7 @@ async function waitContainer(ctx: EngineContext, ref: string): Promise<{ exitCod
 async function killContainer(ctx: EngineContext, ref: string, signal: string | number = 'SIGKILL'): Promise<{ id: string }> {
   const rec = ctx.store.containers.resolve(ref);
   const proc = ctx.sessions.find(rec.id)?.process;
-  if (!proc) throw new StrataError(ErrorCode.NotRunning, `Container ${rec.id.slice(0, 12)} is not running`);
+  if (!proc) throw new StrataError(ErrorCode.NotRunning, `Container ${rec.id} is not running`); // Docker's words, its full id
   const sig = normalizeSignal(signal);
   await markManuallyStopped(ctx, rec.id);
   if (ctx.store.containers.get(rec.id)?.paused) {
@@ -204,12 +202,18 @@ export async function stopContainer(ctx: EngineContext, ref: string, timeoutSeco
   return { id: rec.id };
 }
 
+/** Docker's words for a name in use, which scripts match on (a name is "/NAME" in Docker's API). */
+function nameConflict(ctx: EngineContext, name: string): StrataError {
+  const holder = ctx.store.containers.list().find((c) => c.name === name);
+  return new StrataError(ErrorCode.AlreadyExists, `Conflict. The container name "/${name}" is already in use by container "${holder?.id ?? ''}". You have to remove (or rename) that container to be able to reuse that name.`);
+}
+
 /** `rename`: a new name, free and different. Under the store's mutex (its table row), where
  *  creation checks names too, so two containers can never end up with one name. */
 async function renameContainer(ctx: EngineContext, ref: string, name: string): Promise<{ id: string }> {
   const rec = ctx.store.containers.resolve(ref);
   if (rec.name === name) throw new StrataError(ErrorCode.InvalidParams, 'Renaming a container with the same name as its current name');
-  if (ctx.store.containers.nameTaken(name)) throw new StrataError(ErrorCode.AlreadyExists, `Conflict. The container name "${name}" is already in use; remove that container or choose another name`);
+  if (ctx.store.containers.nameTaken(name)) throw nameConflict(ctx, name);
   await ctx.store.containers.save({ ...rec, name });
   ctx.events.emit('changed', { what: 'containers', id: rec.id });
   return { id: rec.id };

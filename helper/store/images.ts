@@ -83,7 +83,10 @@ export class Images {
       if (found.length === 1) return found[0];
       if (found.length > 1) throw new StrataError(ErrorCode.NotFound, `image id ${ref} is ambiguous: ${found.length} images start with it`);
     }
-    throw new StrataError(ErrorCode.NotFound, `No such image: ${ref}`);
+    // Docker names what it looked for: nosuch -> nosuch:latest, docker.io/library/x -> x:latest.
+    let looked = ref;
+    try { looked = formatReference(parseReference(ref)); } catch { /* not a name: as given */ }
+    throw new StrataError(ErrorCode.NotFound, `No such image: ${looked}`);
   }
 
   private tagLookup(ref: string): string | undefined {

@@ -166,7 +166,7 @@ test('rename: a free, different name; --entrypoint replaces the image\'s (and it
     await store.ok(['run', '--name', 'ep-other', 'ep']);
     const taken = await store.cli(['rename', 'ep-renamed', 'ep-other']);
     assert.equal(taken.code, 1);
-    assert.match(taken.stderr, /Conflict\. The container name "ep-other" is already in use/);
+    assert.match(taken.stderr, /Conflict\. The container name "\/ep-other" is already in use by container "[0-9a-f]{64}"/);
     assert.match((await store.cli(['rename', 'ep-renamed', 'no spaces'])).stderr, /not a container name/);
   } finally {
     for (const c of ['ep-renamed', 'ep-run', 'ep-other']) await store.cli(['rm', '-f', c]);

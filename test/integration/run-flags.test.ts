@@ -126,7 +126,7 @@ test('--label, --cidfile, --add-host, --ulimit, --stop-signal/--stop-timeout in 
     assert.equal((await inspect('many')).State.ExitCode, 0);
     const again = await store.cli(['run', '--cidfile', cid, 'bb', 'true']);
     assert.equal(again.code, 125);
-    assert.match(again.stderr, /Container ID file found/);
+    assert.match(again.stderr, /container ID file found/i);
   } finally {
     await store.cli(['rm', '-f', 'many']);
   }

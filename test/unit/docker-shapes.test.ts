@@ -106,6 +106,7 @@ test("list rows: exactly Docker's json keys, and Docker's values for ps's COMMAN
   const dockerStats = firstLine('stats-json');
   assert.deepEqual(Object.keys(stats), Object.keys(dockerStats), 'every key, NET I/O and BLOCK I/O included');
   assert.deepEqual([stats.CPUPerc, stats.Container, stats.MemUsage, stats.PIDs, stats.NetIO, stats.BlockIO], [dockerStats.CPUPerc, dockerStats.Container, '316KiB / 23.54GiB', dockerStats.PIDs, dockerStats.NetIO, dockerStats.BlockIO]);
-  const df = diskUsageRows({ images: [], containers: [], totals: { images: { count: 3, active: 1, size: 1986324, reclaimable: 1986324 }, containers: { count: 5, active: 2, size: 6, reclaimable: 6 } } });
+  // Totals that give the recorded rows (the recording's setup made 5 images, 2 in use, and 11 containers).
+  const df = diskUsageRows({ images: [], containers: [], totals: { images: { count: 5, active: 2, size: 1986354, reclaimable: 1986324 }, containers: { count: 11, active: 2, size: 14, reclaimable: 14 } } });
   assert.deepEqual(df.map(asJson), stdout('df-json').trim().split('\n').slice(0, 2).map((l) => JSON.parse(l)), 'the Images and Containers rows, to the character');
 });

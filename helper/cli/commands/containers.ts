@@ -1,7 +1,7 @@
 // Container verbs: rename, stop, restart, kill, pause, unpause, rm, wait, commit, diff; ps and
 // inspect (their own files) are exported from here too.
 import { type FlagSpec, formatFlag, helpFlag, UsageError } from '../args';
-import { bool, type Command, type CommandContext, list, protocolJson, str } from '../command';
+import { bool, type Command, type CommandContext, CommandError, list, protocolJson, str } from '../command';
 import { json, printable } from '../format';
 import { StrataRequestError } from '../../protocol/client';
 import { ErrorCode } from '../../protocol/errors';
@@ -11,7 +11,7 @@ export { inspect } from './inspect';
 
 /** A verb over each container named; ignoreMissing: a container that does not exist is reported
  *  but is no failure (Docker's rm -f, so that clean-up under set -e goes on). */
-function eachContainer(name: string, summary: string, extra: Command['spec']['flags'], act: (ctx: CommandContext, ref: string) => Promise<void>, ignoreMissing?: (ctx: CommandContext) => boolean): Command {
+function eachContainer(name: string, summary: string, extra: Command['spec']['flags'], act: (ctx: CommandContext, ref: string) => Promise<void>, ignoreMissing?: (ctx: CommandContext) => boolean, errorPrefix = (_ref: string) => ''): Command {
   return {
     spec: { name, usage: '[OPTIONS] CONTAINER [CONTAINER...]', summary, flags: [...extra, helpFlag], minArgs: 1 },
     async run(ctx) {
@@ -22,7 +22,7 @@ function eachContainer(name: string, summary: string, extra: Command['spec']['fl
           await act(ctx, ref);
           ctx.out(`${ref}\n`);
         } catch (err) {
-          ctx.err(`Error response from daemon: ${(err as Error).message}\n`);
+          ctx.err(`Error response from daemon: ${errorPrefix(ref)}${(err as Error).message}\n`);
           const missing = err instanceof StrataRequestError && err.code === ErrorCode.NotFound;
           if (!(missing && ignoreMissing?.(ctx))) code = 1;
         }
@@ -53,12 +53,20 @@ export const stop = eachContainer('stop', "Stop one or more running containers (
 
 export const kill = eachContainer('kill', 'Kill one or more running containers',
   [{ long: 'signal', short: 's', kind: 'string', value: 'string', help: 'Signal to send to the container (default "KILL")' }],
-  async (ctx, ref) => { await (await ctx.client()).request('container.kill', { id: ref, signal: str(ctx, 'signal') }); });
+  async (ctx, ref) => { await (await ctx.client()).request('container.kill', { id: ref, signal: str(ctx, 'signal') }); },
+  undefined, (ref) => `Cannot kill container: ${ref}: `);
 
 export const rename: Command = {
   spec: { name: 'rename', usage: 'CONTAINER NEW_NAME', summary: 'Rename a container', flags: [helpFlag], minArgs: 2, maxArgs: 2 },
   async run(ctx) {
-    await (await ctx.client()).request('container.rename', { id: ctx.args[0], name: ctx.args[1] });
+    try {
+      await (await ctx.client()).request('container.rename', { id: ctx.args[0], name: ctx.args[1] });
+    } catch (err) {
+      // Docker's closing line after the daemon's words.
+      if (!(err instanceof StrataRequestError)) throw err;
+      ctx.err(`Error response from daemon: ${err.message}\n`);
+      throw new CommandError(`Error: failed to rename container named ${ctx.args[0]}`);
+    }
     return 0;
   },
 };

@@ -3,7 +3,7 @@
 import { helpFlag, type FlagSpec } from '../args';
 import { bool, type Command, type CommandContext, CommandError, list, str } from '../command';
 import { DETACHED, pipeSession, terminalSize } from '../session';
-import type { StrataClient } from '../../protocol/client';
+import { StrataRequestError, type StrataClient } from '../../protocol/client';
 import type { ContainerOptions } from '../../protocol/types';
 import { envEntries, runFlagNotes, runFlagOptions, runFlags } from '../run-flags';
 import { writeCidFile, checkCidFile } from '../cidfile';
@@ -101,24 +101,37 @@ export const run: Command = {
   },
   errorExitCode: 125,
   async run(ctx) {
-    const [image, ...cmd] = ctx.args;
-    const options = containerOptions(ctx, cmd);
-    const detach = bool(ctx, 'detach');
-    if (!detach) requireTerminalInput(ctx);
-    if (detach && options.autoRemove === undefined) options.autoRemove = false;
-    const cidfile = str(ctx, 'cidfile');
-    if (cidfile !== undefined) checkCidFile(cidfile);
-    const client = await ctx.client();
-    const { id } = await client.request('container.create', { image, options });
-    if (cidfile !== undefined) writeCidFile(cidfile, id);
-    if (detach) {
-      await client.request('container.start', { id });
-      ctx.out(`${id}\n`);
-      return 0;
+    try {
+      return await runContainer(ctx);
+    } catch (err) {
+      // Docker's run puts its name and the help line around what the daemon said (and exits 125,
+      // or 126/127 when the command could not be started).
+      if (!(err instanceof StrataRequestError)) throw err;
+      const code = typeof err.data?.exitCode === 'number' ? err.data.exitCode : 125;
+      throw new CommandError(`strata: Error response from daemon: ${err.message}\n\nRun 'strata run --help' for more information`, code);
     }
-    return attachAndRun(client, id, options.openStdin, true);
   },
 };
+
+/** run = create + attach + start; its daemon errors are dressed as Docker's by run above. */
+async function runContainer(ctx: CommandContext): Promise<number> {
+  const [image, ...cmd] = ctx.args;
+  const options = containerOptions(ctx, cmd);
+  const detach = bool(ctx, 'detach');
+  if (!detach) requireTerminalInput(ctx);
+  if (detach && options.autoRemove === undefined) options.autoRemove = false;
+  const cidfile = str(ctx, 'cidfile');
+  if (cidfile !== undefined) checkCidFile(cidfile, 'run');
+  const client = await ctx.client();
+  const { id } = await client.request('container.create', { image, options });
+  if (cidfile !== undefined) writeCidFile(cidfile, id);
+  if (detach) {
+    await client.request('container.start', { id });
+    ctx.out(`${id}\n`);
+    return 0;
+  }
+  return attachAndRun(client, id, options.openStdin, true);
+}
 
 export const create: Command = {
   spec: { name: 'create', usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]', summary: 'Create a new container', flags: [...createFlags, helpFlag], stopAtPositional: true, minArgs: 1, notes: runFlagNotes },
@@ -126,7 +139,7 @@ export const create: Command = {
     const [image, ...cmd] = ctx.args;
     const options = containerOptions(ctx, cmd);
     const cidfile = str(ctx, 'cidfile');
-    if (cidfile !== undefined) checkCidFile(cidfile);
+    if (cidfile !== undefined) checkCidFile(cidfile, 'create');
     const { id } = await (await ctx.client()).request('container.create', { image, options });
     if (cidfile !== undefined) writeCidFile(cidfile, id);
     ctx.out(`${id}\n`);
@@ -150,10 +163,19 @@ export const start: Command = {
       if (ctx.args.length > 1) throw new Error('you cannot start and attach multiple containers at once');
       return attachAndRun(client, ctx.args[0], bool(ctx, 'interactive'), true);
     }
+    // Docker goes on with the next container, then names the ones that did not start.
+    const failed: string[] = [];
     for (const ref of ctx.args) {
-      await client.request('container.start', { id: ref });
-      ctx.out(`${ref}\n`);
+      try {
+        await client.request('container.start', { id: ref });
+        ctx.out(`${ref}\n`);
+      } catch (err) {
+        if (!(err instanceof StrataRequestError)) throw err;
+        ctx.err(`Error response from daemon: ${err.message}\n`);
+        failed.push(ref);
+      }
     }
+    if (failed.length) throw new CommandError(`Error: failed to start containers: ${failed.join(', ')}`);
     return 0;
   },
 };
