@@ -61,7 +61,10 @@ export function activate(context: vscode.ExtensionContext) {
     trackWalkthrough(helper),
     ...registerCommands(services),
     // The selected row's contextValue, for keybindings (Delete, F2): VS Code gives `viewItem` to
-    // menus only, so a key's `when` reads these instead.
+    // menus only, so a key's `when` reads these instead. A refresh can fire a selection event
+    // with no rows while the row stays selected on screen (its handle is being re-resolved): that
+    // sets '' ("not known"), on which the keys still run, and the command reads the view's
+    // selection then (or asks). Only a row of another kind (a layer, a change) turns them off.
     imagesView.onDidChangeSelection((e) => void vscode.commands.executeCommand('setContext', 'strata.imagesSelected', e.selection[0]?.treeItem().contextValue ?? '')),
     containersView.onDidChangeSelection((e) => void vscode.commands.executeCommand('setContext', 'strata.containersSelected', e.selection[0]?.treeItem().contextValue ?? '')),
     helper.onDidChangeStore((e) => {

@@ -50,6 +50,12 @@ suite('image actions', () => {
     assert.ok(title.includes('strata.pruneImages'), 'Prune Dangling Images in the view\'s title menu');
     assert.deepEqual(keyCommand('delete', { focusedView: 'strata.images', 'strata.imagesSelected': 'image' }), ['strata.removeImage']);
     assert.deepEqual(keyCommand('delete', { focusedView: 'strata.images', 'strata.imagesSelected': 'layer' }), [], 'Delete on a layer row does nothing');
+    // A refresh's selection event with no rows sets '' (not known): the keys still run, and the
+    // command reads the view's selection. Before any selection (the key never set) they do nothing.
+    assert.deepEqual(keyCommand('delete', { focusedView: 'strata.images', 'strata.imagesSelected': '' }), ['strata.removeImage']);
+    assert.deepEqual(keyCommand('delete', { focusedView: 'strata.containers', 'strata.containersSelected': '' }), ['strata.removeContainer']);
+    assert.deepEqual(keyCommand('delete', { focusedView: 'strata.containers' }), [], 'nothing selected yet');
+    assert.deepEqual(keyCommand('delete', { focusedView: 'strata.containers', 'strata.containersSelected': 'change.file' }), [], 'Delete on a change row does nothing');
     assert.deepEqual(keyCommand('delete', { focusedView: 'strata.containers', 'strata.containersSelected': 'container.exited' }), ['strata.removeContainer']);
     assert.deepEqual(keyCommand('delete', { focusedView: 'strata.containers', 'strata.containersSelected': 'container.exited', inputFocus: true }), [], 'not while typing');
     assert.deepEqual(keyCommand('f2', { focusedView: 'strata.containers', 'strata.containersSelected': 'container.running' }), ['strata.renameContainer']);

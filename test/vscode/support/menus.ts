@@ -13,7 +13,8 @@ export function holds(when: string | undefined, context: Record<string, string |
     const t = term.trim();
     if (t === 'false') return false;
     let m = /^(\S+) =~ \/(.*)\/$/.exec(t);
-    if (m) return new RegExp(m[2]).test(String(context[m[1]] ?? ''));
+    // As VS Code: a key that was never set is tested as the text "undefined".
+    if (m) return new RegExp(m[2]).test(String(context[m[1]]));
     m = /^(\S+) (==|!=) (\S+)$/.exec(t);
     if (m) return (String(context[m[1]]) === m[3]) === (m[2] === '==');
     m = /^(!?)([\w.]+)$/.exec(t);
