@@ -3,8 +3,9 @@
 //  - each layer: a blob the registry already has is not sent (HEAD of a compressed form remembered
 //    from an earlier push or pull: known-blobs.ts), or mounted from another repository of the same
 //    registry; otherwise its tar, made again byte for byte (archive/reproduce.ts: sha256 = diff_id,
-//    or the stream fails), is gzip'd (on every CPU: parallel-gzip.ts) and uploaded: in one PUT when it fits one chunk (monolithic),
-//    else in PATCH chunks with Content-Range, closed by a PUT with the digest. The registry checks
+//    or the stream fails), is gzip'd (native-gzip.ts, parallel-gzip.ts) and uploaded: in one PUT
+//    when it is shorter than one chunk (monolithic), else in PATCH chunks with Content-Range, each
+//    sent while the next is compressed, closed by a PUT with the digest. The registry checks
 //    the digest it is given against what it got; a tar that fails to come back fails the upload
 //    before that PUT, so a wrong blob is never committed.
 //  - the config (its bytes as stored: their sha256 is the image id), then the manifest, Docker v2
@@ -18,6 +19,7 @@ import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import { layerCompression, DOCKER, OCI } from './media-types';
 import type { KnownBlob } from './known-blobs';
+import { nativeGzip, nativeGzipAvailable } from './native-gzip';
 import { parallelGzip } from './parallel-gzip';
 import { bodyLength, headerOf, RegistryClient } from './registry-client';
 
@@ -54,7 +56,8 @@ export interface PushResult {
 
 // Docker's gzip is Go's default level; Strata's is zlib's fastest: the blob is made once per layer
 // (its digest is remembered) and the push is bound by compression, not by the loopback network.
-// It runs on every CPU (parallel-gzip.ts), as skopeo's pgzip does.
+// It is libdeflate's in a process of its own when the system has it (native-gzip.ts), else zlib's
+// on every CPU (parallel-gzip.ts), as skopeo's pgzip does.
 const GZIP_LEVEL = constants.Z_BEST_SPEED;
 const PARALLEL = 3;
 
@@ -172,7 +175,8 @@ export class Pusher {
     }
     const hash = createHash('sha256');
     // A tar that fails to come back (reproduce.ts) fails the gzip's reader, so the upload, before its PUT.
-    const chunks = fixedChunks(parallelGzip(counted(), GZIP_LEVEL), this.opts.chunkSize);
+    const gzip = (await nativeGzipAvailable()) ? nativeGzip(counted(), GZIP_LEVEL) : parallelGzip(counted(), GZIP_LEVEL);
+    const chunks = fixedChunks(gzip, this.opts.chunkSize);
     let location = await this.startUpload();
     let offset = 0;
     try {
@@ -187,16 +191,12 @@ export class Pusher {
         if (current.done) return await put(undefined);
         const data: Buffer[] = current.value;
         for (const piece of data) hash.update(piece);
+        // Shorter than a chunk at the start: the whole blob, in one PUT (monolithic). A full first
+        // chunk goes at once: waiting to see whether a second follows held the first PATCH back
+        // until the next 32 MB were compressed too.
+        if (offset === 0 && bodyLength(data) < this.opts.chunkSize) return await put(data);
         const upcoming = chunks.next(); // the next chunk is compressed while this one goes up
         upcoming.catch(() => undefined); // (awaited below; a failed PATCH must not leave it unhandled)
-        if (offset === 0) {
-          const next = await upcoming;
-          if (next.done) return await put(data); // it all fits one chunk: monolithic
-          await this.patch(location, data, offset, layer).then((l) => { location = l; });
-          offset += bodyLength(data);
-          current = next;
-          continue;
-        }
         location = await this.patch(location, data, offset, layer);
         offset += bodyLength(data);
         current = await upcoming;
