@@ -6,9 +6,10 @@
 //  - pull: strata pull into an empty store (its helper already up) against skopeo copy from the
 //    registry to an OCI layout (blobs only, nothing unpacked) and to a docker-archive (layers
 //    decompressed into one file). Strata unpacks every file into layer folders, as Docker does.
-// The busybox image always; with --minbase also debootstrap's minbase bookworm (about a minute
-// to make, its .debs kept in the store's cache). Medians of the runs, and ratios; these machines
-// are shared and noisy: compare within one run, never across runs.
+// The busybox image always; with --minbase also debootstrap's minbase bookworm (imported from
+// npm run bench's tar when it is there; else about a minute to make, its .debs kept in the
+// store's cache). Medians of the runs, and ratios; these machines are shared and noisy: compare
+// within one run, never across runs.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -43,7 +44,10 @@ const stopHelper = (store) => { try { process.kill(Number(execFileSync('cat', [j
 
 const source = join(work, 'source');
 const images = [['busybox', () => strata(source, 'busybox')]];
-if (argv.includes('--minbase')) images.push(['minbase', () => strata(source, 'debootstrap', 'bookworm', 'minbase')]);
+// The minbase root fs tar `npm run bench` keeps (the same image as its save and load rows) is
+// imported when it is there: no mirror to reach, and no minute of debootstrap.
+const minbaseTar = '/var/cache/strata-bench/bookworm-minbase.tar';
+if (argv.includes('--minbase')) images.push(['minbase', () => (existsSync(minbaseTar) ? strata(source, 'import', minbaseTar, 'minbase') : strata(source, 'debootstrap', 'bookworm', 'minbase'))]);
 const results = {};
 try {
   for (const [name, make] of images) {

@@ -179,8 +179,10 @@ export class TarSplitRecorder {
 
 /** Reads a split's segments back, in order; the file must end with its 'E' segment and nothing after. */
 export async function* readTarSplit(path: string, signal?: AbortSignal): AsyncGenerator<Segment> {
-  const file = createReadStream(path);
-  const gunzip = createGunzip();
+  // Large pieces: zlib's default 16 KB output chunks made inflating a root fs's split (6 MB of
+  // headers) a quarter of a save's time in the helper, twice (the plan, then the bytes).
+  const file = createReadStream(path, { highWaterMark: 256 * 1024 });
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
   file.on('error', (err) => gunzip.destroy(err));
   file.pipe(gunzip);
   const bytes = new ByteReader(gunzip[Symbol.asyncIterator]() as AsyncIterator<Buffer>, Number.MAX_SAFE_INTEGER, signal, false);

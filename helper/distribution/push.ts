@@ -3,8 +3,9 @@
 //  - each layer: a blob the registry already has is not sent (HEAD of a compressed form remembered
 //    from an earlier push or pull: known-blobs.ts), or mounted from another repository of the same
 //    registry; otherwise its tar, made again byte for byte (archive/reproduce.ts: sha256 = diff_id,
-//    or the stream fails), is gzip'd and uploaded: in one PUT when it fits one chunk (monolithic),
-//    else in PATCH chunks with Content-Range, closed by a PUT with the digest. The registry checks
+//    or the stream fails), is gzip'd (native-gzip.ts, parallel-gzip.ts) and uploaded: in one PUT
+//    when it is shorter than one chunk (monolithic), else in PATCH chunks with Content-Range, each
+//    sent while the next is compressed, closed by a PUT with the digest. The registry checks
 //    the digest it is given against what it got; a tar that fails to come back fails the upload
 //    before that PUT, so a wrong blob is never committed.
 //  - the config (its bytes as stored: their sha256 is the image id), then the manifest, Docker v2
@@ -12,14 +13,15 @@
 // The gzip'd blob's digest is remembered per layer, so a second push sends no layer and writes
 // the same manifest (the same digest).
 import { createHash } from 'node:crypto';
-import { constants, createGzip } from 'node:zlib';
-import { pipeline } from 'node:stream';
+import { constants } from 'node:zlib';
 import type { LayerTar } from '../archive/reproduce';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import { layerCompression, DOCKER, OCI } from './media-types';
 import type { KnownBlob } from './known-blobs';
-import { headerOf, RegistryClient } from './registry-client';
+import { nativeGzip, nativeGzipAvailable } from './native-gzip';
+import { parallelGzip } from './parallel-gzip';
+import { bodyLength, headerOf, RegistryClient } from './registry-client';
 
 export interface PushLayer {
   id: string;
@@ -54,14 +56,20 @@ export interface PushResult {
 
 // Docker's gzip is Go's default level; Strata's is zlib's fastest: the blob is made once per layer
 // (its digest is remembered) and the push is bound by compression, not by the loopback network.
+// It is libdeflate's in a process of its own when the system has it (native-gzip.ts), else zlib's
+// on every CPU (parallel-gzip.ts), as skopeo's pgzip does.
 const GZIP_LEVEL = constants.Z_BEST_SPEED;
 const PARALLEL = 3;
 
 const short = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-/** Chunks of exactly `size` bytes (the last one shorter) from a stream. */
-async function* fixedChunks(stream: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
+/**
+ * Chunks of exactly `size` bytes (the last one shorter) from a stream, each as the pieces that make
+ * it: sent in turn, never copied into one buffer (a copy of every 32 MB was a tenth of a push's
+ * main thread, and its garbage).
+ */
+async function* fixedChunks(stream: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer[]> {
   let parts: Buffer[] = [];
   let n = 0;
   for await (const chunk of stream) {
@@ -69,7 +77,7 @@ async function* fixedChunks(stream: AsyncIterable<Buffer>, size: number): AsyncG
     while (n + c.length >= size) {
       const take = size - n;
       parts.push(c.subarray(0, take));
-      yield Buffer.concat(parts);
+      yield parts;
       parts = [];
       n = 0;
       c = c.subarray(take);
@@ -79,7 +87,7 @@ async function* fixedChunks(stream: AsyncIterable<Buffer>, size: number): AsyncG
       n += c.length;
     }
   }
-  if (n) yield Buffer.concat(parts);
+  if (n) yield parts;
 }
 
 async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -156,41 +164,41 @@ export class Pusher {
   /** The layer's tar gzip'd and uploaded; its digest and size. */
   private async uploadLayer(layer: PushLayer): Promise<{ digest: string; size: number }> {
     const tar = await layer.open();
-    const gzip = createGzip({ level: GZIP_LEVEL, chunkSize: 256 * 1024 });
-    let read = 0;
-    tar.stream.on('data', (c: Buffer) => {
-      read += c.length;
-      this.opts.report({ id: short(layer.diffId), status: 'Pushing', done: read, total: tar.size });
-    });
-    pipeline(tar.stream, gzip, () => undefined); // an error of the tar reaches gzip's reader
+    const report = this.opts.report;
+    async function* counted(): AsyncGenerator<Buffer> {
+      let read = 0;
+      for await (const c of tar.stream as AsyncIterable<Buffer>) {
+        read += c.length;
+        report({ id: short(layer.diffId), status: 'Pushing', done: read, total: tar.size });
+        yield c;
+      }
+    }
     const hash = createHash('sha256');
+    // A tar that fails to come back (reproduce.ts) fails the gzip's reader, so the upload, before its PUT.
+    const gzip = (await nativeGzipAvailable()) ? nativeGzip(counted(), GZIP_LEVEL) : parallelGzip(counted(), GZIP_LEVEL);
     const chunks = fixedChunks(gzip, this.opts.chunkSize);
     let location = await this.startUpload();
     let offset = 0;
     try {
-      const put = async (body: Buffer | undefined) => {
+      const put = async (body: Buffer[] | undefined) => {
         const digest = `sha256:${hash.digest('hex')}`;
         const r = await this.client.expect('PUT', this.withDigest(location, digest), [201], { scope: this.scope, body, headers: { 'content-type': 'application/octet-stream' } }, `uploading layer ${short(layer.diffId)}`);
         r.body.resume();
-        return { digest, size: offset + (body?.length ?? 0) };
+        return { digest, size: offset + bodyLength(body) };
       };
       let current = await chunks.next();
       for (;;) {
         if (current.done) return await put(undefined);
-        const data: Buffer = current.value;
-        hash.update(data);
+        const data: Buffer[] = current.value;
+        for (const piece of data) hash.update(piece);
+        // Shorter than a chunk at the start: the whole blob, in one PUT (monolithic). A full first
+        // chunk goes at once: waiting to see whether a second follows held the first PATCH back
+        // until the next 32 MB were compressed too.
+        if (offset === 0 && bodyLength(data) < this.opts.chunkSize) return await put(data);
         const upcoming = chunks.next(); // the next chunk is compressed while this one goes up
         upcoming.catch(() => undefined); // (awaited below; a failed PATCH must not leave it unhandled)
-        if (offset === 0) {
-          const next = await upcoming;
-          if (next.done) return await put(data); // it all fits one chunk: monolithic
-          await this.patch(location, data, offset, layer).then((l) => { location = l; });
-          offset += data.length;
-          current = next;
-          continue;
-        }
         location = await this.patch(location, data, offset, layer);
-        offset += data.length;
+        offset += bodyLength(data);
         current = await upcoming;
       }
     } catch (err) {
@@ -201,10 +209,10 @@ export class Pusher {
   }
 
   /** One chunk, at `offset`; the registry's Location for the next. */
-  private async patch(location: string, data: Buffer, offset: number, layer: PushLayer): Promise<string> {
+  private async patch(location: string, data: Buffer[], offset: number, layer: PushLayer): Promise<string> {
     const r = await this.client.expect('PATCH', location, [202], {
       scope: this.scope, body: data,
-      headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${offset + data.length - 1}` },
+      headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${offset + bodyLength(data) - 1}` },
     }, `uploading layer ${short(layer.diffId)}`);
     r.body.resume();
     return headerOf(r, 'location') ?? location;

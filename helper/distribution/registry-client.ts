@@ -35,7 +35,12 @@ export interface Reply {
   body: http.IncomingMessage;
 }
 
-export type Body = Buffer | undefined;
+/** A request's bytes: one buffer, or pieces sent in turn (a push's chunk, never copied into one). */
+export type Body = Buffer | Buffer[] | undefined;
+
+export function bodyLength(body: Body): number {
+  return body === undefined ? 0 : Array.isArray(body) ? body.reduce((n, b) => n + b.length, 0) : body.length;
+}
 
 export class RegistryError extends StrataError {}
 
@@ -215,11 +220,16 @@ export class RegistryClient {
     return new Promise<Reply>((resolve, reject) => {
       const req = mod.request(u, {
         method, agent: u.protocol === 'https:' ? this.agents.https : this.agents.http, signal: this.opts.signal, timeout: TIMEOUT_MS, ...tls,
-        headers: { 'user-agent': 'strata', ...headers, ...(body ? { 'content-length': String(body.length) } : method === 'PUT' || method === 'POST' || method === 'PATCH' ? { 'content-length': '0' } : {}) },
+        headers: { 'user-agent': 'strata', ...headers, ...(body ? { 'content-length': String(bodyLength(body)) } : method === 'PUT' || method === 'POST' || method === 'PATCH' ? { 'content-length': '0' } : {}) },
       }, (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }));
       req.on('timeout', () => req.destroy(new Error(`no answer from ${u.host} in ${TIMEOUT_MS / 1000} s`)));
       req.on('error', (err) => reject(err.name === 'AbortError' ? cancelledError() : err));
-      req.end(body);
+      if (Array.isArray(body)) {
+        req.cork();
+        for (const piece of body) req.write(piece);
+        req.uncork();
+        req.end();
+      } else req.end(body);
     });
   }
 

@@ -11,6 +11,8 @@ import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import { UPLOAD_TOKEN_CHARS } from '../protocol/methods';
 
+const GATHER = 1024 * 1024;
+
 export class Download {
   private sock: Socket | null = null;
   private finished = false;
@@ -47,13 +49,29 @@ export class Download {
    */
   async send(source: AsyncIterable<Buffer>): Promise<number> {
     const sock = await this.attached;
+    // Chunks are handed to the connection GATHER bytes at a time, corked, so that many small ones
+    // go in one writev: a write each was a syscall each (a saved root fs: ~14,000).
+    let gathered: Buffer[] = [];
+    let size = 0;
+    const flush = async () => {
+      sock.cork();
+      let full = false;
+      for (const c of gathered) full = !sock.write(c) || full;
+      sock.uncork();
+      gathered = [];
+      size = 0;
+      if (full) await this.drained(sock);
+    };
     try {
       for await (const chunk of source) {
         if (this.abortedWhy !== undefined) throw this.abortError();
         this.sent += chunk.length;
-        if (!sock.write(chunk)) await this.drained(sock);
+        gathered.push(chunk);
+        size += chunk.length;
+        if (size >= GATHER) await flush();
       }
       if (this.abortedWhy !== undefined) throw this.abortError();
+      if (gathered.length) await flush();
       this.finished = true;
       await new Promise<void>((resolve, reject) => {
         sock.end(() => resolve());

@@ -91,6 +91,7 @@ int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "unpack") == 0) return cmd_unpack(argv[2]);
   if (argc == 4 && strcmp(argv[1], "copy") == 0) return cmd_copy(argv[2], argv[3]);
   if (argc == 3 && strcmp(argv[1], "read") == 0) return cmd_read(argv[2]);
-  fprintf(stderr, "usage: strata-fs walk DIR | stat DIR < paths | list DIR < dirs | serve < requests | cat DIR < path-size records | unpack DIR < operations | copy SRC DEST < operations | read SRC < operations\n");
+  if (argc == 3 && strcmp(argv[1], "gzip") == 0) return cmd_gzip(argv[2]);
+  fprintf(stderr, "usage: strata-fs walk DIR | stat DIR < paths | list DIR < dirs | serve < requests | cat DIR < path-size records | unpack DIR < operations | copy SRC DEST < operations | read SRC < operations | gzip LEVEL < data\n");
   return 2;
 }

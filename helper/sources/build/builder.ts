@@ -1,7 +1,10 @@
 // A Dockerfile build, step by step, as Docker's classic builder runs it: meta ARGs, then each stage
 // from its FROM (a store image, `scratch`, or an earlier stage), each instruction a step whose
-// result is looked up in the cache first. Each step's state is kept as an image (host.keep), so a
-// RUN has an image to run a container of and a client sees the image grow layer by layer.
+// result is looked up in the cache first. An image is written only where one is needed: for a RUN
+// that runs (a container is made of an image; the one written for the RUN before it goes then) and
+// for each stage's result. The steps between, and every cached step, write nothing: a step's
+// " ---> id" is the id its image would have (the store names an image by its config's sha256).
+// Writing and removing an fsynced image record per step was most of a fully cached build's time.
 import type { BuildStep, ImageConfig } from '../../protocol/types';
 import { chainIds } from '../../store/ids';
 import { processWord, nameValues } from './lex';
@@ -10,7 +13,7 @@ import type { Plan, Stage } from './plan';
 import { say } from './output';
 import type { BuildHost } from './host';
 import { runStep, type StepContext } from './steps';
-import type { StageState } from './state';
+import { configId, sameLayers, type StageState } from './state';
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -106,14 +109,24 @@ export class Builder {
     this.host.out.line(say.result(state.imageId));
     const steps = new Map<string, ImageConfig>();
     const record: BuildStep[] = [];
+    // The image this stage last wrote (for a RUN), and its config: a later RUN on the same layers
+    // runs on it too; it goes when the stage writes its next one.
+    const written: { last: { id: string; config: ImageConfig } | null } = { last: null };
+    const imageFor = async (s: StageState): Promise<string> => {
+      if (s.imageId) return s.imageId;
+      if (written.last && sameLayers(written.last.config, s.config)) return written.last.id;
+      const id = await this.host.keep(s.config, written.last?.id ?? null);
+      written.last = { id, config: s.config };
+      return id;
+    };
     const ctx: StepContext = {
       host: this.host, file: this.plan.file, escape: this.plan.escape, created: () => this.created(), layerTime: this.opts.epoch ?? 0,
       buildArgs: this.opts.buildArgs, metaArgs: this.metaArgs, declared: this.declared,
       stage: (ref) => this.stages.find((s, i) => s.name === ref.toLowerCase() || String(i) === ref),
+      imageFor,
     };
     for (const ins of stage.instructions) {
       this.startStep(ins);
-      const before = state.imageId;
       let made: { state: StageState; key: string | null; cached: boolean };
       try {
         made = await runStep(ctx, ins, state, this.opts.noCache);
@@ -124,8 +137,12 @@ export class Builder {
       record.push({ line: ins.line, instruction: ins.original, layer: added, cached: made.cached });
       state = made.state;
       if (made.key) steps.set(made.key, state.config);
-      state.imageId = await this.host.keep(state.config, before);
-      this.host.out.line(say.result(state.imageId));
+      this.host.out.line(say.result(state.imageId ?? configId(state.config)));
+    }
+    // The stage's result, exactly its config (a stage of FROM alone is the image it names).
+    if (stage.instructions.length) {
+      const id = await this.host.keep(state.config, written.last?.id ?? null);
+      state = { ...state, imageId: id };
     }
     if (state.imageId) this.host.retain(state.imageId);
     return { name: stage.name, state, steps, record };

@@ -33,8 +33,9 @@ export interface BuildHost {
   /** Runs a RUN in a container; its changes as a layer (diff_id), null when it changed nothing. */
   run(spec: RunSpec): Promise<string | null>;
   /**
-   * Keeps `config` as an image (the state a step made): its id. The image of the state before it
-   * (`replaces`), if this build made it, is dropped: its layers are a prefix of the new one's.
+   * Keeps `config` as an image (a state a RUN runs on, or a stage's result): its id. The image
+   * written before it (`replaces`), if this build made it, is dropped: its layers are a prefix of
+   * the new one's.
    */
   keep(config: ImageConfig, replaces?: string | null): Promise<string>;
   /** Keeps an image at the end (a stage's result) even when a later state replaces it. */

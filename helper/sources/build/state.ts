@@ -1,15 +1,30 @@
 // What a stage of a build is at one point: the image it would be (an OCI config: layers, history,
 // runtime config), the ARGs it has declared, and the build's inputs.
 import type { ImageConfig } from '../../protocol/types';
+import { sha256 } from '../../store/ids';
 
 export interface StageState {
   config: ImageConfig;
-  /** The stored image of this state, once stored (RUN needs one to run a container of it). */
+  /**
+   * A stored image with this state's layers, once there is one (RUN needs one to run a container
+   * of it): the FROM image, or the one written for a RUN. Its runtime config may differ (a RUN
+   * gets the state's env, user and workdir itself); a stage's result is written exactly.
+   */
   imageId: string | null;
   /** ARGs this stage declared, with their values (null: declared without one). */
   args: Map<string, string | null>;
   /** CMD set in this stage (ENTRYPOINT then keeps it; an inherited CMD is dropped, as Docker does). */
   cmdSet: boolean;
+}
+
+/** The id the store gives `config` when it is kept (store/images.ts: the sha256 of its JSON), known before it is. */
+export function configId(config: ImageConfig): string {
+  return sha256(JSON.stringify(config));
+}
+
+/** Whether two configs name the same layers, in the same order. */
+export function sameLayers(a: ImageConfig, b: ImageConfig): boolean {
+  return a.rootfs.diff_ids.length === b.rootfs.diff_ids.length && a.rootfs.diff_ids.every((d, i) => d === b.rootfs.diff_ids[i]);
 }
 
 export const DEFAULT_SHELL = ['/bin/sh', '-c'];

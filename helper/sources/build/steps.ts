@@ -32,6 +32,11 @@ export interface StepContext {
   declared: Set<string>;
   /** An earlier stage, by name or index (COPY --from). */
   stage(ref: string): StageResult | undefined;
+  /**
+   * A stored image with the layers of `state` (a RUN's container is made of it), written only now
+   * that a step needs one: a build writes no image for the steps between (Builder.runStage).
+   */
+  imageFor(state: StageState): Promise<string>;
 }
 
 export interface StepResult { state: StageState; key: string | null; cached: boolean }
@@ -155,7 +160,7 @@ async function runInstruction(ctx: StepContext, ins: Instruction, state: StageSt
   const body = state.config.config;
   if (body.User && !/^[A-Za-z0-9_.-]{1,64}(:[A-Za-z0-9_.-]{1,64})?$/.test(body.User)) throw new InstructionError(`USER ${body.User}: a RUN needs a user name or uid[:gid]`);
   const diffId = await ctx.host.run({
-    imageId: state.imageId ?? (await ctx.host.keep(state.config)), cmd, env: [...(body.Env ?? []), ...args], workdir: body.WorkingDir || '/', user: body.User || '', createdBy, created: ctx.created(),
+    imageId: await ctx.imageFor(state), cmd, env: [...(body.Env ?? []), ...args], workdir: body.WorkingDir || '/', user: body.User || '', createdBy, created: ctx.created(),
   });
   return { state: nextState(state, { ...body }, { created: ctx.created(), created_by: createdBy }, diffId), key, cached: false };
 }
