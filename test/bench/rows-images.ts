@@ -36,9 +36,9 @@ function builders(ctx: BenchContext): [System, (...args: string[]) => Argv, stri
 
 export function buildRows(ctx: BenchContext): Row[] {
   const dir = buildContext(ctx);
-  const cold = (cli: (...a: string[]) => Argv, how: string): Side<any> => ({
-    what: `${how} --no-cache -t NAME CONTEXT`,
-    run: async (_c, r) => run(cli('build', '-q', '--no-cache', '-t', `bench-cold-${r}`, dir)),
+  const cold = (cli: (...a: string[]) => Argv, how: string, extra: string[] = []): Side<any> => ({
+    what: `${how} ${[...extra, ''].join(' ')}--no-cache -t NAME CONTEXT`,
+    run: async (_c, r) => run(cli('build', '-q', ...extra, '--no-cache', '-t', `bench-cold-${r}`, dir)),
     after: async (_c, r) => { run(cli('rmi', `bench-cold-${r}`)); },
   });
   const rows: Row[] = [
@@ -69,7 +69,9 @@ export function buildRows(ctx: BenchContext): Row[] {
       runs: Math.max(1, Math.ceil(ctx.runs / 3)),
       sides: {
         strata: cold((...a) => strataCli(ctx, ctx.storeRoot, ...a), 'strata build'),
-        docker: cold((...a) => { const [c, args, env] = docker.cli(...a); return [c, args, { ...env, DOCKER_BUILDKIT: '1' }]; }, 'DOCKER_BUILDKIT=1 docker build'),
+        // BuildKit runs RUN steps on the default bridge network, which this dockerd does not have
+        // (--bridge=none: "network bridge not found"); Strata's RUN has no network by default.
+        docker: cold((...a) => { const [c, args, env] = docker.cli(...a); return [c, args, { ...env, DOCKER_BUILDKIT: '1' }]; }, 'DOCKER_BUILDKIT=1 docker build', ['--network', 'none']),
       },
     });
   }
