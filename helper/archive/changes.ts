@@ -38,7 +38,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { Change } from '../protocol/types';
 import { compareBytes, displayPath, parentOf } from './fspath';
-import { listDirs, walkWithLowers, type WalkEntry } from './native-fs';
+import { KIND_ONLY, listDirs, walkWithLowers, type WalkEntry } from './native-fs';
 import { isOpaqueDir } from './xattr';
 
 export type { Change } from '../protocol/types';
@@ -181,7 +181,9 @@ export async function layerChanges(layerDir: string, lowerDirs: string[]): Promi
       continue;
     }
     if (e.kind === 'dir') dirs.add(rel);
-    const old = view.resolve(rel);
+    // Read by kind only: no lower has it, so nothing in the old view does (1000 new files need no
+    // lookup of their own).
+    const old = e.uid === KIND_ONLY ? null : view.resolve(rel);
     if (old === null) changes.set(rel, 'A');
     else if (differs(old.entry, e)) changes.set(rel, 'C');
   }
@@ -193,7 +195,13 @@ export async function layerChanges(layerDir: string, lowerDirs: string[]): Promi
   }
   // A directory holding a change is changed, up to (not including) the root.
   const marked = new Set<string>();
+  let lastParent = '';
   for (const rel of [...changes.keys()]) {
+    // The walk lists a folder's entries together: a path in the folder just marked needs no
+    // parent string made and looked up.
+    const cut = rel.lastIndexOf('/');
+    if (cut > 0 && cut === lastParent.length && rel.startsWith(lastParent)) continue;
+    if (cut > 0) lastParent = rel.slice(0, cut);
     for (let dir = parentOf(rel); dir !== '.' && !marked.has(dir); dir = parentOf(dir)) {
       marked.add(dir);
       dirs.add(dir);
