@@ -86,9 +86,10 @@ static void walk_changes(FILE *out, int fd, const int *lowers, char **path, size
     }
     mode_t known = in_lower ? 0 : mode_of_type(de->d_type);
     if (known) {
+      char kind[16];
+      int n = snprintf(kind, sizeof kind, "+%u", (unsigned)known);
       fwrite(*path, 1, clen + 1, out);
-      fprintf(out, "+%u", (unsigned)known);
-      putc('\0', out);
+      fwrite(kind, 1, (size_t)n + 1, out);
     } else {
       struct stat st;
       int found = fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0;
