@@ -38,7 +38,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { Change } from '../protocol/types';
 import { compareBytes, displayPath, parentOf } from './fspath';
-import { listDirs, statPaths, walkTree, type WalkEntry } from './native-fs';
+import { KIND_ONLY, listDirs, walkWithLowers, type WalkEntry } from './native-fs';
 import { isOpaqueDir } from './xattr';
 
 export type { Change } from '../protocol/types';
@@ -57,8 +57,8 @@ class LowerView {
   /** Directory -> the paths listed in it (learn()). */
   private readonly listed = new Map<string, Set<string>>();
 
-  /** `layers`: for each lower (top-most first), the entries at the paths asked about. */
-  constructor(private readonly layers: Map<string, WalkEntry | null>[]) {}
+  /** `layers`: for each lower (top-most first), the entries it has at the paths asked about. */
+  constructor(private readonly layers: Map<string, WalkEntry>[]) {}
 
   private at(layer: number, rel: string): WalkEntry | null {
     return this.layers[layer].get(rel) ?? null;
@@ -101,8 +101,9 @@ class LowerView {
   }
 
   /**
-   * Adds what listing a directory in `layer` found. Paths already asked about keep what stat found
-   * (the lowers do not change), so no resolution made before changes.
+   * Adds what listing a directory in `layer` found. Paths already looked up keep what the lookup
+   * found (the lowers do not change, and a listing resolves a directory as the lookup did), so no
+   * resolution made before changes.
    */
   learn(layer: number, entries: WalkEntry[]): void {
     for (const e of entries) {
@@ -151,10 +152,13 @@ function unmerged(entries: WalkEntry[]): Set<string> {
 
 /** The changes `layerDir` makes over `lowerDirs` (the layers below it, top-most first), sorted by path. */
 export async function layerChanges(layerDir: string, lowerDirs: string[]): Promise<Change[]> {
-  const walked = await walkTree(layerDir);
+  // One pass reads the upper dir and, beside it, each lower at the upper's paths (every parent of
+  // an upper path is itself an upper path, so these are all the lookups needed). An upper entry no
+  // lower has comes by its kind only, unless it is a directory or a character device: it is an A
+  // (or a whiteout of nothing), whatever its metadata.
+  const { upper: walked, lowers } = await walkWithLowers(layerDir, lowerDirs);
   const upper = new Map(walked.filter((e) => e.path !== '.').map((e) => [e.path, e]));
-  // Every parent of an upper path is itself an upper path, so these are all the lookups needed.
-  const view = new LowerView(await Promise.all(lowerDirs.map((dir) => statPaths(dir, ['.', ...upper.keys()]))));
+  const view = new LowerView(lowers);
   const alone = unmerged(walked);
   // An unmerged directory over a directory below: its children there are needed for the D lines.
   const toList = lowerDirs.map(() => [] as string[]);
@@ -177,7 +181,9 @@ export async function layerChanges(layerDir: string, lowerDirs: string[]): Promi
       continue;
     }
     if (e.kind === 'dir') dirs.add(rel);
-    const old = view.resolve(rel);
+    // Read by kind only: no lower has it, so nothing in the old view does (1000 new files need no
+    // lookup of their own).
+    const old = e.uid === KIND_ONLY ? null : view.resolve(rel);
     if (old === null) changes.set(rel, 'A');
     else if (differs(old.entry, e)) changes.set(rel, 'C');
   }
@@ -189,7 +195,13 @@ export async function layerChanges(layerDir: string, lowerDirs: string[]): Promi
   }
   // A directory holding a change is changed, up to (not including) the root.
   const marked = new Set<string>();
+  let lastParent = '';
   for (const rel of [...changes.keys()]) {
+    // The walk lists a folder's entries together: a path in the folder just marked needs no
+    // parent string made and looked up.
+    const cut = rel.lastIndexOf('/');
+    if (cut > 0 && cut === lastParent.length && rel.startsWith(lastParent)) continue;
+    if (cut > 0) lastParent = rel.slice(0, cut);
     for (let dir = parentOf(rel); dir !== '.' && !marked.has(dir); dir = parentOf(dir)) {
       marked.add(dir);
       dirs.add(dir);

@@ -1,5 +1,6 @@
 // `strata-fs serve` processes kept running for the walks, stats and listings the helper asks for
-// often (a container's or a layer's changes ask three times; the tree asks again on each write).
+// often (a container's or a layer's changes ask once, or twice with opaque dirs; the tree asks
+// again on each write).
 // Starting a process from Node costs 2-10 ms: Node forks its whole address space, then exec and
 // the loader run; the server forks itself, a small process, per request (native/serve.c). One
 // request at a time per server; a request that finds every server busy starts another, and up to
@@ -9,7 +10,7 @@ import { nativeTool } from '../native';
 
 const IDLE_SERVERS = 2;
 
-export type FsCommand = 'walk' | 'stat' | 'list' | 'cat' | 'syncfs';
+export type FsCommand = 'walk' | 'stat' | 'list' | 'cat' | 'syncfs' | 'changes';
 
 /** The command failed: its own message (as `strata-fs CMD DIR` prints it on stderr). */
 export class FsCommandError extends Error {}

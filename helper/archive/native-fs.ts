@@ -112,6 +112,36 @@ function runOnPaths(command: 'stat' | 'list', dir: string, paths: string[], sign
   return served(command, dir, Buffer.concat(paths.flatMap((p) => [Buffer.from(p, 'latin1'), ZERO])), signal);
 }
 
+/**
+ * What a layer's changes read (`strata-fs changes`, native/changes.c): the walk of `upper`, and for
+ * each of `lowers` (top-most first) the entries it has at the upper's paths, as statPaths finds
+ * them (a path missing there is not in its map). An upper entry that no lower has, and that is not
+ * a directory or a character device, is known only by its kind (KIND_ONLY): it can only be added.
+ */
+export async function walkWithLowers(upper: string, lowers: string[]): Promise<{ upper: WalkEntry[]; lowers: Map<string, WalkEntry>[] }> {
+  const out = await served('changes', upper, Buffer.concat(lowers.flatMap((p) => [Buffer.from(p, 'latin1'), ZERO])));
+  let pos = 0;
+  const next = (): number => {
+    const end = out.indexOf(0, pos);
+    if (end < 0) throw new StrataError(ErrorCode.Internal, 'strata-fs changes: truncated output');
+    const n = Number(out.toString('latin1', pos, end));
+    pos = end + 1;
+    return n;
+  };
+  const count = next();
+  if (count !== lowers.length + 1) throw new StrataError(ErrorCode.Internal, `strata-fs changes: ${count} blocks for ${lowers.length + 1} trees`);
+  const lengths = Array.from({ length: count }, next);
+  const blocks = lengths.map((n) => out.subarray(pos, (pos += n)));
+  if (pos !== out.length) throw new StrataError(ErrorCode.Internal, 'strata-fs changes: an answer of the wrong length');
+  return {
+    upper: parseWalk(blocks[0]) as WalkEntry[],
+    lowers: blocks.slice(1).map((b) => new Map((parseWalk(b) as WalkEntry[]).map((e) => [e.path, e]))),
+  };
+}
+
+/** An entry read by kind only (walkWithLowers): its metadata is not known; only its kind, path and mode's type bits are. */
+export const KIND_ONLY = -1;
+
 export function parseWalk(out: Buffer, allowMissing = false): (WalkEntry | { path: string; kind: null })[] {
   const entries: (WalkEntry | { path: string; kind: null })[] = [];
   let pos = 0;
@@ -149,6 +179,12 @@ export function parseWalk(out: Buffer, allowMissing = false): (WalkEntry | { pat
   };
   while (pos < out.length) {
     const path = field();
+    if (out[pos] === 0x2b /* '+': known by kind only */) {
+      pos++;
+      const mode = Number(field());
+      entries.push({ path, kind: kindOfMode(mode, 0, 0), linkTarget: '', mode, uid: KIND_ONLY, gid: KIND_ONLY, size: KIND_ONLY, mtimeSec: KIND_ONLY, mtimeNsec: KIND_ONLY, nlink: KIND_ONLY, ino: KIND_ONLY, rdevMajor: 0, rdevMinor: 0, xattrs: NO_XATTRS });
+      continue;
+    }
     if (!readNumbers()) {
       if (!allowMissing) throw new StrataError(ErrorCode.Internal, 'strata-fs walk: an entry that is not there');
       entries.push({ path, kind: null });

@@ -54,6 +54,8 @@ int cmd_copy(const char *src, const char *dest);
 int cmd_read(const char *src);
 int cmd_serve(void);
 int cmd_gzip(const char *level);
+int cmd_changes(const char *upper);
+int walk_record(FILE *out, int dirfd, const char *leaf, const char *path, size_t plen, const struct stat *st);
 // Walk records (walk.c) of the tree under fd into a memory stream (for copy).
 void walk_to(FILE *out, const char *root);
 

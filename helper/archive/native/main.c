@@ -14,6 +14,9 @@
 //   strata-fs list DIR       the walk records of the entries directly in each directory named on
 //                            stdin (NUL-terminated, "." for DIR), resolved the same way; nothing for
 //                            a path that is not a directory there
+//   strata-fs changes UPPER  what a layer's or a container's changes need read, in one pass: UPPER's
+//                            walk, and the records of its paths in each lower dir named on stdin
+//                            (NUL-terminated, top-most first); see changes.c for the format
 //   strata-fs serve          walk, stat, list, cat and syncfs on request, one forked child each (serve.c): what
 //                            the helper asks often, without starting a process each time
 //   strata-fs cat DIR        the contents of the regular files named by "path \0 size \0" records on
@@ -87,11 +90,16 @@ int main(int argc, char **argv) {
     setvbuf(stdout, out, _IOFBF, sizeof out);
     return cmd_cat(argv[2]);
   }
+  if (argc == 3 && strcmp(argv[1], "changes") == 0) {
+    static char out[1 << 20];
+    setvbuf(stdout, out, _IOFBF, sizeof out);
+    return cmd_changes(argv[2]);
+  }
   if (argc == 2 && strcmp(argv[1], "serve") == 0) return cmd_serve();
   if (argc == 3 && strcmp(argv[1], "unpack") == 0) return cmd_unpack(argv[2]);
   if (argc == 4 && strcmp(argv[1], "copy") == 0) return cmd_copy(argv[2], argv[3]);
   if (argc == 3 && strcmp(argv[1], "read") == 0) return cmd_read(argv[2]);
   if (argc == 3 && strcmp(argv[1], "gzip") == 0) return cmd_gzip(argv[2]);
-  fprintf(stderr, "usage: strata-fs walk DIR | stat DIR < paths | list DIR < dirs | serve < requests | cat DIR < path-size records | unpack DIR < operations | copy SRC DEST < operations | read SRC < operations | gzip LEVEL < data\n");
+  fprintf(stderr, "usage: strata-fs walk DIR | stat DIR < paths | list DIR < dirs | changes DIR < lower dirs | serve < requests | cat DIR < path-size records | unpack DIR < operations | copy SRC DEST < operations | read SRC < operations | gzip LEVEL < data\n");
   return 2;
 }

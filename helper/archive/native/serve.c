@@ -1,11 +1,12 @@
-// strata-fs serve: walk, stat, list, cat (of small files) and syncfs on request, for a caller that asks often (the changes of a
-// container or a layer ask three times). Starting a process from the helper costs 2-10 ms (Node
-// forks its whole address space, then exec and the dynamic loader run); a fork of this small
-// process costs a tenth of a millisecond. So one server stays up and forks a child per request:
-// the child runs the command exactly as `strata-fs walk|stat|list DIR` would (the same code, its
-// input from a memfd, its output and errors into memfds), and a failure ends only that child.
+// strata-fs serve: walk, stat, list, cat (of small files), changes and syncfs on request, for a
+// caller that asks often (the tree of a container asks on each of its writes). Starting a
+// process from the helper costs 2-10 ms (Node forks its whole address space, then exec and the
+// dynamic loader run); a fork of this small process costs a tenth of a millisecond. So one server
+// stays up and forks a child per request: the child runs the command exactly as `strata-fs walk|
+// stat|list|changes DIR` would (the same code, its input from a memfd, its output and errors into memfds), and a failure ends only that child.
 //
-// Request:  command \0 dir \0 payload-length \0 payload     (command: walk, stat, list, cat or syncfs)
+// Request:  command \0 dir \0 payload-length \0 payload     (command: walk, stat, list, cat, syncfs
+//                                                           or changes)
 // Answer:   status \0 length \0 bytes                        (status 0: the command's output;
 //                                                           1: its error message)
 // The server exits when its stdin ends (the helper closed it or died).
@@ -72,6 +73,7 @@ static int run_command(const char *cmd, const char *dir) {
   if (strcmp(cmd, "list") == 0) return cmd_list(dir);
   if (strcmp(cmd, "cat") == 0) return cmd_cat(dir);
   if (strcmp(cmd, "syncfs") == 0) return cmd_syncfs(dir);
+  if (strcmp(cmd, "changes") == 0) return cmd_changes(dir);
   fprintf(stderr, "strata-fs serve: unknown command %s\n", cmd);
   return 2;
 }

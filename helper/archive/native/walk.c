@@ -202,6 +202,14 @@ static void init_buffers(void) {
   value_buf = xrealloc(NULL, value_cap);
 }
 
+// One entry's record (as walk prints it) into `out`, for the changes command (changes.c); 0 when
+// it vanished while being read.
+int walk_record(FILE *out, int dirfd, const char *leaf, const char *path, size_t plen, const struct stat *st) {
+  if (list_buf == NULL) init_buffers();
+  wout = out;
+  return emit(dirfd, leaf, path, plen, st);
+}
+
 void walk_to(FILE *out, const char *root) {
   wout = out;
   init_buffers();
