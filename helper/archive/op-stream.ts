@@ -39,6 +39,8 @@ import { nativeTool } from '../native';
 const GATHER_BYTES = 256 * 1024;
 // How much may wait in Node's write buffer before the writer waits for the pipe to drain.
 const MAX_BUFFERED = 8 * 1024 * 1024;
+// Parts smaller than this are joined into one buffer before they are written (write()).
+const JOIN_BELOW = 4 * 1024;
 
 type Field = string | number;
 
@@ -128,10 +130,28 @@ abstract class OpStream {
 
   private write(): void {
     if (this.partsLen === 0 || this.broken) return;
-    // Corked: the parts leave in one writev(2), without first being copied into one buffer (that
-    // copy was ~65 ms of the helper's CPU per 200 MB imported).
+    // Corked: the parts leave in one writev(2), big bodies without first being copied into one
+    // buffer (that copy was ~65 ms of the helper's CPU per 200 MB imported).
+    // Small parts (operations, small files' data) are joined first: left as they are, each would
+    // wait in the write buffer as a request of its own, and each small file's data is a view that
+    // pins a whole 64 KB chunk of the tar, while the buffer's length counts only the view's bytes.
+    // With the tool behind, 100,000 files of a few bytes (a 100 MB tar) had the whole tar's chunks,
+    // 100 MB, and ~40 MB of requests held when the last entry was read.
     this.stdin.cork();
-    for (const part of this.parts) this.stdin.write(part);
+    let run: Buffer[] = [];
+    const writeRun = () => {
+      if (run.length) this.stdin.write(run.length === 1 ? run[0] : Buffer.concat(run));
+      run = [];
+    };
+    for (const part of this.parts) {
+      if (part.length < JOIN_BELOW) {
+        run.push(part);
+      } else {
+        writeRun();
+        this.stdin.write(part);
+      }
+    }
+    writeRun();
     this.stdin.uncork();
     this.parts = [];
     this.partsLen = 0;
