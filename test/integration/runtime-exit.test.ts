@@ -73,7 +73,8 @@ test('without openStdin the command reads an empty stdin', async () => {
 
 test('environment, user and working directory are exactly what was asked, plus HOME from passwd as Docker does', async () => {
   const r = await runToEnd(store.spec({ cmd: ['sh', '-c', 'env | sort; pwd; id'], env: ['PATH=/bin', 'A=1'], cwd: '/made/for/you', user: 'daemon' }));
-  assert.equal(r.stdout, 'A=1\nHOME=/usr/sbin\nPATH=/bin\nPWD=/made/for/you\nSHLVL=1\n/made/for/you\nuid=1(daemon) gid=1(daemon)\n');
+  // groups=: the primary group is a supplementary one too, as Docker gives it (CVE-2022-36109).
+  assert.equal(r.stdout, 'A=1\nHOME=/usr/sbin\nPATH=/bin\nPWD=/made/for/you\nSHLVL=1\n/made/for/you\nuid=1(daemon) gid=1(daemon) groups=1(daemon)\n');
   const given = await runToEnd(store.spec({ cmd: ['sh', '-c', 'echo $HOME'], env: ['PATH=/bin', 'HOME=/srv'] }));
   assert.equal(given.stdout, '/srv\n', 'a HOME that was given is kept');
   const unknown = await runToEnd(store.spec({ cmd: ['sh', '-c', 'echo $HOME'], env: ['PATH=/bin'], user: '4242' }));
