@@ -5,9 +5,6 @@
 // sees is asserted (every file listed, its bytes shown, few requests in the log); how long it took
 // is a figure for npm run bench (300 and 3,000 files), never asserted.
 import * as assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ImageNode } from '../../extension/tree/image-node';
 import type { LayerNode } from '../../extension/tree/layer-node';
@@ -47,35 +44,6 @@ async function openAndWait(layer: LayerNode, files: number): Promise<number> {
   return ms;
 }
 
-/**
- * The floor: VS Code's own multi-diff editor on the same number of plain files on disk (file://,
- * VS Code's own file system, no Strata in the path), timed the same way. Returns ms.
- */
-async function floorMultiDiff(files: number): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'strata-multidiff-floor-'));
-  try {
-    mkdirSync(join(dir, 'a'));
-    mkdirSync(join(dir, 'b'));
-    writeFileSync(join(dir, 'a/motd'), 'Welcome\n');
-    writeFileSync(join(dir, 'b/motd'), 'changed\n');
-    const resources: [vscode.Uri, vscode.Uri | undefined, vscode.Uri][] = [
-      [vscode.Uri.file(join(dir, 'b/motd')), vscode.Uri.file(join(dir, 'a/motd')), vscode.Uri.file(join(dir, 'b/motd'))],
-    ];
-    for (let i = 0; i < files; i++) {
-      writeFileSync(join(dir, `b/f${i}.txt`), `file ${i}\n`);
-      const right = vscode.Uri.file(join(dir, `b/f${i}.txt`));
-      resources.push([right, undefined, right]);
-    }
-    const started = performance.now();
-    await vscode.commands.executeCommand('vscode.changes', `floor: ${files} files on disk`, resources);
-    await visibleRows('.multiDiffEntry', { containing: 'file 0', timeoutMs: 60_000 });
-    return performance.now() - started;
-  } finally {
-    await closeAllEditors();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 suite('open changes of a large layer', () => {
   suiteSetup(async function () {
     this.timeout(180_000);
@@ -83,8 +51,6 @@ suite('open changes of a large layer', () => {
     layerOfFiles(300, 'three-hundred');
     layerOfFiles(3000, 'three-thousand');
     await closeAllEditors();
-    // The multi-diff editor's own code loads on its first use: pay that before anything is timed.
-    await floorMultiDiff(2);
   });
 
   teardown(closeAllEditors);
@@ -96,7 +62,6 @@ suite('open changes of a large layer', () => {
     const ms = await openAndWait(layer, 300);
     recordTiming('multiDiff300', ms, 'Open Changes of a 300-file layer until its first files show their bytes');
     await screenshot('open-changes-300');
-    recordTiming('multiDiff300Floor', await floorMultiDiff(300), 'floor: VS Code\'s multi-diff of 301 plain files on disk (file://), timed the same way');
     const singles = (await requests('file.read')) - single;
     const batches = (await requests('files.read')) - batched;
     // Both sides of 301 files would be ~600 file.read; batched, a handful of files.read.
@@ -108,7 +73,5 @@ suite('open changes of a large layer', () => {
     const layer = await layerOf('three-thousand:1');
     const ms = await openAndWait(layer, 3000);
     recordTiming('multiDiff3000', ms, 'Open Changes of a 3,000-file layer until its first files show their bytes');
-    // Strata shows the first MULTI_DIFF_LIMIT (1000) of them: the floor opens as many.
-    recordTiming('multiDiff3000Floor', await floorMultiDiff(999), 'floor: VS Code\'s multi-diff of 1,000 plain files on disk (file://), timed the same way');
   });
 });
