@@ -22,10 +22,6 @@ static FILE **lower_out;
 static char **lower_buf;
 static size_t *lower_len;
 
-static int vanished(void) {
-  return errno == ENOENT;
-}
-
 // `name` in the lower directory `dirfd` as a directory to look beneath; -1 when it is not one.
 static int open_lower_dir(int dirfd, const char *name, const char *path) {
   struct open_how how = {
@@ -54,22 +50,9 @@ static void walk_changes(FILE *out, int fd, const int *lowers, char **path, size
   DIR *d = fdopendir(fd);
   if (d == NULL) die("fdopendir", plen ? *path : ".");
   int *below = xrealloc(NULL, sizeof(int) * (size_t)(nlowers ? nlowers : 1));
-  for (;;) {
-    errno = 0;
-    struct dirent *de = readdir(d);
-    if (de == NULL) {
-      if (errno && !vanished()) die("readdir", plen ? *path : ".");
-      break;
-    }
-    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-    size_t nlen = strlen(de->d_name);
-    size_t clen = plen ? plen + 1 + nlen : nlen;
-    if (clen + 1 > *cap) {
-      *cap = (clen + 1) * 2;
-      *path = xrealloc(*path, *cap);
-    }
-    if (plen) (*path)[plen] = '/';
-    memcpy(*path + (plen ? plen + 1 : 0), de->d_name, nlen + 1);
+  struct dirent *de;
+  size_t clen;
+  while ((de = next_entry(d, path, cap, plen, &clen)) != NULL) {
     // The lowers first: whether any has this path decides how much of the upper entry is read.
     int in_lower = 0;
     for (int i = 0; i < nlowers; i++) {

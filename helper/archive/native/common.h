@@ -56,6 +56,12 @@ int cmd_serve(void);
 int cmd_gzip(const char *level);
 int cmd_changes(const char *upper);
 int walk_record(FILE *out, int dirfd, const char *leaf, const char *path, size_t plen, const struct stat *st);
+// errno says the entry (or directory) was removed while being read (ENOENT).
+int vanished(void);
+// The next entry of `d` other than . and .., its name appended to `*path` (grown as needed) after
+// `plen` bytes and a '/', its full length in `*clen`; NULL at the end, also when the directory
+// was removed meanwhile. Walks of one directory at a time (walk.c, changes.c) share it.
+struct dirent *next_entry(DIR *d, char **path, size_t *cap, size_t plen, size_t *clen);
 // Walk records (walk.c) of the tree under fd into a memory stream (for copy).
 void walk_to(FILE *out, const char *root);
 

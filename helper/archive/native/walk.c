@@ -29,8 +29,30 @@ static void put_hex(const unsigned char *v, size_t n) {
   putc('\0', wout);
 }
 
-static int vanished(void) {
+int vanished(void) {
   return errno == ENOENT;
+}
+
+struct dirent *next_entry(DIR *d, char **path, size_t *cap, size_t plen, size_t *clen) {
+  for (;;) {
+    errno = 0;
+    struct dirent *de = readdir(d);
+    if (de == NULL) {
+      // getdents on a directory removed meanwhile fails with ENOENT: it holds nothing any more.
+      if (errno && !vanished()) die("readdir", plen ? *path : ".");
+      return NULL;
+    }
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+    size_t nlen = strlen(de->d_name);
+    *clen = plen ? plen + 1 + nlen : nlen;
+    if (*clen + 1 > *cap) {
+      *cap = (*clen + 1) * 2;
+      *path = xrealloc(*path, *cap);
+    }
+    if (plen) (*path)[plen] = '/';
+    memcpy(*path + (plen ? plen + 1 : 0), de->d_name, nlen + 1);
+    return de;
+  }
 }
 
 // Linux 6.13 reads xattrs relative to a directory fd (listxattrat, getxattrat): half the cost of
@@ -165,23 +187,9 @@ static int emit(int dirfd, const char *leaf, const char *path, size_t plen, cons
 static void walk_dir(int fd, char **path, size_t *cap, size_t plen, int recurse) {
   DIR *d = fdopendir(fd);
   if (d == NULL) die("fdopendir", plen ? *path : ".");
-  for (;;) {
-    errno = 0;
-    struct dirent *de = readdir(d);
-    if (de == NULL) {
-      // getdents on a directory removed meanwhile fails with ENOENT: it holds nothing any more.
-      if (errno && !vanished()) die("readdir", plen ? *path : ".");
-      break;
-    }
-    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-    size_t nlen = strlen(de->d_name);
-    size_t clen = plen ? plen + 1 + nlen : nlen;
-    if (clen + 1 > *cap) {
-      *cap = (clen + 1) * 2;
-      *path = xrealloc(*path, *cap);
-    }
-    if (plen) (*path)[plen] = '/';
-    memcpy(*path + (plen ? plen + 1 : 0), de->d_name, nlen + 1);
+  struct dirent *de;
+  size_t clen;
+  while ((de = next_entry(d, path, cap, plen, &clen)) != NULL) {
     struct stat st;
     int found = fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0;
     if (!found && !vanished()) die("lstat", *path);
