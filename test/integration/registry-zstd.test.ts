@@ -11,49 +11,33 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { TestStore, busyboxTarball, treeSnapshot } from '../support/strata';
+import { RegistryStores } from '../support/registry-stores';
 import { Registry } from '../support/registry';
 
-interface Image { id: string; layers: { id: string; diffId: string; tarVerified?: boolean }[] }
 interface Manifest { mediaType: string; layers: { mediaType: string; digest: string; size: number }[] }
 
 let tmp: string;
 let registry: Registry;
 let a: TestStore;
-const stores: TestStore[] = [];
-let env: Record<string, string>;
+let reg: RegistryStores;
 let ref = '';
 let manifest: Manifest;
 
-async function inspect(store: TestStore, name: string): Promise<Image> {
-  const client = await store.client();
-  try { return await client.request('image.inspect', { ref: name, verify: true }); } finally { client.dispose(); }
-}
 
-/** The CLI with this test's own login files (never the machine's ~/.docker); fails unless it exits 0. */
-async function ok(store: TestStore, args: string[]): Promise<string> {
-  const r = await store.cli(args, { env });
-  if (r.code !== 0) throw new Error(`strata ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r.stdout;
-}
 
-function fresh(label: string): TestStore {
-  const s = TestStore.create(label);
-  stores.push(s);
-  return s;
-}
 
 before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'strata-registry-zstd-'));
-  env = { XDG_CONFIG_HOME: join(tmp, 'xdg'), DOCKER_CONFIG: join(tmp, 'docker') };
+  reg = new RegistryStores(tmp);
   registry = await Registry.start(join(tmp, 'registry'));
   ref = `${registry.host}/bb-zstd:1`;
-  a = fresh('zstd-src');
-  await ok(a, ['import', (await busyboxTarball(tmp)).tar, 'bb:imported']);
-  await ok(a, ['run', '--name', 'changer', 'bb:imported', 'sh', '-c',
+  a = reg.fresh('zstd-src');
+  await reg.ok(a, ['import', (await busyboxTarball(tmp)).tar, 'bb:imported']);
+  await reg.ok(a, ['run', '--name', 'changer', 'bb:imported', 'sh', '-c',
     'rm /etc/passwd && rm -r /usr/sbin && mkdir /usr/sbin && echo only > /usr/sbin/only && mkdir -p /opt/x && echo hi > /opt/x/new']);
-  await ok(a, ['commit', 'changer', 'bb:two']);
+  await reg.ok(a, ['commit', 'changer', 'bb:two']);
   const layout = join(tmp, 'layout');
-  await ok(a, ['save', '--format', 'oci-dir', '-o', layout, 'bb:two']);
+  await reg.ok(a, ['save', '--format', 'oci-dir', '-o', layout, 'bb:two']);
   // skopeo recompresses every layer as zstd on the way into the registry (an OCI manifest: Docker's
   // schema 2 has no zstd type).
   const copied = await execa('skopeo', ['copy', '--dest-tls-verify=false', '--dest-compress-format', 'zstd', `oci:${layout}:bb:two`, `docker://${ref}`], { reject: false });
@@ -61,7 +45,7 @@ before(async () => {
   manifest = JSON.parse((await execa('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`])).stdout) as Manifest;
 });
 after(async () => {
-  for (const s of stores) await s.close();
+  await reg?.closeAll();
   await registry?.stop();
   rmSync(tmp, { recursive: true, force: true });
 });
@@ -79,22 +63,22 @@ test('the registry holds the image with zstd layers (what this test pulls)', () 
 });
 
 test('pull of zstd layers into an empty store: the same diff_ids, layer ids and image id; it runs with the change', async () => {
-  const b = fresh('zstd-pull');
-  const out = await ok(b, ['pull', ref]);
+  const b = reg.fresh('zstd-pull');
+  const out = await reg.ok(b, ['pull', ref]);
   assert.equal((out.match(/: Pull complete\n/g) ?? []).length, 2, out);
-  const [was, now] = [await inspect(a, 'bb:two'), await inspect(b, ref)];
+  const [was, now] = [await reg.inspect(a, 'bb:two'), await reg.inspect(b, ref)];
   assert.deepEqual(now.layers.map((l) => l.diffId), was.layers.map((l) => l.diffId), 'the same diff_ids');
   assert.deepEqual(now.layers.map((l) => l.id), was.layers.map((l) => l.id), 'the same layer (chain) ids');
   assert.equal(now.id, was.id, 'the same image id (the config came through unchanged)');
   assert.ok(now.layers.every((l) => l.tarVerified), 'each pulled layer reproduces the tar whose sha256 is its diff_id');
-  assert.equal((await ok(b, ['run', '--rm', ref, 'cat', '/usr/sbin/only', '/opt/x/new'])).trim(), 'only\nhi');
-  assert.notEqual((await b.cli(['run', '--rm', ref, 'ls', '/etc/passwd'], { env })).code, 0, 'the deletion came with the layer');
-  assert.equal((await ok(b, ['run', '--rm', ref, 'ls', '/usr/sbin'])).trim(), 'only', 'the opaque directory came with the layer');
+  assert.equal((await reg.ok(b, ['run', '--rm', ref, 'cat', '/usr/sbin/only', '/opt/x/new'])).trim(), 'only\nhi');
+  assert.notEqual((await b.cli(['run', '--rm', ref, 'ls', '/etc/passwd'], { env: reg.env })).code, 0, 'the deletion came with the layer');
+  assert.equal((await reg.ok(b, ['run', '--rm', ref, 'ls', '/usr/sbin'])).trim(), 'only', 'the opaque directory came with the layer');
 });
 
 test('a corrupted zstd blob in the registry: the pull fails naming it, nothing is kept', async () => {
-  const b = fresh('zstd-corrupt');
-  await ok(b, ['images']);
+  const b = reg.fresh('zstd-corrupt');
+  await reg.ok(b, ['images']);
   const kept = () => treeSnapshot(b.root).filter((l) => !l.startsWith('tmp') && !l.startsWith('cache'));
   const before = kept();
   const top = manifest.layers[1];
@@ -102,7 +86,7 @@ test('a corrupted zstd blob in the registry: the pull fails naming it, nothing i
   const fd = openSync(file, 'r+');
   writeSync(fd, Buffer.from('corrupted by the test'), 0, 21, Math.floor(statSync(file).size / 2));
   closeSync(fd);
-  const r = await b.cli(['pull', ref], { env });
+  const r = await b.cli(['pull', ref], { env: reg.env });
   assert.notEqual(r.code, 0, r.stdout);
   assert.match(r.stderr, /refused, nothing was kept/);
   assert.match(r.stderr, /corrupted|bad zstd data/);
