@@ -96,29 +96,6 @@ async function planFromSplit(src: LayerTarSource, file: string, signal?: AbortSi
   throw cannot(src, 'its tar-split has no end');
 }
 
-const BATCH = 256 * 1024;
-const LARGE = 32 * 1024;
-
-/** Pieces gathered until they make BATCH bytes (one copy of the small ones; no copy of one piece alone). */
-class Batch {
-  private parts: Buffer[] = [];
-  size = 0;
-
-  /** Adds a piece; true when the batch is full and should be taken. */
-  add(piece: Buffer): boolean {
-    this.parts.push(piece);
-    this.size += piece.length;
-    return this.size >= BATCH;
-  }
-
-  take(): Buffer {
-    const out = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size);
-    this.parts = [];
-    this.size = 0;
-    return out;
-  }
-}
-
 /** The tool's failure to read a file, said as what it means here. */
 function folderChanged(src: LayerTarSource, err: unknown): StrataError {
   const msg = err instanceof Error ? err.message.replace(/^reading [^:]*: (strata-fs: )?/, '') : String(err);
@@ -132,16 +109,10 @@ async function* fromSplit(src: LayerTarSource, file: string, files: { path: stri
   let cat: ReturnType<typeof catFiles> | null = null;
   let data: ByteReader | null = null;
   const failed = async (err: unknown) => folderChanged(src, (await cat?.done.then(() => null, (e: unknown) => e)) ?? err);
-  // Headers and small files' data are gathered into chunks of up to BATCH bytes: yielded one by
-  // one (two or more pieces an entry), each went down the stream and out to the client's socket on
-  // its own write, ~14,000 writes for a 200 MB root fs, most of the helper's time in a save. A
-  // large piece goes as it is (copying it too doubled the save's garbage collection).
-  const batch = new Batch();
   try {
     for await (const seg of readTarSplit(file, signal)) {
-      if (seg.kind === 'raw') {
-        if (batch.add(seg.data)) yield batch.take();
-      } else if (seg.kind === 'file') {
+      if (seg.kind === 'raw') yield seg.data;
+      else if (seg.kind === 'file') {
         if (!cat) {
           cat = catFiles(src.dir, files);
           data = new ByteReader(cat.chunks, Number.MAX_SAFE_INTEGER, signal, false);
@@ -151,15 +122,11 @@ async function* fromSplit(src: LayerTarSource, file: string, files: { path: stri
           const chunk = await data!.readSome(Math.min(left, CHUNK)).catch(async (err: unknown) => { throw await failed(err); });
           crc = crc32(chunk, crc);
           left -= chunk.length;
-          if (chunk.length >= LARGE) {
-            if (batch.size) yield batch.take();
-            yield chunk;
-          } else if (batch.add(chunk)) yield batch.take();
+          yield chunk;
         }
         if (crc >>> 0 !== seg.crc) throw cannot(src, `${quote(seg.path)} is not the file that was imported: its data changed in the layer folder behind Strata's back`);
       }
     }
-    if (batch.size) yield batch.take();
     if (cat) await cat.done.catch(async (err: unknown) => { throw await failed(err); });
   } finally {
     data?.close();
