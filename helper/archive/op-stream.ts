@@ -140,7 +140,8 @@ abstract class OpStream {
     this.stdin.cork();
     let run: Buffer[] = [];
     const writeRun = () => {
-      if (run.length) this.stdin.write(run.length === 1 ? run[0] : Buffer.concat(run));
+      // Always a copy, even of one part: a part left as it is would pin its tar chunk.
+      if (run.length) this.stdin.write(Buffer.concat(run));
       run = [];
     };
     for (const part of this.parts) {
