@@ -1,12 +1,23 @@
 // Identities, the same as Docker's and OCI's so a user can check them against those tools.
 import { createHash, randomBytes } from 'node:crypto';
 import { patterns } from '../protocol/methods';
+import type { ImageConfig } from '../protocol/types';
 
 export const SHA256_ID = /^sha256:[a-f0-9]{64}$/;
 export const CONTAINER_ID = patterns.containerId;
 
 export function sha256(data: string | Buffer): string {
   return 'sha256:' + createHash('sha256').update(data).digest('hex');
+}
+
+/** The bytes the store writes for a config it makes (Images.add): JSON.stringify's. */
+export function configBytes(config: ImageConfig): Buffer {
+  return Buffer.from(JSON.stringify(config));
+}
+
+/** The id of an image the store makes from `config`, known before it is written: the sha256 of its bytes. */
+export function configId(config: ImageConfig): string {
+  return sha256(configBytes(config));
 }
 
 /** ChainID(L0) = DiffID(L0); ChainID(L0..n) = sha256(ChainID(L0..n-1) + " " + DiffID(n)). */

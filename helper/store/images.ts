@@ -6,7 +6,7 @@ import { ErrorCode } from '../protocol/errors';
 import type { ImageConfig } from '../protocol/types';
 import { type WriteFaults, fsyncPath, writeFileAtomic } from './atomic';
 import { faultPoint } from './faults';
-import { SHA256_ID, hexOf, sha256 } from './ids';
+import { SHA256_ID, configBytes, hexOf, sha256 } from './ids';
 import type { StorePaths } from './paths';
 import { formatReference, parseReference } from './reference';
 
@@ -101,7 +101,7 @@ export class Images {
 
   /** Stores a config; the same bytes give the same id, so storing twice is harmless. */
   async add(config: ImageConfig): Promise<string> {
-    const bytes = Buffer.from(JSON.stringify(config));
+    const bytes = configBytes(config);
     const id = sha256(bytes);
     if (!this.configs.has(id)) {
       await writeFileAtomic(this.paths.image(id), bytes, 0o600, IMAGE_ADD_FAULTS);

@@ -6,14 +6,14 @@
 // " ---> id" is the id its image would have (the store names an image by its config's sha256).
 // Writing and removing an fsynced image record per step was most of a fully cached build's time.
 import type { BuildStep, ImageConfig } from '../../protocol/types';
-import { chainIds } from '../../store/ids';
+import { chainIds, configId } from '../../store/ids';
 import { processWord, nameValues } from './lex';
 import { DockerfileError, type Instruction } from './parse';
 import type { Plan, Stage } from './plan';
 import { say } from './output';
 import type { BuildHost } from './host';
 import { runStep, type StepContext } from './steps';
-import { configId, sameLayers, type StageState } from './state';
+import { sameLayers, type StageState } from './state';
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -111,12 +111,12 @@ export class Builder {
     const record: BuildStep[] = [];
     // The image this stage last wrote (for a RUN), and its config: a later RUN on the same layers
     // runs on it too; it goes when the stage writes its next one.
-    const written: { last: { id: string; config: ImageConfig } | null } = { last: null };
+    let written = null as { id: string; config: ImageConfig } | null; // (no narrowing to null: imageFor sets it)
     const imageFor = async (s: StageState): Promise<string> => {
       if (s.imageId) return s.imageId;
-      if (written.last && sameLayers(written.last.config, s.config)) return written.last.id;
-      const id = await this.host.keep(s.config, written.last?.id ?? null);
-      written.last = { id, config: s.config };
+      if (written && sameLayers(written.config, s.config)) return written.id;
+      const id = await this.host.keep(s.config, written?.id ?? null);
+      written = { id, config: s.config };
       return id;
     };
     const ctx: StepContext = {
@@ -141,7 +141,7 @@ export class Builder {
     }
     // The stage's result, exactly its config (a stage of FROM alone is the image it names).
     if (stage.instructions.length) {
-      const id = await this.host.keep(state.config, written.last?.id ?? null);
+      const id = await this.host.keep(state.config, written?.id ?? null);
       state = { ...state, imageId: id };
     }
     if (state.imageId) this.host.retain(state.imageId);

@@ -1,7 +1,6 @@
 // What a stage of a build is at one point: the image it would be (an OCI config: layers, history,
 // runtime config), the ARGs it has declared, and the build's inputs.
 import type { ImageConfig } from '../../protocol/types';
-import { sha256 } from '../../store/ids';
 
 export interface StageState {
   config: ImageConfig;
@@ -15,11 +14,6 @@ export interface StageState {
   args: Map<string, string | null>;
   /** CMD set in this stage (ENTRYPOINT then keeps it; an inherited CMD is dropped, as Docker does). */
   cmdSet: boolean;
-}
-
-/** The id the store gives `config` when it is kept (store/images.ts: the sha256 of its JSON), known before it is. */
-export function configId(config: ImageConfig): string {
-  return sha256(JSON.stringify(config));
 }
 
 /** Whether two configs name the same layers, in the same order. */
