@@ -16,7 +16,7 @@ export function parseFilters(values: string[], keys: readonly string[]): Filters
     if (!keys.includes(key)) throw new CommandError(`Error response from daemon: Invalid filter '${key}'`);
     const value = v.slice(eq + 1);
     if (key === 'status' && !CONTAINER_STATES.includes(value)) throw new CommandError(`Error response from daemon: Invalid filter 'status=${value}'`);
-    filters.set(key, [...(filters.get(key) ?? []), v.slice(eq + 1)]);
+    filters.set(key, [...(filters.get(key) ?? []), value]);
   }
   return filters;
 }
@@ -32,7 +32,8 @@ const CONTAINER_STATES = ['created', 'restarting', 'running', 'removing', 'pause
 function nameMatches(name: string, pattern: string): boolean {
   try {
     // Docker matches against "/NAME": ^NAME and ^/NAME both anchor at the name.
-    return new RegExp(pattern, 'u').test(name) || new RegExp(pattern, 'u').test(`/${name}`);
+    const re = new RegExp(pattern, 'u');
+    return re.test(name) || re.test(`/${name}`);
   } catch {
     return false;
   }

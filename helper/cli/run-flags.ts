@@ -98,16 +98,16 @@ function ulimitOf(v: string): { name: UlimitName; soft: number; hard: number } {
   // go-units' ParseUlimit, step by step, for its messages: NAME=..., a known NAME, then numbers.
   const parts = v.split('=');
   if (parts.length !== 2) throw invalidArg(v, '--ulimit', `invalid ulimit argument: ${v}`);
-  if (!(ULIMIT_NAMES as readonly string[]).includes(parts[0])) throw invalidArg(v, '--ulimit', `invalid ulimit type: ${parts[0]}`);
-  const limits = parts[1].split(':');
-  if (limits.length > 2) throw invalidArg(v, '--ulimit', `too many limit value arguments - ${parts[1]}, can only have up to two, \`soft[:hard]\``);
+  const [name, values] = parts;
+  if (!(ULIMIT_NAMES as readonly string[]).includes(name)) throw invalidArg(v, '--ulimit', `invalid ulimit type: ${name}`);
+  const limits = values.split(':');
+  if (limits.length > 2) throw invalidArg(v, '--ulimit', `too many limit value arguments - ${values}, can only have up to two, \`soft[:hard]\``);
   const bad = limits.find((n) => !/^[-+]?\d+$/.test(n));
   if (bad !== undefined) throw invalidArg(v, '--ulimit', `strconv.ParseInt: parsing "${bad}": invalid syntax`);
-  const m = [v, parts[0], limits[0], limits[1]];
-  const soft = Number(m[2]);
-  const hard = m[3] === undefined ? soft : Number(m[3]);
+  const soft = Number(limits[0]);
+  const hard = limits.length === 2 ? Number(limits[1]) : soft;
   if (hard !== -1 && (soft === -1 || soft > hard)) throw invalidArg(v, '--ulimit', `ulimit soft limit must be less than or equal to hard limit: ${soft} > ${hard}`);
-  return { name: m[1] as UlimitName, soft, hard };
+  return { name: name as UlimitName, soft, hard };
 }
 
 function extraHostOf(v: string): string {
