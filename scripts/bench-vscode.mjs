@@ -50,7 +50,7 @@ export function benchVSCode(root, runs) {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  const order = ['ownTime', 'bundleLoad', 'activation', 'largeLayerFetch', 'largeLayerFirstLevel', 'largeLayerThreeLevels', 'hugeLayerFetch', 'hugeLayerFirstLevel', 'hugeLayerShown', 'multiDiff300', 'multiDiff300Floor', 'multiDiff3000', 'multiDiff3000Floor', 'writeToRow'];
+  const order = ['ownTime', 'bundleLoad', 'activation', 'largeLayerFetch', 'largeLayerFirstLevel', 'largeLayerThreeLevels', 'hugeLayerFetch', 'hugeLayerFirstLevel', 'hugeLayerShown', 'multiDiff300', 'multiDiff3000', 'writeToRow'];
   const keys = [...order.filter((k) => samples[k]), ...Object.keys(samples).filter((k) => !order.includes(k))];
   const results = {};
   for (const key of keys) {
@@ -58,12 +58,7 @@ export function benchVSCode(root, runs) {
     const target = VSCODE_TARGETS[key];
     const value = round(median(ms));
     results[key] = { what, median_ms: value, runs: ms.length, ...(target ? { target_ms: target, met: value < target } : {}) };
-    // A row with a floor measured in the same runs (VS Code's own multi-diff on plain files) says
-    // how it stands against it: a missed target at or under its floor is VS Code's cost, not Strata's.
-    const floor = samples[`${key}Floor`] ? round(median(samples[`${key}Floor`].ms)) : undefined;
-    if (floor !== undefined) Object.assign(results[key], { floor_ms: floor, ratio_to_floor: round(value / floor) });
-    const against = floor !== undefined ? `; its floor ${floor.toFixed(1)} ms, ratio ${(value / floor).toFixed(2)}` : '';
-    const verdict = target ? `  target < ${target} ms: ${value < target ? 'met' : 'NOT MET'}${against}` : '';
+    const verdict = target ? `  target < ${target} ms: ${value < target ? 'met' : 'NOT MET'}` : '';
     console.log(`  ${what.padEnd(72)} ${value.toFixed(1).padStart(8)} ms${verdict}`);
   }
   if (keys.length === 0) console.log('  no figures: every run failed (see above); node scripts/test.mjs vscode shows why');

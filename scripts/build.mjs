@@ -97,6 +97,8 @@ if (process.argv.includes('--tests')) {
       ...tests.map((t) => ({ in: t, out: relative(join(root, 'test'), t).replace(/\.ts$/, '') })),
       // npm run bench's engine part (scripts/bench.mjs runs it; npm test runs it with --quick).
       { in: join(root, 'test/bench/main.ts'), out: 'bench/main' },
+      // npm run bench:registry (scripts/bench-registry.mjs runs it).
+      { in: join(root, 'test/bench/registry.ts'), out: 'bench/registry' },
     ],
     outdir: join(root, 'out/test'),
   });
