@@ -6,8 +6,7 @@
 // goes to the output and to test-output/interop-docker-cli.md; the test fails on any DIFFERENT or
 // UNSUPPORTED case that DECISIONS does not list with its reason.
 //
-// The docker client is Docker 28's (/usr/local/bin/docker), as recorded.json was made with: its
-// messages are the ones Docker users see today (`stop --timeout`, "container ID file found").
+// The docker client is DOCKER_CLIENT (Docker 28's), as recorded.json was made with.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,10 +15,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { installed, startDocker, type Peer } from '../support/peers';
 import { TestStore, busyboxTarball, repoRoot, type CliResult } from '../support/strata';
-import { argsOf, CASES, SETUP, type Step } from '../fixtures/docker/cases';
+import { argsOf, CASES, DOCKER_CLIENT, SETUP, type Step } from '../fixtures/docker/cases';
 import { classify, DECISIONS, judge, summary, type Row } from '../fixtures/docker/compare';
-
-const DOCKER_CLIENT = '/usr/local/bin/docker';
 
 let work: string;
 let versions = '';
