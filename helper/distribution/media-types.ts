@@ -1,5 +1,6 @@
-// The media types a registry speaks (image-spec and Docker's v2 schema 2), and which decompressor
-// a layer blob takes: chosen by its media type.
+// The media types a registry speaks (image-spec and Docker's v2 schema 2). Which layer types are
+// read, and their compression, is archive/decompress.ts's table, the one load uses too.
+import { LAYER_MEDIA_TYPES, type Compression } from '../archive/decompress';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 
@@ -22,23 +23,9 @@ export const INDEX_TYPES = [OCI.index, DOCKER.list];
 /** What a pull asks for (Accept): an image manifest or a list of them, either family. */
 export const ACCEPT = [...MANIFEST_TYPES, ...INDEX_TYPES].join(', ');
 
-/** How a layer blob's bytes become its tar. None needs anything here: the extractor reads all three (archive/input.ts). */
-export type Compression = 'tar' | 'gzip' | 'zstd';
-
-const LAYERS: Record<string, Compression> = {
-  'application/vnd.oci.image.layer.v1.tar': 'tar',
-  'application/vnd.oci.image.layer.nondistributable.v1.tar': 'tar',
-  [OCI.layerGzip]: 'gzip',
-  'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip': 'gzip',
-  [DOCKER.layerGzip]: 'gzip',
-  'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip': 'gzip',
-  'application/vnd.oci.image.layer.v1.tar+zstd': 'zstd',
-  'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd': 'zstd',
-};
-
 /** The layer's compression by media type; anything else is refused before a byte is fetched. */
 export function layerCompression(mediaType: string | undefined, what: string): Compression {
-  const c = LAYERS[mediaType ?? DOCKER.layerGzip];
+  const c = LAYER_MEDIA_TYPES[mediaType ?? DOCKER.layerGzip];
   if (!c) throw new StrataError(ErrorCode.BadArchive, `${what}: unsupported layer media type ${mediaType}`);
   return c;
 }

@@ -96,14 +96,13 @@ export class Puller {
   }
 
   /**
-   * The layer's tar as the blob holds it (plain, gzip or zstd: the media type only admits it),
+   * The layer's tar as the blob holds it (plain, gzip or zstd: manifest() refused other media types),
    * with a check to call once the stream is read to its end: the blob's digest and size. The
    * extractor decompresses by the bytes' magic (archive/input.ts, fzstd for zstd), with load's
    * bomb limits, so pull and load read a layer the same way; the digest and the tar's diff_id, not
    * the label, keep it honest. `onBytes`: progress.
    */
   async layer(d: Descriptor, what: string, onBytes: (n: number) => void): Promise<{ tar: NodeJS.ReadableStream; check(): void }> {
-    layerCompression(d.mediaType, what);
     const r = await this.client.expect('GET', `/v2/${this.client.ref.repo}/blobs/${d.digest}`, [200], { scope: this.scope, follow: true }, what);
     const hash = createHash('sha256');
     let n = 0;
