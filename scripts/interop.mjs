@@ -5,10 +5,10 @@
 // Not part of npm test: it needs two more engines and several minutes.
 // Usage: node scripts/interop.mjs [WORD...]   only the files whose path has a WORD.
 // Ends with the line "N passed, N failed".
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, ensureDebianPackages, ensureNodeModules, ensureBuilt, requireRoot } from './ensure.mjs';
+import { runNodeTests } from './node-tests.mjs';
 
 requireRoot('npm run test:interop');
 ensureDebianPackages({ 'docker.io': '/usr/sbin/dockerd', podman: '/usr/bin/podman' });
@@ -25,16 +25,6 @@ if (!suites.length) {
   process.exit(1);
 }
 
-const countFile = join(root, 'out/interop-count.txt');
-rmSync(countFile, { force: true });
-const result = spawnSync(process.execPath, [
-  '--test', '--test-concurrency=1', '--test-timeout=900000',
-  '--test-reporter=spec', '--test-reporter-destination=stdout',
-  `--test-reporter=${join(root, 'scripts/count-reporter.mjs')}`, `--test-reporter-destination=${countFile}`,
-  ...suites,
-], { stdio: ['ignore', 'inherit', 'inherit'], cwd: root });
-const m = /^STRATA-COUNT (\d+) (\d+)$/m.exec(existsSync(countFile) ? readFileSync(countFile, 'utf8') : '');
-const passed = m ? Number(m[1]) : 0;
-const failed = m ? Number(m[2]) : 1;
+const { passed, failed, status } = runNodeTests(suites, { timeoutMs: 900000, countFile: join(root, 'out/interop-count.txt') });
 console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && result.status === 0 ? 0 : 1);
+process.exit(failed === 0 && status === 0 ? 0 : 1);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { root, ensureDebianPackages, ensureNodeModules, ensureBuilt, requireRoot } from './ensure.mjs';
 import { ensureVSCode } from './vscode-setup.mjs';
+import { runNodeTests as runFiles } from './node-tests.mjs';
 
 requireRoot('npm test');
 ensureDebianPackages();
@@ -39,26 +40,10 @@ if (!words.length) {
   console.log(typecheckFailed ? 'not ok - typecheck (tsc -p .)' : 'ok - typecheck (tsc -p .)');
 }
 
-const countFile = join(root, 'out/test-count.txt');
-rmSync(countFile, { force: true });
-const result = !runNodeTests ? { status: 0 } : spawnSync(
-  process.execPath,
-  [
-    '--test',
-    '--test-concurrency=1',
-    '--test-timeout=300000',
-    '--test-reporter=spec',
-    '--test-reporter-destination=stdout',
-    `--test-reporter=${join(root, 'scripts/count-reporter.mjs')}`,
-    `--test-reporter-destination=${countFile}`,
-    ...suites,
-  ],
-  { stdio: ['ignore', 'inherit', 'inherit'], cwd: root },
-);
-const m = /^STRATA-COUNT (\d+) (\d+)$/m.exec(existsSync(countFile) ? readFileSync(countFile, 'utf8') : '');
-let passed = (m ? Number(m[1]) : 0) + (typecheckFailed || words.length ? 0 : 1);
-let failed = (runNodeTests ? (m ? Number(m[2]) : 1) : 0) + typecheckFailed;
-let status = result.status;
+const counts = runNodeTests ? runFiles(suites, { timeoutMs: 300000, countFile: join(root, 'out/test-count.txt') }) : { passed: 0, failed: 0, status: 0 };
+let passed = counts.passed + (typecheckFailed || words.length ? 0 : 1);
+let failed = counts.failed + typecheckFailed;
+let status = counts.status;
 
 if (runVSCode) {
   const vs = await runVSCodeSuite();
