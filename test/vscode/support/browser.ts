@@ -64,7 +64,10 @@ export interface RowsOptions {
  * (so a tree row reads "label description"). Scope it to one view with `viewRows(viewName)`.
  */
 export async function visibleRows(selector = '.monaco-list-row', options: RowsOptions = {}): Promise<string[]> {
-  const { rows } = await post<{ rows: string[] }>('/rows', { query: selector, ...options });
+  // The runner may wait timeoutMs for the rows, then answers with what is there: the request itself
+  // waits longer, so a test sees the rows (and says what was wrong) rather than a timeout of its own.
+  const waitMs = options.atLeast || options.containing ? options.timeoutMs ?? 10_000 : 0;
+  const { rows } = await post<{ rows: string[] }>('/rows', { query: selector, ...options }, waitMs + 60_000);
   return rows;
 }
 
