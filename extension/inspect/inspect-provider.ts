@@ -1,8 +1,10 @@
 // Read-only documents about a container or an image, on strata-inspect: URIs (issue 10, part B), so
 // that they open in the editor as any file does (JSON highlighted, find, copy, folding):
-//   strata-inspect:/container/<id>/<short id> inspect.json   what `strata inspect ID` prints, read
-//                                                      again when the store changes
-//   strata-inspect:/image/<id>/<short id> inspect.json       the image's inspect, likewise
+//   strata-inspect:/container/<id>/<short id> inspect.json   what `strata inspect ID` prints (Docker's
+//                                                      document, helper/cli/inspect-documents.ts),
+//                                                      read again when the store changes
+//   strata-inspect:/image/<id>/<short id> inspect.json       the image's inspect, likewise (without the
+//                                                      layers' tar check: it reads every layer)
 //   strata-inspect:/processes/<id>/<short id> processes.txt  its processes, as `strata top` (live)
 //   strata-inspect:/stats/<id>/<short id> stats.txt          memory and tasks against the limits run
 //                                                      set, and CPU, as `strata stats` (live)
@@ -12,6 +14,10 @@
 // Everything comes from the helper; nothing here reads the disk.
 import * as vscode from 'vscode';
 import type { ContainerProcessInfo, ContainerStats, HistoryEntry } from '../../helper/protocol';
+import { renderInspect } from '../../helper/cli/docker-format';
+import { inspectDocument } from '../../helper/cli/inspect-documents';
+import { ErrorCode } from '../../helper/protocol/errors';
+import { requestErrorCode } from '../client/errors';
 import type { Helper } from '../client/helper';
 import { age, formatSize, shortId } from '../tree/format';
 
@@ -74,6 +80,8 @@ export class InspectProvider implements vscode.TextDocumentContentProvider, vsco
   private readonly timer: NodeJS.Timeout;
   private readonly subs: vscode.Disposable[];
   private ticks = 0;
+  /** Live documents whose container is gone: read no more (a removed container does not come back). */
+  private readonly gone = new Set<string>();
 
   constructor(private readonly helper: Helper) {
     // A live document is read again only while an editor shows it.
@@ -88,6 +96,7 @@ export class InspectProvider implements vscode.TextDocumentContentProvider, vsco
   private tick(): void {
     this.ticks++;
     for (const uri of this.shown()) {
+      if (this.gone.has(uri.toString())) continue;
       const every = LIVE_MS[parse(uri)?.kind ?? 'container'];
       if (every && (this.ticks * 1000) % every === 0) this.emitter.fire(uri);
     }
@@ -107,8 +116,8 @@ export class InspectProvider implements vscode.TextDocumentContentProvider, vsco
     const client = await this.helper.client();
     try {
       switch (p.kind) {
-        case 'container': return `${JSON.stringify(await client.request('container.inspect', { id: p.id }), null, 2)}\n`;
-        case 'image': return `${JSON.stringify(await client.request('image.inspect', { ref: p.id }), null, 2)}\n`;
+        case 'container':
+        case 'image': return renderInspect(undefined, [await inspectDocument(client, p.kind, p.id)]).out;
         case 'processes': return `${processTable(await client.request('container.top', { id: p.id }))}\n`;
         case 'history': {
           const detail = await client.request('image.inspect', { ref: p.id });
@@ -120,6 +129,10 @@ export class InspectProvider implements vscode.TextDocumentContentProvider, vsco
       }
     } catch (err) {
       // Shown in the document: a stopped container has no processes or stats, and says so.
+      if (requestErrorCode(err) === ErrorCode.NotFound && LIVE_MS[p.kind]) {
+        this.gone.add(uri.toString());
+        return `Strata: ${(err as Error).message}\nThis document is no longer updated.\n`;
+      }
       return `Strata: ${(err as Error).message}\n`;
     }
   }

@@ -109,7 +109,7 @@ suite('container actions', () => {
     assert.equal(inspectOf(id).status, 'running');
   });
 
-  test('Inspect opens the container\'s JSON read-only on strata-inspect:, read again after a rename (F2)', async () => {
+  test('Inspect opens the container\'s JSON read-only on strata-inspect: (what strata inspect prints, Docker\'s shape), read again after a rename (F2)', async () => {
     const strata = await api();
     const id = cli('run', '-d', '--name', 'to_rename', 'busybox:latest', 'sleep', '300').trim();
     made.push(id);
@@ -117,7 +117,8 @@ suite('container actions', () => {
     assert.equal(uri.scheme, 'strata-inspect');
     const doc = await vscode.workspace.openTextDocument(uri);
     assert.equal(doc.languageId, 'json');
-    assert.equal(JSON.parse(doc.getText()).name, 'to_rename');
+    assert.equal(doc.getText(), cli('inspect', id), 'the document strata inspect prints');
+    assert.equal(JSON.parse(doc.getText())[0].Name, '/to_rename');
     // F2 on the selected row runs strata.renameContainer with no argument (the name here given, as the input box would).
     strata.containers.refresh();
     const node = await waitFor('the row', () => strata.containers.findContainer(id));
@@ -126,9 +127,18 @@ suite('container actions', () => {
     await waitFor('the row selected', () => strata.containersView.selection.includes(node));
     await vscode.commands.executeCommand('strata.renameContainer', undefined, 'renamed_by_f2');
     assert.equal(inspectOf(id).name, 'renamed_by_f2');
-    await waitFor('the inspect read again', () => JSON.parse(doc.getText()).name === 'renamed_by_f2');
+    await waitFor('the inspect read again', () => JSON.parse(doc.getText())[0].Name === '/renamed_by_f2');
     await sleep(300);
     await screenshot('container-inspect');
+  });
+
+  test('Inspect Image shows what strata inspect prints of it (less the layers\' tar check, which reads every layer)', async () => {
+    const { uri } = (await vscode.commands.executeCommand('strata.inspectImage', 'busybox:latest')) as { uri: vscode.Uri };
+    const shown = JSON.parse((await vscode.workspace.openTextDocument(uri)).getText()) as { Id: string; RepoTags: string[]; Strata: { Layers: Record<string, unknown>[] } }[];
+    const printed = JSON.parse(cli('inspect', '--type', 'image', 'busybox:latest')) as typeof shown;
+    for (const layer of printed[0].Strata.Layers) delete layer.TarVerified;
+    assert.deepEqual(shown, printed);
+    assert.ok(shown[0].RepoTags.includes('busybox:latest'));
   });
 
   test('Copy ID puts the full id on the clipboard', async () => {
@@ -140,6 +150,7 @@ suite('container actions', () => {
   });
 
   test('Show Processes lists its processes, pid 1 first; Stats shows memory and tasks against the limits, live', async () => {
+    const strata = await api();
     const id = cli('run', '-d', '-m', '64m', '--pids-limit', '50', 'busybox:latest', 'sleep', '300').trim();
     made.push(id);
     const top = (await vscode.commands.executeCommand('strata.showProcesses', id)) as { uri: vscode.Uri };
@@ -154,6 +165,22 @@ suite('container actions', () => {
     await waitFor('the stats read again while shown', () => doc.getText() !== first, 5000);
     assert.match(doc.getText(), /CPU\s+[\d.]+%/);
     await screenshot('container-stats');
+    // Removed while shown: the document says so and is not read again (it asked each second before).
+    cli('rm', '-f', id);
+    await waitFor('the stats saying the container is gone', () => doc.getText().includes('no longer updated'), 10_000);
+    const client = await strata.helper.client();
+    const request = client.request;
+    let asked = 0;
+    client.request = ((method: string, ...rest: unknown[]) => {
+      if (method === 'containers.stats') asked++;
+      return (request as (...a: unknown[]) => unknown).call(client, method, ...rest);
+    }) as typeof client.request;
+    try {
+      await sleep(3000);
+    } finally {
+      client.request = request;
+    }
+    assert.equal(asked, 0, 'a removed container\'s stats are not asked for again');
   });
 
   test('Prune Stopped Containers removes every stopped container and leaves the running ones', async () => {

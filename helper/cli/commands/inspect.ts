@@ -3,27 +3,9 @@
 import { helpFlag } from '../args';
 import { type Command, CommandError, str } from '../command';
 import { renderInspect } from '../docker-format';
-import { containerInspect, imageInspect, layerInspect } from '../docker-shapes';
-import { StrataRequestError, type StrataClient } from '../../protocol/client';
+import { INSPECT_TYPES, type InspectType, inspectDocument } from '../inspect-documents';
+import { StrataRequestError } from '../../protocol/client';
 import { ErrorCode } from '../../protocol/errors';
-
-const TYPES = ['container', 'image', 'layer'] as const;
-type Kind = (typeof TYPES)[number];
-
-async function lookup(client: StrataClient, kind: Kind, ref: string): Promise<object> {
-  switch (kind) {
-    case 'container': {
-      const c = await client.request('container.inspect', { id: ref });
-      // The image gives the config the container runs with (Docker's Config) and its layer folders.
-      const image = await client.request('image.inspect', { ref: c.imageId }).catch(() => undefined);
-      return containerInspect(c, image);
-    }
-    // verify: each layer's tar is made again, so a folder changed behind Strata's back shows here
-    // (Strata.Layers[].TarVerified, TarProblem) before save or push refuses it.
-    case 'image': return imageInspect(await client.request('image.inspect', { ref, verify: true }));
-    case 'layer': return layerInspect(await client.request('layer.inspect', { id: ref, verify: true }));
-  }
-}
 
 const notFound = (err: unknown) => err instanceof StrataRequestError && (err.code === ErrorCode.NotFound || err.code === ErrorCode.InvalidParams);
 
@@ -39,8 +21,8 @@ export const inspect: Command = {
   },
   async run(ctx) {
     const type = str(ctx, 'type');
-    if (type !== undefined && !(TYPES as readonly string[]).includes(type)) {
-      throw new CommandError(`unknown type: ${JSON.stringify(type)}: must be one of ${TYPES.map((t) => JSON.stringify(t)).join(', ')}`);
+    if (type !== undefined && !(INSPECT_TYPES as readonly string[]).includes(type)) {
+      throw new CommandError(`unknown type: ${JSON.stringify(type)}: must be one of ${INSPECT_TYPES.map((t) => JSON.stringify(t)).join(', ')}`);
     }
     const client = await ctx.client();
     const docs: object[] = [];
@@ -48,9 +30,9 @@ export const inspect: Command = {
     for (const ref of ctx.args) {
       let doc: object | undefined;
       let error = `Error: No such object: ${ref}`;
-      for (const kind of type ? [type as Kind] : TYPES) {
+      for (const kind of type ? [type as InspectType] : INSPECT_TYPES) {
         try {
-          doc = await lookup(client, kind, ref);
+          doc = await inspectDocument(client, kind, ref, { verify: true });
           break;
         } catch (err) {
           if (!notFound(err)) throw err;
