@@ -156,8 +156,79 @@ const A = 1;
 const C = 2;
 const D = 3;
 
+/** The changes found, sorted: `each` gives them in path order, without an object for each. */
+interface Found {
+  count: number;
+  each(visit: (rel: string, kind: Change['kind'], dir: boolean) => void): void;
+}
+
 /** The changes `layerDir` makes over `lowerDirs` (the layers below it, top-most first), sorted by path. */
 export async function layerChanges(layerDir: string, lowerDirs: string[]): Promise<Change[]> {
+  const found = await findChanges(layerDir, lowerDirs);
+  const changes = new Array<Change>(found.count);
+  let k = 0;
+  found.each((rel, kind, dir) => { changes[k++] = changeOf(rel, kind, dir); });
+  return changes;
+}
+
+/**
+ * The same changes as JSON text (UTF-8), byte for byte what JSON.stringify(await layerChanges())
+ * gives, written straight from the walk's paths: for 100,000 changes, no 100,000 objects and path
+ * strings, and no 4 MB string before the bytes (held at once, they were a third of the memory the
+ * answer took, and they outlived it in V8's old generation until its next full collection).
+ */
+export async function layerChangesJson(layerDir: string, lowerDirs: string[]): Promise<Buffer> {
+  const found = await findChanges(layerDir, lowerDirs);
+  // Two passes: the length, then the bytes. A path that JSON would escape, or that is not ASCII,
+  // is written as JSON.stringify writes its change (rare: kept from the first pass).
+  const odd = new Map<number, string>();
+  let length = 2 + Math.max(0, found.count - 1);
+  let k = 0;
+  found.each((rel, kind, dir) => {
+    if (PLAIN_JSON.test(rel)) length += PLAIN_FIXED + rel.length + (dir ? DIR_JSON.length : 0);
+    else {
+      const text = JSON.stringify(changeOf(rel, kind, dir));
+      odd.set(k, text);
+      length += Buffer.byteLength(text, 'utf8');
+    }
+    k++;
+  });
+  const out = Buffer.allocUnsafe(length);
+  let pos = 0;
+  const put = (text: string) => {
+    for (let i = 0; i < text.length; i++) out[pos++] = text.charCodeAt(i);
+  };
+  out[pos++] = 0x5b; // [
+  k = 0;
+  found.each((rel, kind, dir) => {
+    if (k > 0) out[pos++] = 0x2c; // ,
+    const text = odd.get(k++);
+    if (text !== undefined) {
+      pos += out.write(text, pos, 'utf8');
+      return;
+    }
+    put(PATH_JSON);
+    put(rel);
+    put(KIND_JSON);
+    put(kind);
+    out[pos++] = 0x22; // "
+    if (dir) put(DIR_JSON);
+    out[pos++] = 0x7d; // }
+  });
+  out[pos++] = 0x5d; // ]
+  if (pos !== length) throw new Error(`layer changes: ${pos} bytes of JSON written where ${length} were counted`);
+  return out;
+}
+
+/** A path JSON.stringify writes as it is (printable ASCII but for " and \\) and that is its own display form. */
+const PLAIN_JSON = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const PATH_JSON = '{"path":"/';
+const KIND_JSON = '","kind":"';
+const DIR_JSON = ',"dir":true';
+/** A plain change's bytes but its path's and DIR_JSON: the two parts above, the kind, `"}`. */
+const PLAIN_FIXED = PATH_JSON.length + KIND_JSON.length + 1 + 2;
+
+async function findChanges(layerDir: string, lowerDirs: string[]): Promise<Found> {
   // One pass reads the upper dir and, beside it, each lower at the upper's paths (every parent of
   // an upper path is itself an upper path, so these are all the lookups needed). An upper entry no
   // lower has comes by its kind only, unless it is a directory or a character device: it is an A
@@ -247,12 +318,15 @@ export async function layerChanges(layerDir: string, lowerDirs: string[]): Promi
   for (let i = 1; i < walked.length; i++) if (kind[i] !== 0) order.push(i);
   for (let j = 0; j < extraPaths.length; j++) order.push(walked.length + j);
   order.sort((a, b) => compareBytes(pathAt(a), pathAt(b)));
-  const changes = new Array<Change>(order.length);
-  for (let k = 0; k < order.length; k++) {
-    const n = order[k];
-    changes[k] = n < walked.length ? changeOf(walked[n].path, KINDS[kind[n]]!, isDir[n] === 1) : changeOf(extraPaths[n - walked.length], 'D', extraDir[n - walked.length]);
-  }
-  return changes;
+  return {
+    count: order.length,
+    each(visit) {
+      for (const n of order) {
+        if (n < walked.length) visit(walked[n].path, KINDS[kind[n]]!, isDir[n] === 1);
+        else visit(extraPaths[n - walked.length], 'D', extraDir[n - walked.length]);
+      }
+    },
+  };
 }
 
 /**
