@@ -260,6 +260,7 @@ async function containerChanges(ctx: EngineContext, ref: string): Promise<Change
   const lowers = config ? imageLayers(ctx, config).reverse().map((l) => ctx.store.paths.layerFiles(l.id)) : [];
   return readUpper(ctx, rec.id, async (upper) => {
     await fs.access(upper).catch(() => { throw new StrataError(ErrorCode.NotFound, `container ${rec.name} has no file system (yet)`); });
+    // Sent as JSON already written (json-text.ts), as layer.changes is.
     return jsonResult<Change[]>(await layerChangesJson(upper, lowers));
   });
 }

@@ -182,7 +182,7 @@ async function tagImage(ctx: EngineContext, source: string, target: string): Pro
 async function layerChangesOf(ctx: EngineContext, ref: string): Promise<Change[]> {
   const layer = ctx.store.layers.resolve(ref);
   const lowers = ctx.store.layers.chain(layer.id).slice(0, -1).reverse().map((l) => ctx.store.paths.layerFiles(l.id));
-  // Sent as the JSON it is written as (json-text.ts): a 100,000-file layer's answer, unmade as objects.
+  // Sent as JSON already written (json-text.ts): a 100,000-file layer's changes are never made objects.
   return jsonResult<Change[]>(await layerChangesJson(ctx.store.paths.layerFiles(layer.id), lowers));
 }
 
