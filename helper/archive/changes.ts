@@ -174,8 +174,9 @@ export async function layerChanges(layerDir: string, lowerDirs: string[]): Promi
 /**
  * The same changes as JSON text (UTF-8), byte for byte what JSON.stringify(await layerChanges())
  * gives, written straight from the walk's paths: for 100,000 changes, no 100,000 objects and path
- * strings, and no 4 MB string before the bytes (held at once, they were a third of the memory the
- * answer took, and they outlived it in V8's old generation until its next full collection).
+ * strings, and no 3-4 MB string before the bytes. Living through the request, they were promoted
+ * to V8's old generation and stayed there as garbage after it: each answer left the helper larger
+ * (test/bench/README.md, layers.memory).
  */
 export async function layerChangesJson(layerDir: string, lowerDirs: string[]): Promise<Buffer> {
   const found = await findChanges(layerDir, lowerDirs);
@@ -249,7 +250,7 @@ async function findChanges(layerDir: string, lowerDirs: string[]): Promise<Found
 
   // The changes are kept by the walk's index, a byte each (kind, and whether it is a directory),
   // not in a map of path to kind and a set of directories: a 100,000-file layer made 100,000 map
-  // entries, pairs and sorted copies of each, a third of what answering it took. Each upper path
+  // entries, pairs and sorted copies of each, a quarter of what answering it took. Each upper path
   // gets at most one change from the walk; the D lines of unmerged directories are paths the walk
   // does not have (or has as whiteouts, which it skips there), so they come once each, after it.
   const kind = new Uint8Array(walked.length);
