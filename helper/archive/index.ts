@@ -3,7 +3,7 @@
 // fast exact copies of a layer directory.
 export type { ImportLimits } from './limits';
 export { extractLayer, type ExtractOptions, type ExtractResult } from './extract';
-export { layerChanges, type Change } from './changes';
+export { layerChanges, layerChangesJson, type Change } from './changes';
 export { digestLayer, packLayer } from './pack';
 export { copyLayer, copyTree, digestInPlace } from './copy';
 export { filesSize } from './native-fs';

@@ -3,7 +3,8 @@
 // that started it and ends when its command exits or it is stopped.
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
-import { layerChanges } from '../archive';
+import { layerChangesJson } from '../archive';
+import { jsonResult } from '../json-text';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import type { Change, ContainerDetail, ContainerOptions, ContainerProcessInfo, ContainerStats, ContainerSummary } from '../protocol/types';
@@ -259,7 +260,8 @@ async function containerChanges(ctx: EngineContext, ref: string): Promise<Change
   const lowers = config ? imageLayers(ctx, config).reverse().map((l) => ctx.store.paths.layerFiles(l.id)) : [];
   return readUpper(ctx, rec.id, async (upper) => {
     await fs.access(upper).catch(() => { throw new StrataError(ErrorCode.NotFound, `container ${rec.name} has no file system (yet)`); });
-    return layerChanges(upper, lowers);
+    // Sent as JSON already written (json-text.ts), as layer.changes is.
+    return jsonResult<Change[]>(await layerChangesJson(upper, lowers));
   });
 }
 

@@ -7,6 +7,7 @@
 // finds its socket paused (the backlog below), then closed if the helper's output still piles up.
 import type { Readable, Writable } from 'node:stream';
 import { AbstractMessageWriter, ErrorCodes, type Message, type MessageReader, type MessageWriter } from 'vscode-jsonrpc/node';
+import { JsonText } from '../json-text';
 import { CappedMessageReader } from './message-reader';
 
 export interface BacklogLimits {
@@ -110,9 +111,9 @@ export class BacklogWriter extends AbstractMessageWriter implements MessageWrite
   }
 
   write(message: Message): Promise<void> {
-    let body: Buffer;
+    let body: Buffer[];
     try {
-      body = Buffer.from(JSON.stringify(message), 'utf8');
+      body = serialise(message);
     } catch (err) {
       this.fireError(err, message);
       return Promise.reject(err);
@@ -128,7 +129,8 @@ export class BacklogWriter extends AbstractMessageWriter implements MessageWrite
       this.overflow(why);
       return Promise.reject(new Error(`not sent: ${why}`));
     }
-    const header = Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, 'latin1');
+    const length = body.reduce((n, b) => n + b.length, 0);
+    const header = Buffer.from(`Content-Length: ${length}\r\n\r\n`, 'latin1');
     return new Promise<void>((resolve, reject) => {
       this.backlog.sending();
       const done = (err?: Error | null) => {
@@ -138,11 +140,13 @@ export class BacklogWriter extends AbstractMessageWriter implements MessageWrite
         if (err) reject(err);
         else resolve();
       };
-      if (body.length < JOIN_BELOW) {
-        this.output.write(Buffer.concat([header, body]), done);
+      if (length < JOIN_BELOW) {
+        this.output.write(Buffer.concat([header, ...body]), done);
       } else {
+        // Large parts go by reference (a 4 MB answer is not copied to be joined).
+        const last = body.length - 1;
         this.output.write(header);
-        this.output.write(body, done);
+        body.forEach((part, i) => (i === last ? this.output.write(part, done) : this.output.write(part)));
       }
     });
   }
@@ -151,6 +155,21 @@ export class BacklogWriter extends AbstractMessageWriter implements MessageWrite
     this.output.end();
   }
 }
+
+/**
+ * A message's JSON, UTF-8, in parts: one, or for a result already written as JSON (json-text.ts)
+ * the response's own fields around its bytes.
+ */
+function serialise(message: Message): Buffer[] {
+  const result = (message as { result?: unknown }).result;
+  if (!(result instanceof JsonText)) return [Buffer.from(JSON.stringify(message), 'utf8')];
+  const head = JSON.stringify({ ...message, result: null });
+  const cut = head.lastIndexOf('null}');
+  if (cut < 0 || !head.endsWith('"result":null}')) throw new Error('a pre-written JSON result in a message without its result last');
+  return [Buffer.from(head.slice(0, cut), 'utf8'), result.bytes, CLOSE_BRACE];
+}
+
+const CLOSE_BRACE = Buffer.from('}');
 
 export interface Framing {
   reader: MessageReader;
