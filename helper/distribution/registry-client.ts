@@ -38,8 +38,38 @@ export interface Reply {
 /** A request's bytes: one buffer, or pieces sent in turn (a push's chunk, never copied into one). */
 export type Body = Buffer | Buffer[] | undefined;
 
+/**
+ * Bytes sent as they are made, with chunked transfer encoding (a push's streamed upload: its gzip).
+ * A failing source ends the request unfinished (no last chunk), and the request fails with the
+ * source's own error; such a request is never sent twice.
+ */
+export interface StreamedBody {
+  stream: AsyncIterable<Buffer>;
+}
+
+const isStreamed = (body: Body | StreamedBody): body is StreamedBody => body !== undefined && !Buffer.isBuffer(body) && !Array.isArray(body);
+
 export function bodyLength(body: Body): number {
   return body === undefined ? 0 : Array.isArray(body) ? body.reduce((n, b) => n + b.length, 0) : body.length;
+}
+
+/** Resolves when `req` can take more, or has gone (its error or close then speaks for itself). */
+function drained(req: http.ClientRequest): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => { req.off('drain', done); req.off('close', done); req.off('error', done); resolve(); };
+    req.on('drain', done);
+    req.on('close', done);
+    req.on('error', done);
+  });
+}
+
+/** Writes `source` into `req` as it comes, then ends it; stops when the request is gone (an answer came early, or it failed). */
+async function feed(req: http.ClientRequest, source: AsyncIterable<Buffer>): Promise<void> {
+  for await (const piece of source) {
+    if (req.destroyed) return;
+    if (!req.write(piece)) await drained(req);
+  }
+  if (!req.destroyed) req.end();
 }
 
 export class RegistryError extends StrataError {}
@@ -173,10 +203,11 @@ export class RegistryClient {
 
   /**
    * A request to the registry's API at `path` (/v2/...) or an absolute URL it gave (an upload's
-   * Location). Answered 401, the challenge is taken again and the request sent once more (bodies
-   * here are whole buffers, so a request can be repeated).
+   * Location). Answered 401, the challenge is taken again and the request sent once more (whole
+   * buffers can be sent again; a streamed body cannot: its 401 is an error, and its scope's token
+   * is the one the upload's POST just used).
    */
-  async request(method: string, pathOrUrl: string, opts: { scope: string; headers?: Record<string, string>; body?: Body; follow?: boolean }): Promise<Reply> {
+  async request(method: string, pathOrUrl: string, opts: { scope: string; headers?: Record<string, string>; body?: Body | StreamedBody; follow?: boolean }): Promise<Reply> {
     if (!this.base) await this.ping();
     const url = pathOrUrl.startsWith('/') ? `${this.base}${pathOrUrl}` : this.checkedUrl(pathOrUrl, 'upload location').toString();
     for (let attempt = 0; ; attempt++) {
@@ -184,7 +215,7 @@ export class RegistryClient {
       const auth = new URL(url).host === new URL(this.base).host ? await this.authorization(opts.scope, attempt > 0) : undefined;
       const headers = { ...opts.headers, ...(auth ? { authorization: auth } : {}) };
       let reply = await this.raw(method, url, headers, opts.body);
-      if (reply.status === 401 && attempt === 0) {
+      if (reply.status === 401 && attempt === 0 && !isStreamed(opts.body)) {
         reply.body.resume();
         this.learnChallenge(reply);
         if (this.challenge?.scheme === 'basic' && !this.opts.auth) throw registryError(ErrorCode.BadRequest, `${this.ref.host}: the registry asks for a login: run strata login ${this.ref.host}`);
@@ -205,7 +236,7 @@ export class RegistryClient {
   }
 
   /** A request whose answer must be `ok`; anything else is an error in the registry's words. */
-  async expect(method: string, path: string, ok: number[], opts: { scope: string; headers?: Record<string, string>; body?: Body; follow?: boolean }, what: string): Promise<Reply> {
+  async expect(method: string, path: string, ok: number[], opts: { scope: string; headers?: Record<string, string>; body?: Body | StreamedBody; follow?: boolean }, what: string): Promise<Reply> {
     const reply = await this.request(method, path, opts);
     if (ok.includes(reply.status)) return reply;
     const text = await errorText(reply);
@@ -213,18 +244,26 @@ export class RegistryClient {
     throw registryError(code, `${what}: ${this.ref.host} answered HTTP ${reply.status}: ${text}`);
   }
 
-  private raw(method: string, url: string, headers: Record<string, string>, body: Body): Promise<Reply> {
+  private raw(method: string, url: string, headers: Record<string, string>, body: Body | StreamedBody): Promise<Reply> {
     const u = new URL(url);
     const mod = u.protocol === 'https:' ? https : http;
     const tls = u.protocol === 'https:' && this.opts.insecure ? { rejectUnauthorized: false } : {};
+    // A streamed body has no length: Node sends it chunked (Transfer-Encoding), as docker push does.
+    const length = isStreamed(body) ? {} : body ? { 'content-length': String(bodyLength(body)) } : method === 'PUT' || method === 'POST' || method === 'PATCH' ? { 'content-length': '0' } : {};
     return new Promise<Reply>((resolve, reject) => {
       const req = mod.request(u, {
         method, agent: u.protocol === 'https:' ? this.agents.https : this.agents.http, signal: this.opts.signal, timeout: TIMEOUT_MS, ...tls,
-        headers: { 'user-agent': 'strata', ...headers, ...(body ? { 'content-length': String(bodyLength(body)) } : method === 'PUT' || method === 'POST' || method === 'PATCH' ? { 'content-length': '0' } : {}) },
+        headers: { 'user-agent': 'strata', ...headers, ...length },
       }, (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }));
       req.on('timeout', () => req.destroy(new Error(`no answer from ${u.host} in ${TIMEOUT_MS / 1000} s`)));
       req.on('error', (err) => reject(err.name === 'AbortError' ? cancelledError() : err));
-      if (Array.isArray(body)) {
+      if (isStreamed(body)) {
+        // The source's error first: the request then fails with it, not with the socket's reset.
+        feed(req, body.stream).catch((err: unknown) => {
+          reject(err);
+          req.destroy(err as Error);
+        });
+      } else if (Array.isArray(body)) {
         req.cork();
         for (const piece of body) req.write(piece);
         req.uncork();

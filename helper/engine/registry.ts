@@ -33,7 +33,6 @@ import { diskFull, importRoom } from './import-room';
 import type { MethodTable } from './method-table';
 
 const PARALLEL_PULLS = 3;
-const DEFAULT_CHUNK = 32 * 1024 * 1024;
 const short = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
 
 type Report = (id: string, status: string, done?: number, total?: number) => void;
@@ -96,7 +95,7 @@ async function pushImage(ctx: EngineContext, p: ParamsOf<'image.push'>, signal: 
     report('', `The push refers to repository [${ref.host}/${ref.repo}]`);
     const pusher = new Pusher(client, {
       format: p.format ?? 'docker',
-      chunkSize: p.chunkSize ?? DEFAULT_CHUNK,
+      chunkSize: p.chunkSize, // none: one streamed PATCH (push.ts)
       report: (e: PushEvent) => report(e.id, e.status, e.done, e.total),
       remember: (layerId, blob, repo) => rememberBlob(ctx.store.paths, layerId, blob, repo),
     });

@@ -1,4 +1,5 @@
-// npm run bench:registry [-- --runs N] [--minbase] [--no-docker]: strata push and pull against
+// npm run bench:registry [-- --runs N] [--minbase] [--no-docker] [--push-only] [--before DIR]:
+// strata push and pull against
 // skopeo copy and docker push/pull, side by side in one run, on a loopback registry (Debian's
 // docker-registry, storage in a temp folder: test/support/registry.ts):
 //  - push: the image from the store (strata push) against skopeo copy of its `strata save` archive
@@ -13,9 +14,14 @@
 // The busybox image always; with --minbase also debootstrap's minbase bookworm (imported from
 // npm run bench's tar when it is there; else about a minute to make, its .debs kept in the
 // store's cache). Medians of the runs, and ratios; these machines are shared and noisy: compare
-// within one run, never across runs. Writes test-output/bench-registry.json.
+// within one run, never across runs; the ratios of each round (pushPairs) compare pushes made
+// seconds apart. Each round also times `strata save` of the image to /dev/null: the tar made again
+// alone (no gzip, no upload), the floor under Strata's push. --push-only skips the pulls;
+// --before DIR also times, in each round, the push of another Strata build (DIR/dist/cli.js, from
+// a store of its own) beside this one: before and after a change, interleaved. The order of the
+// pushes in a round turns from one round to the next. Writes test-output/bench-registry.json.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installed, runCli, startDocker, type Peer } from '../support/peers';
@@ -31,6 +37,12 @@ function time(fn: () => unknown): number {
   fn();
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
+const before = argv.includes('--before') ? join(argv[argv.indexOf('--before') + 1], 'dist/cli.js') : null;
+const strataBefore = (store: string, ...args: string[]) => execFileSync(process.execPath, [before!, '--root', store, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const pushOnly = argv.includes('--push-only');
+// The loop's steps are synchronous: between them the event loop reads the registry's log pipe
+// (test/support/registry.ts keeps its lines), which else fills and stalls the registry mid-run.
+const breathe = () => new Promise((resolve) => setTimeout(resolve, 20));
 const stopHelper = (store: string) => {
   try { process.kill(Number(readFileSync(join(store, 'helper.pid'), 'utf8'))); } catch { /* none */ }
 };
@@ -48,30 +60,56 @@ async function main(): Promise<void> {
   const dockerCli = (...args: string[]) => runCli(docker!.cli(...args));
   const host = registry.host;
   const source = join(work, 'source');
+  const sourceBefore = join(work, 'source-before');
   const images: [string, () => void][] = [['busybox', () => strata(source, 'busybox')]];
   // The minbase root fs tar `npm run bench` keeps (the same image as its save and load rows) is
   // imported when it is there: no mirror to reach, and no minute of debootstrap.
   const minbaseTar = '/var/cache/strata-bench/bookworm-minbase.tar';
   if (argv.includes('--minbase')) images.push(['minbase', () => (existsSync(minbaseTar) ? strata(source, 'import', minbaseTar, 'minbase') : strata(source, 'debootstrap', 'bookworm', 'minbase'))]);
+  const dropRemembered = (store: string) => {
+    for (const l of readdirSync(join(store, 'graph'))) rmSync(join(store, 'graph', l, 'blobs.json'), { force: true });
+  };
   const results: Record<string, unknown> = {};
   try {
     for (const [name, make] of images) {
       make();
       const archive = join(work, `${name}.tar`);
       strata(source, 'save', '-o', archive, name);
-      const t: Record<string, number[]> = { strataPush: [], skopeoPush: [], strataPull: [], skopeoPullOci: [], skopeoPullArchive: [] };
+      if (before) strataBefore(sourceBefore, 'load', '-q', '-i', archive);
+      const t: Record<string, number[]> = { strataPush: [], skopeoPush: [], strataSaveToNull: [] };
+      if (before) t.beforePush = [];
+      if (!pushOnly) Object.assign(t, { strataPull: [], skopeoPullOci: [], skopeoPullArchive: [] });
       if (docker) {
-        Object.assign(t, { dockerPush: [], dockerPull: [] });
+        t.dockerPush = [];
+        if (!pushOnly) t.dockerPull = [];
         dockerCli('load', '-q', '-i', archive);
       }
+      const devNull = openSync('/dev/null', 'w');
       for (let i = 0; i < runs; i++) {
         const ref = `${host}/${name}${i}:1`;
         strata(source, 'tag', name, ref);
-        for (const l of readdirSync(join(source, 'graph'))) rmSync(join(source, 'graph', l, 'blobs.json'), { force: true });
-        wipe();
-        t.strataPush.push(time(() => strata(source, 'push', '-q', ref)));
-        wipe();
-        t.skopeoPush.push(time(() => execFileSync('skopeo', ['copy', '-q', '--dest-tls-verify=false', `docker-archive:${archive}`, `docker://${ref}`])));
+        if (before) strataBefore(sourceBefore, 'tag', name, ref);
+        // Each push into an emptied registry, every blob compressed and sent; in turn first.
+        const pushes: [string, () => void][] = [
+          ['strataPush', () => { dropRemembered(source); wipe(); t.strataPush.push(time(() => strata(source, 'push', '-q', ref))); }],
+          ['skopeoPush', () => { wipe(); t.skopeoPush.push(time(() => execFileSync('skopeo', ['copy', '-q', '--dest-tls-verify=false', `docker-archive:${archive}`, `docker://${ref}`]))); }],
+          ...(before ? [['beforePush', () => { dropRemembered(sourceBefore); wipe(); t.beforePush.push(time(() => strataBefore(sourceBefore, 'push', '-q', ref))); }] as [string, () => void]] : []),
+        ];
+        for (let k = 0; k < pushes.length; k++) {
+          pushes[(i + k) % pushes.length][1]();
+          await breathe();
+        }
+        t.strataSaveToNull.push(time(() => execFileSync(process.execPath, [CLI, '--root', source, 'save', name], { stdio: ['ignore', devNull, 'pipe'] })));
+        if (pushOnly) {
+          if (docker) {
+            wipe();
+            dockerCli('tag', `${name}:latest`, ref);
+            t.dockerPush.push(time(() => dockerCli('push', '-q', ref)));
+            dockerCli('rmi', ref);
+            await breathe();
+          }
+          continue;
+        }
         const store = join(work, `pull-${name}-${i}`);
         strata(store, 'images');
         t.strataPull.push(time(() => strata(store, 'pull', '-q', ref)));
@@ -94,19 +132,29 @@ async function main(): Promise<void> {
           dockerCli('tag', ref, `${name}:latest`);
           dockerCli('rmi', ref);
         }
+        await breathe();
       }
+      closeSync(devNull);
       const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(median(v))]));
       const ratio = (a: number, b: number) => +(a / b).toFixed(2);
+      const pairs = (a: number[], b: number[]) => a.map((x, i) => ratio(x, b[i]));
       results[name] = {
         runs, medianMs: m,
         pushRatioStrataToSkopeo: ratio(m.strataPush, m.skopeoPush),
-        pullRatioStrataToSkopeoArchive: ratio(m.strataPull, m.skopeoPullArchive),
-        ...(docker ? { pushRatioStrataToDocker: ratio(m.strataPush, m.dockerPush), pullRatioStrataToDocker: ratio(m.strataPull, m.dockerPull) } : {}),
+        pushPairs: {
+          ms: Object.fromEntries(Object.entries(t).filter(([k]) => k.endsWith('Push') || k === 'strataSaveToNull').map(([k, v]) => [k, v.map(Math.round)])),
+          strataToSkopeo: pairs(t.strataPush, t.skopeoPush),
+          ...(before ? { beforeToSkopeo: pairs(t.beforePush, t.skopeoPush), strataToBefore: pairs(t.strataPush, t.beforePush) } : {}),
+          ...(docker ? { strataToDocker: pairs(t.strataPush, t.dockerPush) } : {}),
+        },
+        ...(pushOnly ? {} : { pullRatioStrataToSkopeoArchive: ratio(m.strataPull, m.skopeoPullArchive) }),
+        ...(docker ? { pushRatioStrataToDocker: ratio(m.strataPush, m.dockerPush), ...(pushOnly ? {} : { pullRatioStrataToDocker: ratio(m.strataPull, m.dockerPull) }) } : {}),
       };
       console.log(`${name}: ${JSON.stringify(results[name])}`);
     }
   } finally {
     stopHelper(source);
+    if (before) stopHelper(sourceBefore);
     docker?.stop();
     await registry.stop();
     rmSync(work, { recursive: true, force: true });

@@ -73,7 +73,7 @@ export const push: Command = {
     flags: [
       insecureFlag,
       { long: 'format', kind: 'string', value: 'string', help: 'Manifest: docker (v2 schema 2, as docker push; the default) or oci' },
-      { long: 'chunk-size', kind: 'string', value: 'bytes', help: 'Upload in PATCH chunks of this many bytes (default 32 MiB)' },
+      { long: 'chunk-size', kind: 'string', value: 'bytes', help: 'Upload in PATCH chunks of this many bytes (default: one PATCH, streamed as it is compressed)' },
       { long: 'quiet', short: 'q', kind: 'bool', help: 'Suppress verbose output' },
       helpFlag,
     ],
