@@ -64,33 +64,33 @@ type Filling = (client: StrataClient, token: string) => Promise<{ size: number }
 /**
  * A download that `fill` (a request given its token) fills, written to `file` through a temporary
  * name beside it, renamed into place only once the download is whole (a failed save leaves no half
- * an archive under the name), or to stdout.
+ * an archive under the name); into `file` itself when it is not a regular file (a device, a FIFO);
+ * or to stdout.
  */
 export async function receive(ctx: CommandContext, file: string | undefined, verb: string, fill: Filling): Promise<void> {
   if (file === undefined && process.stdout.isTTY) {
     throw new Error(`cowardly refusing to write an archive to a terminal: use -o FILE, or redirect (strata ${verb} ... > FILE)`);
   }
+  // A name that is not a regular file (-o /dev/null, a FIFO, /dev/stdout) is written into as it is:
+  // a rename onto it would replace the machine's /dev/null with a regular file (it did, once, as root).
+  const intoItself = file !== undefined && (await fs.stat(file).then((st) => !st.isFile(), () => false));
   const client = await ctx.client();
   const { token } = await client.request('download.begin', {});
-  const temp = file === undefined ? undefined : join(dirname(file), `.${basename(file)}.${randomBytes(4).toString('hex')}.part`);
-  const sink = temp === undefined ? process.stdout : createWriteStream(temp, { flags: 'wx', mode: 0o644 });
+  const temp = file === undefined || intoItself ? undefined : join(dirname(file), `.${basename(file)}.${randomBytes(4).toString('hex')}.part`);
+  const sink = file === undefined ? process.stdout : createWriteStream(temp ?? file, temp ? { flags: 'wx', mode: 0o644 } : { flags: 'w' });
   const opened = new Promise<void>((resolve, reject) => {
-    if (temp === undefined) return resolve();
+    if (file === undefined) return resolve();
     sink.once('open', () => resolve());
     sink.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`open ${file}: ${err.message}`)));
   });
   try {
     await opened;
     await client.download(token, fill(client, token), sink, rawChannelOpener(ctx.root));
-    if (temp !== undefined) {
-      await new Promise<void>((resolve, reject) => { sink.once('error', reject); sink.end(() => resolve()); });
-      await fs.rename(temp, file!);
-    }
+    if (file !== undefined) await new Promise<void>((resolve, reject) => { sink.once('error', reject); sink.end(() => resolve()); });
+    if (temp !== undefined) await fs.rename(temp, file!);
   } catch (err) {
-    if (temp !== undefined) {
-      (sink as NodeJS.WritableStream & { destroy(): void }).destroy();
-      await fs.rm(temp, { force: true });
-    }
+    if (file !== undefined) (sink as NodeJS.WritableStream & { destroy(): void }).destroy();
+    if (temp !== undefined) await fs.rm(temp, { force: true });
     throw err;
   }
 }

@@ -4,7 +4,7 @@
 // stopped container and of a running one.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -57,4 +57,20 @@ test('export to a pipe gives the same tar, also of a running container', async (
   } finally {
     await store.ok(['rm', '-f', 'running']);
   }
+});
+
+test('-o onto a device or a FIFO writes into it and leaves it what it was (a rename would make /dev/null a regular file)', async () => {
+  // A private null device and a FIFO in the test's folder: never the machine's own /dev/null.
+  const nul = join(tmp, 'null');
+  await execa('mknod', ['-m', '666', nul, 'c', '1', '3']);
+  await store.ok(['export', '-o', nul, 'changed']);
+  assert.ok(lstatSync(nul).isCharacterDevice(), 'still a character device');
+  await store.ok(['save', '-o', nul, 'bb']);
+  assert.ok(lstatSync(nul).isCharacterDevice(), 'still a character device after save');
+  const fifo = join(tmp, 'fifo');
+  await execa('mkfifo', [fifo]);
+  const read = execa('tar', ['-t', '-B', '-f', fifo]); // -B: a pipe gives short reads
+  await store.ok(['export', '-o', fifo, 'changed']);
+  assert.ok((await read).stdout.split('\n').includes('new'), 'the reader got the tar');
+  assert.ok(lstatSync(fifo).isFIFO(), 'still a FIFO');
 });
