@@ -3,15 +3,15 @@
 // layer's changes: 100,000 of them), which cost several times their JSON's size as objects, and
 // a string of that JSON again before its bytes.
 
-export class JsonText {
-  /** `bytes`: one JSON value, UTF-8. */
-  constructor(readonly bytes: Buffer) {}
-}
+/** Only a type: no JsonText ever has this field. */
+declare const protocolType: unique symbol;
 
 /**
- * `bytes` as the result of a method whose protocol type is T: what the client receives is the
- * JSON of a T. Only the connection's writer reads it; nothing in the helper may use it as a T.
+ * `bytes`: one JSON value, UTF-8, that is the JSON of a T (the method's protocol type, what the
+ * client receives). T is carried only by the type, so that a JsonText is never taken for a T in
+ * the helper: code that needs the T has to parse the bytes.
  */
-export function jsonResult<T>(bytes: Buffer): T {
-  return new JsonText(bytes) as unknown as T;
+export class JsonText<T> {
+  declare private readonly [protocolType]: T;
+  constructor(readonly bytes: Buffer) {}
 }

@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import { layerChangesJson } from '../archive';
-import { jsonResult } from '../json-text';
+import { JsonText } from '../json-text';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import type { Change, ContainerDetail, ContainerOptions, ContainerProcessInfo, ContainerStats, ContainerSummary } from '../protocol/types';
@@ -254,14 +254,14 @@ async function removeLocked(ctx: EngineContext, id: string, force: boolean): Pro
   return { id: rec.id };
 }
 
-async function containerChanges(ctx: EngineContext, ref: string): Promise<Change[]> {
+async function containerChanges(ctx: EngineContext, ref: string): Promise<JsonText<Change[]>> {
   const rec = ctx.store.containers.resolve(ref);
   const config = ctx.store.images.get(rec.imageId);
   const lowers = config ? imageLayers(ctx, config).reverse().map((l) => ctx.store.paths.layerFiles(l.id)) : [];
   return readUpper(ctx, rec.id, async (upper) => {
     await fs.access(upper).catch(() => { throw new StrataError(ErrorCode.NotFound, `container ${rec.name} has no file system (yet)`); });
     // Sent as JSON already written (json-text.ts), as layer.changes is.
-    return jsonResult<Change[]>(await layerChangesJson(upper, lowers));
+    return new JsonText<Change[]>(await layerChangesJson(upper, lowers));
   });
 }
 

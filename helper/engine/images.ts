@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { extractLayer, layerChangesJson, packLayer } from '../archive';
-import { jsonResult } from '../json-text';
+import { JsonText } from '../json-text';
 import { checkLayerTar, type LayerTarSource } from '../archive/reproduce';
 import { StrataError, withContext } from '../errors';
 import { ErrorCode } from '../protocol/errors';
@@ -179,11 +179,11 @@ async function tagImage(ctx: EngineContext, source: string, target: string): Pro
   return { id, tag };
 }
 
-async function layerChangesOf(ctx: EngineContext, ref: string): Promise<Change[]> {
+async function layerChangesOf(ctx: EngineContext, ref: string): Promise<JsonText<Change[]>> {
   const layer = ctx.store.layers.resolve(ref);
   const lowers = ctx.store.layers.chain(layer.id).slice(0, -1).reverse().map((l) => ctx.store.paths.layerFiles(l.id));
   // Sent as JSON already written (json-text.ts): a 100,000-file layer's changes are never made objects.
-  return jsonResult<Change[]>(await layerChangesJson(ctx.store.paths.layerFiles(layer.id), lowers));
+  return new JsonText<Change[]>(await layerChangesJson(ctx.store.paths.layerFiles(layer.id), lowers));
 }
 
 export const imageMethods = {

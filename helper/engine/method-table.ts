@@ -2,6 +2,7 @@
 // table of its methods keyed by protocol name, each with the lock it runs under. rpc/ merges the
 // tables and calls `runMethod`; nothing forwards in between. Adding a verb: its protocol entry,
 // its row in one module's table, its CLI command, its tests.
+import type { JsonText } from '../json-text';
 import type { MethodName, ParamsOf, ResultOf } from '../protocol/methods';
 import { type EngineContext, withContainerLock } from './context';
 
@@ -21,9 +22,16 @@ export interface Call {
   signal: AbortSignal;
 }
 
-export interface MethodImpl<M extends MethodName> {
+/**
+ * What an implementation of M may return: its protocol result, or that result already written as
+ * JSON (json-text.ts), which only the connection's writer reads.
+ */
+export type Served<M extends MethodName> = ResultOf<M> | JsonText<ResultOf<M>>;
+
+/** R: what `run` returns (a row's own, narrower type is kept by the tables' `satisfies`). */
+export interface MethodImpl<M extends MethodName, R extends Served<M> = Served<M>> {
   lock: Lock;
-  run(ctx: EngineContext, params: ParamsOf<M>, call: Call): Promise<ResultOf<M>> | ResultOf<M>;
+  run(ctx: EngineContext, params: ParamsOf<M>, call: Call): Promise<R> | R;
 }
 
 /** A module's methods: the keys are protocol names, so params and results are the contract's. */
@@ -31,8 +39,12 @@ export type MethodTable<K extends MethodName> = { [M in K]: MethodImpl<M> };
 
 const neverCancelled: Call = { signal: new AbortController().signal };
 
-/** Calls `impl` under the lock it declares. */
-export function runMethod<M extends MethodName>(ctx: EngineContext, impl: MethodImpl<M>, params: ParamsOf<M>, call: Call = neverCancelled): Promise<ResultOf<M>> {
+/**
+ * Calls `impl` under the lock it declares. Named by its method alone (`runMethod<'container.create'>`),
+ * R is the protocol result, and an implementation that may answer with pre-written JSON is refused:
+ * a caller in the helper that takes one must name JsonText as R, and parse it.
+ */
+export function runMethod<M extends MethodName, R extends Served<M> = ResultOf<M>>(ctx: EngineContext, impl: MethodImpl<M, R>, params: ParamsOf<M>, call: Call = neverCancelled): Promise<R> {
   switch (impl.lock) {
     case 'none': return Promise.resolve().then(() => impl.run(ctx, params, call));
     case 'store': return ctx.mutex.run(async () => impl.run(ctx, params, call));

@@ -7,7 +7,7 @@ import { debootstrapMethods } from '../engine/debootstrap';
 import { execMethods } from '../engine/exec';
 import { fileMethods } from '../engine/files';
 import { imageMethods } from '../engine/images';
-import { type Call, type MethodImpl, runMethod } from '../engine/method-table';
+import { type Call, type MethodImpl, runMethod, type Served } from '../engine/method-table';
 import { pauseMethods } from '../engine/pause';
 import { registryMethods } from '../engine/registry';
 import { removeImageMethods } from '../engine/remove-image';
@@ -49,8 +49,11 @@ export function servingErrors(): string[] {
 const errors = servingErrors();
 if (errors.length || Object.keys(served).length !== Object.keys(methods).length) throw new Error(`rpc/methods.ts: ${errors.join('; ')}`);
 
-/** Calls the one implementation of `name` with validated params; `call.signal` is its cancellation. */
-export function dispatch<M extends MethodName>(name: M, params: ParamsOf<M>, state: ConnectionState, call?: Call): Promise<ResultOf<M>> {
+/**
+ * Calls the one implementation of `name` with validated params; `call.signal` is its cancellation.
+ * Its result goes to the connection's writer, which sends a JsonText's bytes as they are.
+ */
+export function dispatch<M extends MethodName>(name: M, params: ParamsOf<M>, state: ConnectionState, call?: Call): Promise<Served<M>> {
   const impl = engineMethods[name] as MethodImpl<M> | undefined;
   if (impl) return runMethod(state.engine.ctx, impl, params, call);
   const handler = (connectionHandlers as Record<string, (p: unknown, s: ConnectionState) => unknown>)[name];

@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Message } from 'vscode-jsonrpc/node';
 import { layerChanges, layerChangesJson } from '../../helper/archive';
-import { jsonResult } from '../../helper/json-text';
+import type { containerMethods } from '../../helper/engine/containers';
+import type { EngineContext } from '../../helper/engine/context';
+import type { imageMethods } from '../../helper/engine/images';
+import type { runMethod } from '../../helper/engine/method-table';
+import { JsonText } from '../../helper/json-text';
+import type { Change } from '../../helper/protocol';
 import { Backlog, BacklogWriter } from '../../helper/rpc/framing';
 import { makeTmp, makeWhiteouts, removeTmp, setXattrs } from '../support/archive-fs';
 
@@ -21,6 +26,21 @@ async function file(root: string, rel: string, text = 'x'): Promise<void> {
   const p = Buffer.from(join(root, rel), 'latin1');
   await fsp.mkdir(Buffer.from(join(root, rel, '..'), 'latin1'), { recursive: true });
   await fsp.writeFile(p, text);
+}
+
+// For the type checker (tsc -p .), never run: the engine's changes rows say they answer with
+// pre-written JSON, and code in the helper cannot take that for the array it carries.
+type LayerChangesRow = (typeof imageMethods)['layer.changes'];
+type ContainerChangesRow = (typeof containerMethods)['container.changes'];
+type Answer<Row extends { run: (...args: never[]) => unknown }> = Awaited<ReturnType<Row['run']>>;
+export const changesRowsArePrewritten: [Answer<LayerChangesRow>, Answer<ContainerChangesRow>] extends [JsonText<Change[]>, JsonText<Change[]>] ? true : never = true;
+export function refusedAsArrays(layer: Answer<LayerChangesRow>, container: Answer<ContainerChangesRow>): Change[][] {
+  // @ts-expect-error: a JsonText<Change[]> is not a Change[] (parse its bytes)
+  return [layer, container];
+}
+export function refusedByRunMethod(run: typeof runMethod, ctx: EngineContext, row: LayerChangesRow): Promise<Change[]> {
+  // @ts-expect-error: named by its method alone, runMethod promises the array, which this row does not return
+  return run<'layer.changes'>(ctx, row, { id: 'a' });
 }
 
 test('layerChangesJson is byte for byte JSON.stringify of layerChanges: A, C, D, directories, odd names, over lowers', async () => {
@@ -65,7 +85,7 @@ test('a pre-written JSON result goes out as one response, small or large, with i
     const out = new Writable({ write: (c: Buffer, _e, done) => { chunks.push(c); done(); } });
     const writer = new BacklogWriter(out, new Backlog(out), () => undefined, () => assert.fail('no overflow'));
     const result = Array.from({ length: size / 10 }, (_, i) => ({ path: `/é${i}`, kind: 'A' }));
-    await writer.write({ jsonrpc: '2.0', id: 7, result: jsonResult(Buffer.from(JSON.stringify(result), 'utf8')) } as Message);
+    await writer.write({ jsonrpc: '2.0', id: 7, result: new JsonText(Buffer.from(JSON.stringify(result), 'utf8')) } as Message);
     const frame = Buffer.concat(chunks).toString('latin1');
     const m = /^Content-Length: (\d+)\r\n\r\n/.exec(frame);
     assert.ok(m, 'a framed message');
