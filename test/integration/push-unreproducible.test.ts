@@ -10,24 +10,22 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { TestStore, busyboxTarball } from '../support/strata';
-import { Proxy, Registry } from '../support/registry';
-import { RegistryStores } from '../support/registry-stores';
+import type { Proxy, Registry } from '../support/registry';
+import { type RegistryFixture, type RegistryStores, startRegistryFixture } from '../support/registry-stores';
 
 let tmp: string;
 let registry: Registry;
 let proxy: Proxy;
 let store: TestStore;
 let reg: RegistryStores;
+let fixture: RegistryFixture | undefined;
 
 before(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'strata-push-unreproducible-'));
-  reg = new RegistryStores(tmp);
-  registry = await Registry.start(join(tmp, 'registry'));
-  proxy = await Proxy.start(registry.host);
+  fixture = await startRegistryFixture('push-unreproducible');
+  ({ tmp, registry, proxy, reg } = fixture);
   store = reg.fresh('push-unreproducible');
   // Layers with 8 MB that gzip cannot shrink: blobs far past the one-PUT size, so they are streamed.
   const rootfs = join(tmp, 'rootfs');
@@ -44,12 +42,7 @@ before(async () => {
   await reg.ok(store, ['tag', 'bb:imported', `${proxy.host}/base:1`]);
   await reg.ok(store, ['push', `${proxy.host}/base:1`]);
 });
-after(async () => {
-  await reg?.closeAll();
-  await proxy?.stop();
-  await registry?.stop();
-  rmSync(tmp, { recursive: true, force: true });
-});
+after(() => fixture?.stop());
 
 /** Blobs the registry holds whole (an upload completed by its PUT). */
 function storedBlobs(): string[] {

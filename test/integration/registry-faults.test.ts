@@ -5,20 +5,20 @@
 // again; a host that is not loopback gets no plain http without --insecure.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, openSync, readdirSync, rmSync, writeSync, closeSync, statSync } from 'node:fs';
+import { openSync, readdirSync, writeSync, closeSync, statSync } from 'node:fs';
 import http from 'node:http';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { CLI, TestStore, busyboxTarball, treeSnapshot } from '../support/strata';
-import { Proxy, Registry, freePort } from '../support/registry';
-import { RegistryStores } from '../support/registry-stores';
+import { CLI, TestStore, treeSnapshot } from '../support/strata';
+import { freePort, type Proxy, type Registry } from '../support/registry';
+import { type RegistryFixture, type RegistryStores, startRegistryFixture } from '../support/registry-stores';
 
-let tmp: string;
 let registry: Registry;
 let proxy: Proxy;
 let a: TestStore;
 let reg: RegistryStores;
+let fixture: RegistryFixture | undefined;
 let layers: { digest: string; size: number }[] = [];
 
 
@@ -29,12 +29,9 @@ function storeListing(store: TestStore): string[] {
 }
 
 before(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'strata-registry-faults-'));
-  reg = new RegistryStores(tmp);
-  registry = await Registry.start(join(tmp, 'registry'));
-  proxy = await Proxy.start(registry.host);
-  a = reg.fresh('push');
-  await reg.ok(a, ['import', (await busyboxTarball(tmp)).tar, 'bb:imported']);
+  fixture = await startRegistryFixture('registry-faults');
+  ({ registry, proxy, reg } = fixture);
+  a = await reg.freshWithBusybox('push');
   // Three layers, the top two with a few MB each, so that a pull can be caught between them.
   await reg.ok(a, ['run', '--name', 'l2', 'bb:imported', 'sh', '-c', 'dd if=/dev/urandom of=/big2 bs=1M count=4 2>/dev/null']);
   await reg.ok(a, ['commit', 'l2', 'bb:l2']);
@@ -45,12 +42,7 @@ before(async () => {
   layers = manifest.layers;
   assert.equal(layers.length, 3);
 });
-after(async () => {
-  await reg?.closeAll();
-  await proxy?.stop();
-  await registry?.stop();
-  rmSync(tmp, { recursive: true, force: true });
-});
+after(() => fixture?.stop());
 
 test('a pull cancelled mid-way runs again to the end, and does not fetch again the layers it had verified', async () => {
   const b = reg.fresh('cancelled');

@@ -6,20 +6,20 @@
 // writes from the registry loads into Strata; Basic (htpasswd) and Bearer (token server) logins.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { execa } from 'execa';
-import { TestStore, busyboxTarball } from '../support/strata';
+import type { TestStore } from '../support/strata';
 import { Proxy, Registry } from '../support/registry';
-import { RegistryStores } from '../support/registry-stores';
+import { type RegistryFixture, type RegistryStores, startRegistryFixture } from '../support/registry-stores';
 
 let tmp: string;
 let registry: Registry;
 let proxy: Proxy;
 let a: TestStore;
 let reg: RegistryStores;
+let fixture: RegistryFixture | undefined;
 
 
 
@@ -28,21 +28,13 @@ let reg: RegistryStores;
 const uploads = () => proxy.count('POST', /\/blobs\/uploads\/$/) + proxy.count('PATCH', /\/blobs\/uploads\//) + proxy.count('PUT', /\/blobs\/uploads\//);
 
 before(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'strata-registry-'));
-  reg = new RegistryStores(tmp);
-  registry = await Registry.start(join(tmp, 'registry'));
-  proxy = await Proxy.start(registry.host);
-  a = reg.fresh('push');
-  await reg.ok(a, ['import', (await busyboxTarball(tmp)).tar, 'bb:imported']);
+  fixture = await startRegistryFixture('registry');
+  ({ tmp, registry, proxy, reg } = fixture);
+  a = await reg.freshWithBusybox('push');
   await reg.ok(a, ['run', '--name', 'deleter', 'bb:imported', 'sh', '-c', 'rm /etc/passwd && rm -r /usr/sbin && mkdir -p /opt/x && echo hi > /opt/x/new']);
   await reg.ok(a, ['commit', 'deleter', `${proxy.host}/bb:two`]);
 });
-after(async () => {
-  await reg?.closeAll();
-  await proxy?.stop();
-  await registry?.stop();
-  rmSync(tmp, { recursive: true, force: true });
-});
+after(() => fixture?.stop());
 
 let pushedDigest = '';
 
