@@ -25,6 +25,9 @@ const debianNeeds = {
   // A push compresses its layers with libdeflate when it is there (strata-fs gzip loads it at run
   // time; without it Node's zlib does the work in parallel blocks, at twice the CPU).
   libdeflate0: '/usr/lib/x86_64-linux-gnu/libdeflate.so.0',
+  // and makes an imported layer's tar again, hashed and gzip'd, in one process (strata-fs
+  // tar-gzip) when libcrypto is there too (its sha256).
+  libssl3: '/usr/lib/x86_64-linux-gnu/libcrypto.so.3',
 };
 
 function run(cmd, args, env = {}) {

@@ -41,7 +41,7 @@ export interface LayerTar {
 
 const CHUNK = 1 << 20;
 
-function cannot(src: LayerTarSource, why: string, cause?: unknown): StrataError {
+export function cannot(src: LayerTarSource, why: string, cause?: unknown): StrataError {
   return new StrataError(ErrorCode.BadArchive, `layer ${src.id}: its tar cannot be reproduced: ${why}`, cause === undefined ? undefined : { cause });
 }
 
@@ -79,7 +79,7 @@ class CheckedTar extends Transform {
 }
 
 /** What the first pass over a split finds: the files to read, in order, and the tar's length. */
-async function planFromSplit(src: LayerTarSource, file: string, signal?: AbortSignal): Promise<{ files: { path: string; size: number }[]; size: number }> {
+export async function planFromSplit(src: LayerTarSource, file: string, signal?: AbortSignal): Promise<{ files: { path: string; size: number }[]; size: number }> {
   const files: { path: string; size: number }[] = [];
   let covered = 0;
   for await (const seg of readTarSplit(file, signal)) {
@@ -97,7 +97,7 @@ async function planFromSplit(src: LayerTarSource, file: string, signal?: AbortSi
 }
 
 /** The tool's failure to read a file, said as what it means here. */
-function folderChanged(src: LayerTarSource, err: unknown): StrataError {
+export function folderChanged(src: LayerTarSource, err: unknown): StrataError {
   const msg = err instanceof Error ? err.message.replace(/^reading [^:]*: (strata-fs: )?/, '') : String(err);
   return cannot(src, `a file is no longer as imported (the layer folder changed behind Strata's back): ${msg}`, err);
 }

@@ -3,7 +3,8 @@
 //  - each layer: a blob the registry already has is not sent (HEAD of a compressed form remembered
 //    from an earlier push or pull: known-blobs.ts), or mounted from another repository of the same
 //    registry; otherwise its tar, made again byte for byte (archive/reproduce.ts: sha256 = diff_id,
-//    or the stream fails), is gzip'd (native-gzip.ts, parallel-gzip.ts) and uploaded: in one PUT
+//    or the stream fails), is gzip'd (an imported layer's tar made and gzip'd in one native process:
+//    archive/reproduce-gzip.ts; else native-gzip.ts, parallel-gzip.ts) and uploaded: in one PUT
 //    when it is short (monolithic); else in one PATCH sent as the gzip makes it (chunked transfer
 //    encoding, as docker push and skopeo do), or with --chunk-size in PATCH chunks with
 //    Content-Range, each sent while the next is compressed; closed by a PUT with the digest. The
@@ -17,6 +18,7 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:zlib';
 import type { LayerTar } from '../archive/reproduce';
+import type { GzippedLayerTar } from '../archive/reproduce-gzip';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import { layerCompression, DOCKER, OCI } from './media-types';
@@ -30,6 +32,11 @@ export interface PushLayer {
   diffId: string;
   known: KnownBlob[];
   open(): Promise<LayerTar>;
+  /**
+   * The layer's tar made and gzip'd at `level` in one go, where that can be done (reproduce-gzip.ts);
+   * null: use open() and gzip it apart. `progress` hears how much of the tar is made.
+   */
+  openGzipped?(level: number, progress: (tarBytes: number) => void): Promise<GzippedLayerTar | null>;
 }
 
 export interface PushEvent {
@@ -225,34 +232,21 @@ export class Pusher {
   private async uploadLayer(layer: PushLayer): Promise<{ digest: string; size: number }> {
     const starting = this.startUpload();
     starting.catch(() => undefined); // awaited below, or cancelled if the tar cannot be opened
-    let tar: LayerTar;
+    let gzip: { stream: AsyncGenerator<Buffer>; stop(): void };
     try {
-      tar = await layer.open();
+      gzip = await this.gzipOf(layer);
     } catch (err) {
       await starting.then((location) => this.cancelUpload(location), () => undefined);
       throw err;
     }
-    const report = this.opts.report;
-    async function* counted(): AsyncGenerator<Buffer> {
-      let read = 0;
-      for await (const c of tar.stream as AsyncIterable<Buffer>) {
-        read += c.length;
-        report({ id: short(layer.diffId), status: 'Pushing', done: read, total: tar.size });
-        yield c;
-      }
-    }
-    // A tar that fails to come back (reproduce.ts: a file's CRC-32, or the whole tar's length and
-    // sha256, checked before its last bytes are let through) fails the gzip's reader, so the
-    // upload, before its PUT: the blob is never completed and no manifest refers to it.
-    const gzip = (await nativeGzipAvailable()) ? nativeGzip(counted(), GZIP_LEVEL) : parallelGzip(counted(), GZIP_LEVEL);
-    const blob = new HashedBlob(gzip);
+    const blob = new HashedBlob(gzip.stream);
     const head = blob.gather(this.opts.chunkSize ?? MONOLITHIC_MAX); // the gzip starts now
     head.catch(() => undefined); // (awaited below)
     let location: string;
     try {
       location = await starting;
     } catch (err) {
-      tar.stream.destroy();
+      gzip.stop();
       await blob.stop();
       throw err;
     }
@@ -264,11 +258,40 @@ export class Pusher {
         ? await this.uploadChunked(location, blob, first.parts, this.opts.chunkSize, layer)
         : await this.uploadStreamed(location, blob, first.parts, layer);
     } catch (err) {
-      tar.stream.destroy();
+      gzip.stop();
       await blob.stop();
       await this.cancelUpload(location);
       throw err;
     }
+  }
+
+  /**
+   * The layer's tar, gzip'd: made and compressed in one native process where it can be (an
+   * imported layer, from its tar-split: archive/reproduce-gzip.ts), else its tar (layer.open)
+   * through a gzip. A tar that fails to come back (a file's CRC-32, or the whole tar's length and
+   * sha256, checked before its last bytes are let through) fails the gzip's reader, so the upload,
+   * before its PUT: the blob is never completed and no manifest refers to it.
+   */
+  private async gzipOf(layer: PushLayer): Promise<{ stream: AsyncGenerator<Buffer>; stop(): void }> {
+    const report = this.opts.report;
+    const id = short(layer.diffId);
+    let total = 0;
+    const native = await layer.openGzipped?.(GZIP_LEVEL, (done) => report({ id, status: 'Pushing', done, total }));
+    if (native) {
+      total = native.size;
+      return { stream: native.stream, stop: () => undefined }; // stopping the stream stops the tool
+    }
+    const tar = await layer.open();
+    async function* counted(): AsyncGenerator<Buffer> {
+      let read = 0;
+      for await (const c of tar.stream as AsyncIterable<Buffer>) {
+        read += c.length;
+        report({ id, status: 'Pushing', done: read, total: tar.size });
+        yield c;
+      }
+    }
+    const stream = (await nativeGzipAvailable()) ? nativeGzip(counted(), GZIP_LEVEL) : parallelGzip(counted(), GZIP_LEVEL);
+    return { stream, stop: () => tar.stream.destroy() };
   }
 
   /** The upload closed by a PUT with the blob's digest (and its last bytes, if any): the registry checks it and commits the blob. */

@@ -14,6 +14,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { extractLayer } from '../archive';
 import { openLayerTar } from '../archive/reproduce';
+import { openLayerTarGzip } from '../archive/reproduce-gzip';
 import { knownBlobs, rememberBlob } from '../distribution/known-blobs';
 import { corrupt, Puller, type Descriptor } from '../distribution/pull';
 import { Pusher, type PushEvent } from '../distribution/push';
@@ -91,6 +92,7 @@ async function pushImage(ctx: EngineContext, p: ParamsOf<'image.push'>, signal: 
   try {
     const pushLayers = await Promise.all(layers.map(async ({ rec, src }) => ({
       id: rec.id, diffId: rec.diff_id, known: await knownBlobs(ctx.store.paths, rec.id), open: () => openLayerTar(src, signal),
+      openGzipped: (level: number, progress: (tarBytes: number) => void) => openLayerTarGzip(src, level, progress, signal),
     })));
     report('', `The push refers to repository [${ref.host}/${ref.repo}]`);
     const pusher = new Pusher(client, {

@@ -9,22 +9,14 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
-import { extractLayer, packLayer } from '../../helper/archive';
-import { checkLayerTar, openLayerTar, type LayerTarSource } from '../../helper/archive/reproduce';
+import { packLayer } from '../../helper/archive';
+import { checkLayerTar, openLayerTar } from '../../helper/archive/reproduce';
 import { buildBusyboxRootfs } from '../../helper/sources/busybox';
-import { collect, makeTmp, removeTmp, sha256, streamOf } from '../support/archive-fs';
+import { collect, makeTmp, removeTmp, sha256 } from '../support/archive-fs';
 import { makeFixture } from '../support/archive-fixture';
+import { gnuTar, importWithSplit } from '../support/layer-split';
 import { DEBOOTSTRAP_DEV, END, appendToTar, buildTar, deviceHeader, rawData, rawHeader, rawPax } from '../support/archive-tar';
 import { PassThrough } from 'node:stream';
-
-/** Imports `input` into tmp/<name> with a tar-split; the source reproduce.ts reads. */
-async function importWithSplit(tmp: string, name: string, input: Buffer): Promise<{ src: LayerTarSource; unreproducible?: string }> {
-  const dir = join(tmp, name);
-  await fsp.mkdir(dir);
-  const r = await extractLayer(streamOf(input, 7777), join(dir, 'layer'), { tarSplit: join(dir, 'tar-split') });
-  const src: LayerTarSource = { id: name, diffId: r.diffId, dir: join(dir, 'layer'), tarSplit: r.unreproducible ? null : join(dir, 'tar-split'), unreproducible: r.unreproducible };
-  return { src, unreproducible: r.unreproducible };
-}
 
 /** The tar reproduced from an import of `tar`: must be `tar` itself (`plain`: the uncompressed bytes). */
 async function roundTrip(tmp: string, name: string, input: Buffer, plain = input): Promise<void> {
@@ -35,12 +27,6 @@ async function roundTrip(tmp: string, name: string, input: Buffer, plain = input
   assert.equal(size, plain.length, `${name}: the size is known before the bytes`);
   assert.equal(sha256(out), src.diffId, `${name}: sha256 of the reproduced tar is diff_id`);
   assert.ok(out.equals(plain), `${name}: byte-identical`);
-}
-
-async function gnuTar(dir: string, file: string, format: 'posix' | 'gnu'): Promise<Buffer> {
-  const xattrs = format === 'posix' ? ['--xattrs', '--xattrs-include=*'] : [];
-  await execa('tar', [`--format=${format}`, ...xattrs, '--numeric-owner', '-cf', file, '-C', dir, '.']);
-  return fsp.readFile(file);
 }
 
 test('GNU tar (gnu and posix formats: long names, xattrs, hard links, symlinks, a fifo, odd names) comes back byte for byte', async () => {

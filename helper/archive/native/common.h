@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <linux/openat2.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,19 @@ int cmd_copy(const char *src, const char *dest);
 int cmd_read(const char *src);
 int cmd_serve(void);
 int cmd_gzip(const char *level);
+int cmd_tar_gzip(int argc, char **argv);
+
+// gzip.c's pipeline: 1 MiB blocks, each a gzip member, compressed on every CPU and written to
+// stdout in order. gz_start says why and returns an exit code when it cannot (3: no libdeflate);
+// gz_block waits for the next block's buffer (GZIP_BLOCK bytes), gz_filled hands it over with its
+// length, gz_end waits until every block handed over is written.
+#define GZIP_BLOCK (1 << 20)
+int gz_available(void);
+void *gz_symbol(const char *name);
+int gz_start(long level);
+char *gz_block(void);
+void gz_filled(size_t n);
+void gz_end(void);
 int cmd_changes(const char *upper);
 int walk_record(FILE *out, int dirfd, const char *leaf, const char *path, size_t plen, const struct stat *st);
 // errno says the entry (or directory) was removed while being read (ENOENT).

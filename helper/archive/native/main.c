@@ -21,6 +21,10 @@
 //                            the helper asks often, without starting a process each time
 //   strata-fs cat DIR        the contents of the regular files named by "path \0 size \0" records on
 //                            stdin, back to back (what packing a layer reads, in one process)
+//   strata-fs gzip LEVEL     stdin to stdout as gzip, on every CPU (gzip.c)
+//   strata-fs tar-gzip DIR SIZE DIFFID LEVEL
+//                            an imported layer's tar, made again from the plan its tar-split gives
+//                            (on stdin), checked and gzip'd, for a push (tar-gzip.c)
 //   strata-fs unpack DIR     writes a layer: reads a stream of operations from stdin, each an op
 //                            letter and NUL-terminated fields (numbers in decimal), F and X followed
 //                            by exactly `size` raw bytes, and performs them in order:
@@ -100,6 +104,7 @@ int main(int argc, char **argv) {
   if (argc == 4 && strcmp(argv[1], "copy") == 0) return cmd_copy(argv[2], argv[3]);
   if (argc == 3 && strcmp(argv[1], "read") == 0) return cmd_read(argv[2]);
   if (argc == 3 && strcmp(argv[1], "gzip") == 0) return cmd_gzip(argv[2]);
-  fprintf(stderr, "usage: strata-fs walk DIR | stat DIR < paths | list DIR < dirs | changes DIR < lower dirs | serve < requests | cat DIR < path-size records | unpack DIR < operations | copy SRC DEST < operations | read SRC < operations | gzip LEVEL < data\n");
+  if (argc >= 3 && strcmp(argv[1], "tar-gzip") == 0) return cmd_tar_gzip(argc, argv);
+  fprintf(stderr, "usage: strata-fs walk DIR | stat DIR < paths | list DIR < dirs | changes DIR < lower dirs | serve < requests | cat DIR < path-size records | unpack DIR < operations | copy SRC DEST < operations | read SRC < operations | gzip LEVEL < data | tar-gzip DIR SIZE DIFFID LEVEL < plan\n");
   return 2;
 }
