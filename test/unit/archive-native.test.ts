@@ -29,7 +29,7 @@ test('walk reports every entry once without following symlinks; stat treats a sy
   }
 });
 
-test('cat streams files back to back and fails, naming the file, if one changed size', async () => {
+test('cat streams files back to back and fails, naming the file, if one changed size or became a FIFO (never waits on it)', { timeout: 30_000 }, async () => {
   const tmp = makeTmp();
   try {
     await fsp.writeFile(join(tmp, 'a'), 'aaa');
@@ -41,6 +41,10 @@ test('cat streams files back to back and fails, naming the file, if one changed 
     assert.equal(Buffer.concat(chunks).toString(), 'aaabb');
     const bad = catFiles(tmp, [{ path: 'a', size: 4 }]);
     await assert.rejects(bad.done, /a: changed while the layer was being read/);
+    // A FIFO where the file was (a container can swap one in after the walk): refused, not waited on.
+    spawnSync('mkfifo', [join(tmp, 'fifo')]);
+    const fifo = catFiles(tmp, [{ path: 'fifo', size: 3 }]);
+    await assert.rejects(fifo.done, /fifo: changed while the layer was being read/);
   } finally {
     removeTmp(tmp);
   }

@@ -322,7 +322,10 @@ int cmd_cat(const char *root) {
     pos += strlen(in + pos) + 1;
     const char *leaf;
     int pfd = open_parent(path, &leaf);
-    int fd = openat(pfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    // O_NONBLOCK: a FIFO put in the file's place (a container's process can, between the walk or
+    // stat that named the file and this read) must not hang the open waiting for a writer, and
+    // with it every request behind it in strata-fs serve.
+    int fd = openat(pfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) die("open", path);
     struct stat st;
     if (fstat(fd, &st) != 0) die("stat", path);
