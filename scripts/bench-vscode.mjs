@@ -5,9 +5,9 @@
 // (their titles say "figures for npm run bench"), a few times, and prints the medians against the
 // targets. It reports and never fails: a run that fails says so and the others still count.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 /** The tests that record figures: STRATA_VSCODE_GREP for test/vscode/support/suite-index.ts. */
 export const FIGURES_GREP = 'figures for npm run bench';
@@ -30,7 +30,15 @@ function runOnce(root, file) {
   const counts = [...r.stdout.matchAll(/^(\d+) passed, (\d+) failed$/gm)].at(-1)?.[0] ?? 'no "N passed, N failed" line';
   const figures = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
   const failing = r.stdout.split('\n').filter((l) => /^\s*\d+\) /.test(l)).slice(0, 3).join('; ');
-  return { figures, counts, ok: r.status === 0, why: failing || r.stderr.trim().split('\n').at(-1) || `exit ${r.status}` };
+  // A failed run's whole output is kept beside the figures: the failure must be readable after
+  // the bench (one of 3 runs failed once, 2026-12-03, and nothing said why).
+  if (r.status !== 0) {
+    mkdirSync(join(root, 'test-output'), { recursive: true });
+    const log = join(root, 'test-output', `bench-vscode-failed-${basename(file, '.json')}.log`);
+    writeFileSync(log, `${r.stdout}\n--- stderr ---\n${r.stderr}`);
+    return { figures, counts, ok: false, why: `${failing || r.stderr.trim().split('\n').at(-1) || `exit ${r.status}`}; output: ${log}` };
+  }
+  return { figures, counts, ok: true, why: '' };
 }
 
 /** Runs the figures' tests `runs` times; prints and returns the medians, with their targets. */
