@@ -88,16 +88,18 @@ suite('a new user\'s tree', () => {
 
   test('a container row shows its name, then image, state and short id', async () => {
     const strata = await api();
-    const id = cli('run', '-d', '--name', 'keen_kernighan', 'folders:1', 'sleep', '300').trim();
+    // A name the random one (adjective_surname, one underscore) can never be: keen_kernighan was
+    // once given by chance to an earlier test's unnamed container, and this run failed on the conflict.
+    const id = cli('run', '-d', '--name', 'new_user_tree_row', 'folders:1', 'sleep', '300').trim();
     try {
       strata.containers.refresh();
       const node = await waitFor('the container row', () => strata.containers.findContainer(id));
       const item = node.treeItem();
-      assert.equal(item.label, 'keen_kernighan');
+      assert.equal(item.label, 'new_user_tree_row');
       assert.match(String(item.description), new RegExp(`^folders:1 · running, up .* · ${id.slice(0, 12)}$`));
       await vscode.commands.executeCommand('strata.containers.focus');
-      const rows = await viewRows('Containers', { containing: 'keen_kernighan' });
-      assert.ok(rows.some((r) => r.startsWith('keen_kernighan folders:1 · running')), `rows: ${JSON.stringify(rows)}`);
+      const rows = await viewRows('Containers', { containing: 'new_user_tree_row' });
+      assert.ok(rows.some((r) => r.startsWith('new_user_tree_row folders:1 · running')), `rows: ${JSON.stringify(rows)}`);
       await screenshot('container-row-name');
     } finally {
       cli('rm', '-f', id);
