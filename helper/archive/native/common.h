@@ -36,6 +36,14 @@ struct tree {
 int tree_parent(struct tree *t, const char *path, const char **leaf);
 int try_open_parent(const char *path, const char **leaf);
 int open_parent(const char *path, const char **leaf);
+// The regular file at `path` beneath t's root (NULL: the command's root, as try_open_parent),
+// opened for reading, if it is still a regular file of `size` bytes: what cat, copy's reads and
+// tar-gzip read. O_NOFOLLOW: never through a symlink in the file's place; O_NONBLOCK: a FIFO put
+// in its place (a container's process can swap one in between the walk that named the file and
+// this open) must not hang the open waiting for a writer. Returns the fd, or OPEN_NO_PARENT /
+// OPEN_FAILED (errno says why) / OPEN_CHANGED (another kind or size now).
+enum { OPEN_NO_PARENT = -1, OPEN_FAILED = -2, OPEN_CHANGED = -3 };
+int open_regular(struct tree *t, const char *path, long long size);
 void forget_parent(void);
 
 // The metadata operations of unpack and copy (ops.c); each dies naming `path` on failure.

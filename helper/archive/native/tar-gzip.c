@@ -130,15 +130,9 @@ static void raw(uint32_t n) {
 }
 
 static void file(long index, const char *path, uint64_t size, uint32_t want, crc32_fn crc32) {
-  const char *leaf;
-  int pfd = try_open_parent(path, &leaf);
-  // O_NONBLOCK: a FIFO put in the file's place must not hang this open waiting for a writer.
-  int fd = pfd < 0 ? -1 : openat(pfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  int fd = open_regular(NULL, path, (long long)size);
+  if (fd == OPEN_CHANGED) unreproducible("file %ld not a regular file of %llu bytes", index, (unsigned long long)size);
   if (fd < 0) unreproducible("file %ld gone (%s)", index, strerror(errno));
-  struct stat st;
-  if (fstat(fd, &st) != 0) unreproducible("file %ld gone (%s)", index, strerror(errno));
-  if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != size)
-    unreproducible("file %ld not a regular file of %llu bytes", index, (unsigned long long)size);
   uint32_t crc = 0;
   for (uint64_t left = size; left > 0;) {
     size_t can;

@@ -255,15 +255,10 @@ static struct tree src_tree = {.root = &src_fd, .parent_fd = -1, .parent_path = 
 
 // The regular file at path under SRC, opened: it must still be a regular file of `size` bytes.
 static int open_source(const char *path, long long size) {
-  const char *sleaf;
-  int spfd = tree_parent(&src_tree, path, &sleaf);
-  if (spfd < 0) die("open parent of (source)", path);
-  // O_NONBLOCK: should a fifo have taken the file's place, opening it must not wait for a writer.
-  int sfd = openat(spfd, sleaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (sfd < 0) die("open (source)", path);
-  struct stat st;
-  if (fstat(sfd, &st) != 0) die("stat (source)", path);
-  if (!S_ISREG(st.st_mode) || st.st_size != size) fail("changed while the layer was being read", path);
+  int sfd = open_regular(&src_tree, path, size);
+  if (sfd == OPEN_NO_PARENT) die("open parent of (source)", path);
+  if (sfd == OPEN_FAILED) die("open (source)", path);
+  if (sfd == OPEN_CHANGED) fail("changed while the layer was being read", path);
   return sfd;
 }
 

@@ -105,6 +105,26 @@ void forget_parent(void) {
   tree_forget(&dest_tree);
 }
 
+int open_regular(struct tree *t, const char *path, long long size) {
+  const char *leaf;
+  int pfd = t ? tree_parent(t, path, &leaf) : try_open_parent(path, &leaf);
+  if (pfd < 0) return OPEN_NO_PARENT;
+  int fd = openat(pfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return OPEN_FAILED;
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int err = errno;
+    close(fd);
+    errno = err;
+    return OPEN_FAILED;
+  }
+  if (!S_ISREG(st.st_mode) || st.st_size != size) {
+    close(fd);
+    return OPEN_CHANGED;
+  }
+  return fd;
+}
+
 int open_parent(const char *path, const char **leaf) {
   int fd = try_open_parent(path, leaf);
   if (fd < 0) die("open parent of", path);

@@ -320,16 +320,12 @@ int cmd_cat(const char *root) {
     }
     long long size = number(in + pos, path);
     pos += strlen(in + pos) + 1;
-    const char *leaf;
-    int pfd = open_parent(path, &leaf);
-    // O_NONBLOCK: a FIFO put in the file's place (a container's process can, between the walk or
-    // stat that named the file and this read) must not hang the open waiting for a writer, and
-    // with it every request behind it in strata-fs serve.
-    int fd = openat(pfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) die("open", path);
-    struct stat st;
-    if (fstat(fd, &st) != 0) die("stat", path);
-    if (!S_ISREG(st.st_mode) || st.st_size != size) fail("changed while the layer was being read", path);
+    // (A FIFO in the file's place, which would have hung strata-fs serve and every request behind
+    // it, is refused as changed: open_regular.)
+    int fd = open_regular(NULL, path, size);
+    if (fd == OPEN_NO_PARENT) die("open parent of", path);
+    if (fd == OPEN_FAILED) die("open", path);
+    if (fd == OPEN_CHANGED) fail("changed while the layer was being read", path);
     while (size > 0) {
       ssize_t n = read(fd, buf, size < (long long)sizeof buf ? (size_t)size : sizeof buf);
       if (n < 0 && errno == EINTR) continue;
