@@ -16,7 +16,7 @@ import { measure, type Row, type RowResult } from './measure';
 import { install, installed, startDocker, startPodman, type Peer, type PeerName } from '../support/peers';
 import { cliRows } from './rows-cli';
 import { engineImportRow, engineRows } from './rows-engine';
-import { floorRows, freshExt4, importFloorRow } from './rows-floor';
+import { floorRows, freshExt4, importFloorRow, importStreamFloorRows } from './rows-floor';
 import { buildRows, debootstrapRow, saveLoadRows } from './rows-images';
 import { largeLayerRows, twoSidesRow } from './rows-layers';
 import { StrataApi } from './strata-api';
@@ -106,6 +106,10 @@ async function main(): Promise<void> {
     const freshApi = await StrataApi.open(join(fresh.dir, 'strata'));
     try {
       await measureAll([importFloorRow(ctx, freshApi, fresh.dir, big.file, 'floor.import.fresh', `import of ${bigLabel} against tar -x + sync -f, on a fresh ext4`, 1.2)]);
+      if (wanted('floor.import.hashed') || wanted('floor.import.node')) {
+        const streamed = await importStreamFloorRows(ctx, freshApi, fresh.dir, big.file, bigLabel);
+        try { await measureAll(streamed.rows); } finally { streamed.stop(); }
+      }
     } finally {
       freshApi.close();
       spawnSync('pkill', ['-f', '--', `--root ${join(fresh.dir, 'strata')}`]);

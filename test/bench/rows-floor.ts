@@ -1,8 +1,9 @@
 // 3. Against the floor: what the kernel and the disk cost for the same work with no engine around
 // it, measured in the same rounds as Strata's engine doing it. A row whose target is out of reach
 // says so with its floor beside it.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createReadStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { run, writer, type BenchContext } from './context';
 import type { Row } from './measure';
@@ -97,6 +98,77 @@ export function importFloorRow(ctx: BenchContext, api: StrataApi, dir: string, t
       },
     },
   };
+}
+
+/**
+ * Two floors between `tar -x` and Strata's import, in `dir` beside the store `api` (the fresh ext4),
+ * that say where the import's time goes: the same bytes hashed as they are extracted (an import
+ * must hash every byte for its diff_id), with no Node in their way (`tee` into `openssl dgst`), and
+ * the same bytes sent by this process on a unix socket to a Node process that hashes them and pipes
+ * them into `tar -x` (test/bench/stream-floor.mjs): what any importer pays whose bytes pass
+ * through Node, before it parses or checks anything. Each is `sync -f`ed, as Strata's import is.
+ * `stop` ends the Node receiver.
+ */
+export async function importStreamFloorRows(ctx: BenchContext, api: StrataApi, dir: string, tar: string, label: string): Promise<{ rows: Row[]; stop: () => void }> {
+  const socket = join(dir, 'stream-floor.sock');
+  const receiver = spawn(process.execPath, [join(ctx.repo, 'test/bench/stream-floor.mjs'), socket, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    receiver.stdout!.once('data', () => resolve());
+    receiver.once('exit', (code) => reject(new Error(`test/bench/stream-floor.mjs exited ${code} before it listened`)));
+  });
+  const strata = (id: string) => ({
+    what: 'JSON-RPC: image.import (raw upload), synced before it answers',
+    before: async () => { spawnSync('sync'); },
+    run: (_c: unknown, r: number) => api.importTar(tar, `${id}-${r}`),
+    after: (_c: unknown, r: number) => api.removeImage(`${id}-${r}`),
+  });
+  const dropped = async (d: string) => { rmSync(d, { recursive: true, force: true }); spawnSync('sync'); };
+  const rounds = { runs: ctx.quick ? 1 : 3, warmup: ctx.quick ? 0 : 1 };
+  const rows: Row[] = [
+    {
+      id: 'floor.import.hashed',
+      title: `import of ${label} against tar -x with every byte hashed as it reads them, + sync -f, on a fresh ext4`,
+      ...rounds,
+      sides: {
+        strata: strata('hashed'),
+        floor: {
+          what: "bash: tee >(openssl dgst -sha256) < TAR | tar -x, then sync -f (no Node; sha256 as an import's diff_id needs it)",
+          before: async () => { const d = mkdtempSync(join(dir, 'hashed-')); spawnSync('sync'); return d; },
+          run: async (d: string) => {
+            run(['bash', ['-c', 'set -o pipefail; tee >(openssl dgst -sha256 >/dev/null) < "$1" | tar -x -C "$2" && sync -f "$2"', 'hashed', tar, d], process.env]);
+          },
+          after: dropped,
+        },
+      },
+    },
+    {
+      id: 'floor.import.node',
+      title: `import of ${label} against its bytes through a Node process (hashed, piped into tar -x) + sync -f, on a fresh ext4`,
+      ...rounds,
+      note: 'floor: test/bench/stream-floor.mjs, what an importer pays whose bytes cross Node before any parsing or check',
+      sides: {
+        strata: strata('node'),
+        floor: {
+          what: 'this process sends the tar on a unix socket to test/bench/stream-floor.mjs (sha256 + pipe into tar -x, then sync -f)',
+          run: () => sentThroughNode(socket, tar),
+          after: (_c: unknown, _r: number, d: string) => dropped(d),
+        },
+      },
+    },
+  ];
+  return { rows, stop: () => receiver.kill() };
+}
+
+/** Sends `file` to the Node receiver on `socket`; resolves with the folder it extracted into. */
+function sentThroughNode(socket: string, file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const conn = connect({ path: socket, allowHalfOpen: true });
+    let answer = '';
+    conn.on('connect', () => createReadStream(file, { highWaterMark: 1024 * 1024 }).pipe(conn));
+    conn.on('data', (b: Buffer) => { answer += b.toString(); });
+    conn.on('end', () => (answer.startsWith('/') ? resolve(answer.trim()) : reject(new Error(answer.trim() || 'the receiver closed without an answer'))));
+    conn.on('error', reject);
+  });
 }
 
 /** A fresh ext4 on a loop device in `ctx.work`, sized for `bytes` of files: no recently deleted
