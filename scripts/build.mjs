@@ -97,7 +97,14 @@ if (existsSync(join(root, 'helper/cli/main.ts'))) await buildCli();
 async function buildCli() {
   const cache = join(root, 'dist/cli-main.v8cache');
   rmSync(cache, { force: true });
-  await build({ ...common, entryPoints: [join(root, 'helper/cli/main.ts')], outfile: join(root, 'dist/cli-main.js') });
+  await build({
+    ...common,
+    entryPoints: [join(root, 'helper/cli/main.ts')],
+    outfile: join(root, 'dist/cli-main.js'),
+    // Every import() becomes a require() in a promise: the bundle runs as a vm.Script, which has no
+    // loader for a real dynamic import ("A dynamic import callback was not specified").
+    supported: { 'dynamic-import': false },
+  });
   const env = { ...process.env, STRATA_CODE_CACHE_OUT: `${cache}.tmp` };
   delete env.NODE_OPTIONS;
   delete env.STRATA_CODE_CACHE_REPORT;
