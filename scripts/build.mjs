@@ -4,8 +4,9 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, chmodSync, existsSync, renameSync, rmSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, chmodSync, existsSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -87,11 +88,12 @@ if (existsSync(join(root, 'helper/cli/main.ts'))) await buildCli();
 
 /**
  * The CLI's bundle (no #! line: dist/cli.js wraps it as Node wraps a module) and its V8 code cache,
- * made by running one command through dist/cli.js with STRATA_CODE_CACHE_OUT: the cache then holds
- * what that command compiled, beyond the top level. The command is `--help`: it needs no helper
- * (none can be started at build time), and it runs the start every command shares (main's argument
- * loop, the table of commands and their specs). A command's own code that the cache lacks is
- * compiled when it runs, as without a cache (test/bench/README.md, "The CLI", has the figures).
+ * made by running a command through dist/cli.js with STRATA_CODE_CACHE_OUT: the cache then holds
+ * what that command compiled, beyond the top level (test/bench/README.md, "The CLI", has the
+ * figures). As root (this project's machines, CI, npm test), that command is `images` against an
+ * empty store of its own whose helper is started for it and stopped after: the start every command
+ * that asks the helper shares (connection, JSON-RPC, a request, a table). Without root, or if that
+ * helper cannot serve, `--help`, which needs no helper: it runs every command module's top level.
  * No NODE_OPTIONS: V8 refuses a cache made under other V8 flags than the commands run with.
  */
 async function buildCli() {
@@ -105,12 +107,42 @@ async function buildCli() {
     // loader for a real dynamic import ("A dynamic import callback was not specified").
     supported: { 'dynamic-import': false },
   });
-  const env = { ...process.env, STRATA_CODE_CACHE_OUT: `${cache}.tmp` };
+  const env = { ...process.env, STRATA_IDLE_TIMEOUT: '30' };
   delete env.NODE_OPTIONS;
   delete env.STRATA_CODE_CACHE_REPORT;
-  execFileSync(process.execPath, [join(root, 'dist/cli.js'), '--', '--help'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const cli = (args, out) => execFileSync(process.execPath, [join(root, 'dist/cli.js'), '--', ...args], {
+    env: out ? { ...env, STRATA_CODE_CACHE_OUT: out } : env, stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  if (process.getuid?.() === 0) {
+    const store = join(mkdtempSync(join(tmpdir(), 'strata-build-cache-')), 'root');
+    try {
+      cli(['--root', store, 'images', '-q']); // starts the store's helper
+      cli(['--root', store, 'images'], `${cache}.tmp`);
+      renameSync(`${cache}.tmp`, cache);
+      return;
+    } catch (err) {
+      console.warn(`build: the CLI's code cache is made from --help: a helper did not serve \`strata images\` (${String(err.stderr || err.message).trim().split('\n')[0]})`);
+    } finally {
+      stopBuildHelper(store);
+    }
+  }
+  cli(['--help'], `${cache}.tmp`);
   renameSync(`${cache}.tmp`, cache);
 }
+
+/** Stops the helper of the store that buildCli made (its pid file), then removes the store. */
+function stopBuildHelper(store) {
+  try {
+    const pid = Number(readFileSync(join(store, 'helper.pid'), 'utf8').trim());
+    process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 100; i++) {
+      process.kill(pid, 0); // throws once it is gone
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+  } catch { /* no helper, or gone */ }
+  rmSync(dirname(store), { recursive: true, force: true });
+}
+
 if (existsSync(join(root, 'extension/extension.ts'))) {
   await build({
     ...common,
