@@ -9,9 +9,10 @@
 //   Each build gets its own store (a helper from another build would be replaced by each command),
 //   with a busybox image, a container that wrote 100 files (for diff) and an empty store (images -q).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dropStore } from './drop-store.mjs';
 
 const here = new URL('..', import.meta.url).pathname;
 const argv = process.argv.slice(2);
@@ -47,20 +48,6 @@ function time(cmd, args, env = process.env) {
   const r = spawnSync(timer, [cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', env });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return r.stdout.trim().split(' ').map((us) => Number(us) / 1000);
-}
-
-/** Stops the helper of a store this script made (its pid file), then removes the store. */
-function dropStore(dir) {
-  const pidFile = join(dir, 'helper.pid');
-  if (existsSync(pidFile)) {
-    const pid = Number(readFileSync(pidFile, 'utf8').trim());
-    try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
-    for (let i = 0; i < 50; i++) {
-      try { process.kill(pid, 0); } catch { break; }
-      execFileSync('sleep', ['0.1']);
-    }
-  }
-  rmSync(dir, { recursive: true, force: true });
 }
 
 const work = mkdtempSync(join(tmpdir(), 'strata-bench-cli-'));

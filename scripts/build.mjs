@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, chmodSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { dropStore } from './drop-store.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -123,24 +124,12 @@ async function buildCli() {
     } catch (err) {
       console.warn(`build: the CLI's code cache is made from --help: a helper did not serve \`strata images\` (${String(err.stderr || err.message).trim().split('\n')[0]})`);
     } finally {
-      stopBuildHelper(store);
+      dropStore(store);
+      rmSync(dirname(store), { recursive: true, force: true });
     }
   }
   cli(['--help'], `${cache}.tmp`);
   renameSync(`${cache}.tmp`, cache);
-}
-
-/** Stops the helper of the store that buildCli made (its pid file), then removes the store. */
-function stopBuildHelper(store) {
-  try {
-    const pid = Number(readFileSync(join(store, 'helper.pid'), 'utf8').trim());
-    process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 100; i++) {
-      process.kill(pid, 0); // throws once it is gone
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
-    }
-  } catch { /* no helper, or gone */ }
-  rmSync(dirname(store), { recursive: true, force: true });
 }
 
 if (existsSync(join(root, 'extension/extension.ts'))) {
