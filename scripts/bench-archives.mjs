@@ -6,10 +6,11 @@
 //   same image, from the layout Strata wrote), strata load into an empty store (its helper already
 //   running), skopeo copy docker-archive -> oci:DIR. The rounds interleave the tools, so the noise
 //   of a shared machine falls on all of them alike.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dropStore } from './drop-store.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const cli = join(root, 'dist/cli.js');
@@ -33,20 +34,6 @@ function run(cmd, args) {
 }
 const strata = (root_, ...args) => run(process.execPath, [cli, '--root', root_, ...args]);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** Stops the helper of a store this script made (its pid file), then removes the store. */
-function dropStore(dir) {
-  const pidFile = join(dir, 'helper.pid');
-  if (existsSync(pidFile)) {
-    const pid = Number(readFileSync(pidFile, 'utf8').trim());
-    try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
-    for (let i = 0; i < 50; i++) {
-      try { process.kill(pid, 0); } catch { break; }
-      execFileSync('sleep', ['0.1']);
-    }
-  }
-  rmSync(dir, { recursive: true, force: true });
-}
 
 const work = mkdtempSync(join(tmpdir(), 'strata-bench-archives-'));
 const times = {};

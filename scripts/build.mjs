@@ -4,8 +4,10 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, chmodSync, existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, chmodSync, existsSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { dropStore } from './drop-store.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -73,7 +75,8 @@ mkdirSync(join(root, 'dist'), { recursive: true });
 buildNative();
 const entries = [
   { in: 'helper/main.ts', out: 'helper' },
-  { in: 'helper/cli/main.ts', out: 'cli' },
+  // dist/cli.js is the CLI's small entry: it runs dist/cli-main.js through its code cache.
+  { in: 'helper/cli/entry.ts', out: 'cli' },
 ].filter((e) => existsSync(join(root, e.in)));
 await build({
   ...common,
@@ -82,6 +85,53 @@ await build({
   banner: { js: '#!/usr/bin/env node' },
 });
 for (const e of entries) chmodSync(join(root, 'dist', `${e.out}.js`), 0o755);
+if (existsSync(join(root, 'helper/cli/main.ts'))) await buildCli();
+
+/**
+ * The CLI's bundle (no #! line: dist/cli.js wraps it as Node wraps a module) and its V8 code cache,
+ * made by running a command through dist/cli.js with STRATA_CODE_CACHE_OUT: the cache then holds
+ * what that command compiled, beyond the top level (test/bench/README.md, "The CLI", has the
+ * figures). As root (this project's machines, CI, npm test), that command is `images` against an
+ * empty store of its own whose helper is started for it and stopped after: the start every command
+ * that asks the helper shares (connection, JSON-RPC, a request, a table). Without root, or if that
+ * helper cannot serve, `--help`, which needs no helper: it runs every command module's top level.
+ * No NODE_OPTIONS: V8 refuses a cache made under other V8 flags than the commands run with.
+ */
+async function buildCli() {
+  const cache = join(root, 'dist/cli-main.v8cache');
+  rmSync(cache, { force: true });
+  await build({
+    ...common,
+    entryPoints: [join(root, 'helper/cli/main.ts')],
+    outfile: join(root, 'dist/cli-main.js'),
+    // Every import() becomes a require() in a promise: the bundle runs as a vm.Script, which has no
+    // loader for a real dynamic import ("A dynamic import callback was not specified").
+    supported: { 'dynamic-import': false },
+  });
+  const env = { ...process.env, STRATA_IDLE_TIMEOUT: '30' };
+  delete env.NODE_OPTIONS;
+  delete env.STRATA_CODE_CACHE_REPORT;
+  const cli = (args, out) => execFileSync(process.execPath, [join(root, 'dist/cli.js'), '--', ...args], {
+    env: out ? { ...env, STRATA_CODE_CACHE_OUT: out } : env, stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  if (process.getuid?.() === 0) {
+    const store = join(mkdtempSync(join(tmpdir(), 'strata-build-cache-')), 'root');
+    try {
+      cli(['--root', store, 'images', '-q']); // starts the store's helper
+      cli(['--root', store, 'images'], `${cache}.tmp`);
+      renameSync(`${cache}.tmp`, cache);
+      return;
+    } catch (err) {
+      console.warn(`build: the CLI's code cache is made from --help: a helper did not serve \`strata images\` (${String(err.stderr || err.message).trim().split('\n')[0]})`);
+    } finally {
+      dropStore(store);
+      rmSync(dirname(store), { recursive: true, force: true });
+    }
+  }
+  cli(['--help'], `${cache}.tmp`);
+  renameSync(`${cache}.tmp`, cache);
+}
+
 if (existsSync(join(root, 'extension/extension.ts'))) {
   await build({
     ...common,

@@ -1,7 +1,6 @@
 // The CLI talks to the helper that serves its store, starting one in the background when none
 // runs (as a Docker user expects the daemon to be there), so containers outlive the command
 // that started them.
-import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -39,7 +38,9 @@ function helperScript(): string {
  */
 const HELPER_NODE_FLAGS = ['--initial-old-space-size=64'];
 
-function startHelper(root: string, paths: HelperEndpoint): { exited: () => boolean } {
+async function startHelper(root: string, paths: HelperEndpoint): Promise<{ exited: () => boolean }> {
+  // Loaded here, not at the top: most commands find a helper running, and child_process costs ~1 ms.
+  const { spawn } = await import('node:child_process');
   // Before the helper's log is made there: a folder others use is not taken over (store/root-folder.ts).
   const problem = storeRootProblem(root);
   if (problem) throw new ConnectError(problem);
@@ -163,7 +164,7 @@ async function openHelper(root: string): Promise<{ sock: net.Socket; started: bo
       if (process.getuid?.() !== 0) {
         throw new ConnectError(`no Strata helper is running for ${root}, and starting one needs root: run strata with sudo`);
       }
-      started = startHelper(root, paths);
+      started = await startHelper(root, paths);
     } else if (started.exited()) {
       const why = lastLogLine(paths);
       throw new ConnectError(`the Strata helper for ${root} stopped at start-up${why ? `: ${why.replace(/^strata helper: /, '')}` : ''} (log: ${paths.log})`);

@@ -1,36 +1,16 @@
-// dist/cli.js: the `strata` command. Docker's verbs and flags over the engine, through the helper
+// dist/cli-main.js (run by dist/cli.js, entry.ts): the `strata` command. Docker's verbs and flags over the engine, through the helper
 // that serves the store (started in the background when none runs).
 import { UsageError, helpText, parseArgs, usageErrorText } from './args';
 import { CommandError } from './command';
-import type { Command } from './command';
-import { connect, ConnectError } from './connect';
-import { busybox, history, images, rmi, tag } from './commands/images';
-import { importCmd } from './commands/import';
-import { build } from './commands/build';
-import { debootstrap } from './commands/debootstrap';
-import { exportCmd, load, save } from './commands/archives';
-import { check } from './commands/check';
-import { login, logout, pull, push } from './commands/registry';
-import { attach, create, run, start } from './commands/run';
-import { exec } from './commands/exec';
-import { logs } from './commands/logs';
-import { MANAGEMENT_GROUPS, managementCommand } from './commands/manage';
-import { commit, diff, inspect, kill, pause, ps, rename, restart, rm, stop, unpause, wait } from './commands/containers';
-import { stats } from './commands/stats';
-import { top } from './commands/top';
-import { info, version } from './commands/system';
-import { ConnectionLostError, StrataRequestError, type StrataClient } from '../protocol/client';
+import { loadAllCommands, loadCommand } from './command-table';
+import type { StrataClient } from '../protocol/client';
 import { resolve } from 'node:path';
 import { DEFAULT_ROOT } from '../protocol/endpoint';
 
-const commands: Command[] = [
-  run, create, start, attach, exec, ps, top, stats, logs, rename, stop, restart, kill, pause, unpause, rm, wait, commit, diff, exportCmd, importCmd, save, load, images, history, inspect, tag, rmi, busybox,
-  build, debootstrap, check,
-  version, info,
-  push, pull, login, logout,
-];
-
-function usage(): string {
+/** `strata --help`: the one output that needs every command (their summaries), so it loads them all. */
+async function usage(): Promise<string> {
+  const commands = await loadAllCommands();
+  const { MANAGEMENT_GROUPS } = await import('./commands/manage');
   const width = Math.max(...[...commands.map((c) => c.spec.name), ...Object.keys(MANAGEMENT_GROUPS)].map((n) => n.length)) + 3;
   return [
     'Usage:  strata [--root DIR] COMMAND',
@@ -64,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
     const a = argv[i];
     if (a === '--root') { root = argv[++i] ?? ''; if (!root) { process.stderr.write('strata: --root needs a directory\n'); return 125; } }
     else if (a.startsWith('--root=')) root = a.slice(7);
-    else if (a === '--help' || a === '-h') { process.stdout.write(usage()); return 0; }
+    else if (a === '--help' || a === '-h') { process.stdout.write(await usage()); return 0; }
     else if (a === '--version' || a === '-v') { process.stdout.write('strata version 0.1.0\n'); return 0; }
     else { process.stderr.write(`strata: unknown flag: ${a}\nSee 'strata --help'.\n`); return 125; }
   }
@@ -72,23 +52,26 @@ async function main(argv: string[]): Promise<number> {
   // (the helper that serves it runs elsewhere, and overlayfs takes absolute paths only).
   root = resolve(root);
   let name = argv[i];
-  if (!name) { process.stdout.write(usage()); return 0; }
-  const find = (n: string) => commands.find((c) => c.spec.name === n);
-  let command = find(name);
-  if (!command && name in MANAGEMENT_GROUPS) {
-    // strata container ls, strata image prune, ...
-    const verb = argv[i + 1];
-    command = managementCommand(name, verb, find);
-    if (!command && verb === undefined) {
-      process.stdout.write(`Usage:  strata ${name} COMMAND\n\n${MANAGEMENT_GROUPS[name as keyof typeof MANAGEMENT_GROUPS]}\n`);
-      return 0;
+  if (!name) { process.stdout.write(await usage()); return 0; }
+  let command = await loadCommand(name);
+  if (!command) {
+    const { MANAGEMENT_GROUPS, managementCommand } = await import('./commands/manage');
+    if (name in MANAGEMENT_GROUPS) {
+      // strata container ls, strata image prune, ...
+      const verb = argv[i + 1];
+      const summary = MANAGEMENT_GROUPS[name as keyof typeof MANAGEMENT_GROUPS];
+      command = await managementCommand(name, verb, loadCommand);
+      if (!command && verb === undefined) {
+        process.stdout.write(`Usage:  strata ${name} COMMAND\n\n${summary}\n`);
+        return 0;
+      }
+      if (!command) {
+        process.stderr.write(`strata: '${name}${verb === undefined ? '' : ` ${verb}`}' is not a strata command.\n${summary}\nSee 'strata --help'.\n`);
+        return 1;
+      }
+      name = command.spec.name;
+      i++;
     }
-    if (!command) {
-      process.stderr.write(`strata: '${name}${verb === undefined ? '' : ` ${verb}`}' is not a strata command.\n${MANAGEMENT_GROUPS[name as keyof typeof MANAGEMENT_GROUPS]}\nSee 'strata --help'.\n`);
-      return 1;
-    }
-    name = command.spec.name;
-    i++;
   }
   if (!command) { process.stderr.write(`strata: '${name}' is not a strata command.\nSee 'strata --help'.\n`); return 1; }
   let client: StrataClient | undefined;
@@ -97,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
     if (parsed.flags.help) { process.stdout.write(helpText(command.spec)); return 0; }
     return await command.run({
       ...parsed, root,
-      client: async () => (client ??= await connect(root)),
+      client: async () => (client ??= await (await import('./connect')).connect(root)),
       out: (t) => process.stdout.write(t),
       err: (t) => process.stderr.write(t),
     });
@@ -110,6 +93,9 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${err.message}\n`);
       return err.exitCode;
     }
+    // The classes of the helper's errors: modules that a command which reached the helper has loaded.
+    const { ConnectionLostError, StrataRequestError } = await import('../protocol/client');
+    const { ConnectError } = await import('./connect');
     if (err instanceof StrataRequestError) {
       process.stderr.write(`Error response from daemon: ${err.message}\n`);
       if (typeof err.data?.exitCode === 'number') return err.data.exitCode;

@@ -99,8 +99,10 @@ export const systemDf: Command = {
   },
 };
 
-/** `strata container ls` and the like: the command the management form names, or undefined. */
-export function managementCommand(group: string, verb: string | undefined, find: (name: string) => Command | undefined): Command | undefined {
+/** `strata container ls` and the like: the command the management form names, or undefined: its
+ *  own (prune, df), or what `find` gives for the verb it stands for (main.ts gives the promise of
+ *  one: it loads a command when it runs). */
+export function managementCommand<T>(group: string, verb: string | undefined, find: (name: string) => T): Command | T | undefined {
   const aliases: Record<string, Record<string, string | Command>> = {
     container: { ls: 'ps', list: 'ps', prune: containerPrune, ps: 'ps', top: 'top', stats: 'stats', rename: 'rename', run: 'run', create: 'create', start: 'start', attach: 'attach', exec: 'exec', logs: 'logs', stop: 'stop', restart: 'restart', kill: 'kill', pause: 'pause', unpause: 'unpause', rm: 'rm', wait: 'wait', commit: 'commit', diff: 'diff', inspect: 'inspect', export: 'export' },
     image: { ls: 'images', list: 'images', prune: imagePrune, rm: 'rmi', history: 'history', import: 'import', inspect: 'inspect', tag: 'tag', save: 'save', load: 'load' },
