@@ -78,6 +78,8 @@ async function main(): Promise<void> {
   await strata.importTar(bbTar, 'bb');
   const floorC = join(work, 'floor-c');
   execFileSync('gcc', ['-O2', '-o', floorC, join(repo, 'test/bench/floor.c')]);
+  const importFloorC = join(work, 'import-floor');
+  execFileSync('gcc', ['-O2', '-Wall', '-o', importFloorC, join(repo, 'test/bench/import-floor.c'), '-ldl', '-lpthread']);
   const ctx: BenchContext = { repo, quick, work, storeRoot, strata, peers, bbTar, files: quick ? 100 : 1000, runs };
   const defaults = { runs, warmup: quick ? 0 : 1 };
 
@@ -106,8 +108,8 @@ async function main(): Promise<void> {
     const freshApi = await StrataApi.open(join(fresh.dir, 'strata'));
     try {
       await measureAll([importFloorRow(ctx, freshApi, fresh.dir, big.file, 'floor.import.fresh', `import of ${bigLabel} against tar -x + sync -f, on a fresh ext4`, 1.2)]);
-      if (wanted('floor.import.hashed') || wanted('floor.import.node')) {
-        const streamed = await importStreamFloorRows(ctx, freshApi, fresh.dir, big.file, bigLabel);
+      if (['floor.import.hashed', 'floor.import.c', 'floor.import.node'].some(wanted)) {
+        const streamed = await importStreamFloorRows(ctx, freshApi, fresh.dir, big.file, bigLabel, importFloorC);
         try { await measureAll(streamed.rows); } finally { streamed.stop(); }
       }
     } finally {

@@ -1,7 +1,7 @@
 // 3. Against the floor: what the kernel and the disk cost for the same work with no engine around
 // it, measured in the same rounds as Strata's engine doing it. A row whose target is out of reach
 // says so with its floor beside it.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createReadStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -101,21 +101,25 @@ export function importFloorRow(ctx: BenchContext, api: StrataApi, dir: string, t
 }
 
 /**
- * Two floors between `tar -x` and Strata's import, in `dir` beside the store `api` (the fresh ext4),
- * that say where the import's time goes: the same bytes hashed as they are extracted (an import
- * must hash every byte for its diff_id), with no Node in their way (`tee` into `openssl dgst`), and
- * the same bytes sent by this process on a unix socket to a Node process that hashes them and pipes
- * them into `tar -x` (test/bench/stream-floor.mjs): what any importer pays whose bytes pass
- * through Node, before it parses or checks anything. Each is `sync -f`ed, as Strata's import is.
- * `stop` ends the Node receiver.
+ * Three floors between `tar -x` and Strata's import, in `dir` beside the store `api` (the fresh
+ * ext4), that say where the import's time goes. Each hashes every byte (sha256: an import must,
+ * for its diff_id) and ends with its files flushed, as Strata's import does:
+ *  - hashed: `tar -x` of the file, its bytes hashed on the way by `tee` into `openssl dgst`;
+ *  - c: the tar sent by this process on a unix socket to a reader in C (test/bench/import-floor.c,
+ *    built as `importFloorC`) that hashes in a second thread and writes the files, with no check:
+ *    what a tar reader in C beside the writer would cost before any of its checks;
+ *  - node: the same socket into a Node process that hashes the bytes and pipes them into `tar -x`
+ *    (test/bench/stream-floor.mjs): what any importer pays whose bytes cross Node, before it parses
+ *    or checks anything.
+ * `stop` ends the two receivers.
  */
-export async function importStreamFloorRows(ctx: BenchContext, api: StrataApi, dir: string, tar: string, label: string): Promise<{ rows: Row[]; stop: () => void }> {
-  const socket = join(dir, 'stream-floor.sock');
-  const receiver = spawn(process.execPath, [join(ctx.repo, 'test/bench/stream-floor.mjs'), socket, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    receiver.stdout!.once('data', () => resolve());
-    receiver.once('exit', (code) => reject(new Error(`test/bench/stream-floor.mjs exited ${code} before it listened`)));
-  });
+export async function importStreamFloorRows(ctx: BenchContext, api: StrataApi, dir: string, tar: string, label: string, importFloorC: string): Promise<{ rows: Row[]; stop: () => void }> {
+  const cSocket = join(dir, 'import-floor.sock');
+  const nodeSocket = join(dir, 'stream-floor.sock');
+  const receivers = [
+    await listening(importFloorC, [cSocket, dir]),
+    await listening(process.execPath, [join(ctx.repo, 'test/bench/stream-floor.mjs'), nodeSocket, dir]),
+  ];
   const strata = (id: string) => ({
     what: 'JSON-RPC: image.import (raw upload), synced before it answers',
     before: async () => { spawnSync('sync'); },
@@ -142,6 +146,21 @@ export async function importStreamFloorRows(ctx: BenchContext, api: StrataApi, d
       },
     },
     {
+      id: 'floor.import.c',
+      title: `import of ${label} against a reader in C with no checks (socket in, sha256 beside, files out) + syncfs, on a fresh ext4`,
+      ...rounds,
+      note: 'floor: test/bench/import-floor.c, what a tar reader in C beside the writer costs before any check on the tar',
+      sides: {
+        strata: strata('c'),
+        floor: {
+          what: 'this process sends the tar on a unix socket to test/bench/import-floor.c (sha256 in a second thread, files written, syncfs)',
+          before: async () => { spawnSync('sync'); },
+          run: () => sentOverSocket(cSocket, tar),
+          after: (_c: unknown, _r: number, d: string) => dropped(d),
+        },
+      },
+    },
+    {
       id: 'floor.import.node',
       title: `import of ${label} against its bytes through a Node process (hashed, piped into tar -x) + sync -f, on a fresh ext4`,
       ...rounds,
@@ -150,17 +169,28 @@ export async function importStreamFloorRows(ctx: BenchContext, api: StrataApi, d
         strata: strata('node'),
         floor: {
           what: 'this process sends the tar on a unix socket to test/bench/stream-floor.mjs (sha256 + pipe into tar -x, then sync -f)',
-          run: () => sentThroughNode(socket, tar),
+          before: async () => { spawnSync('sync'); },
+          run: () => sentOverSocket(nodeSocket, tar),
           after: (_c: unknown, _r: number, d: string) => dropped(d),
         },
       },
     },
   ];
-  return { rows, stop: () => receiver.kill() };
+  return { rows, stop: () => { for (const r of receivers) r.kill(); } };
 }
 
-/** Sends `file` to the Node receiver on `socket`; resolves with the folder it extracted into. */
-function sentThroughNode(socket: string, file: string): Promise<string> {
+/** `cmd args`, once it has printed that it listens (its first line of output). */
+async function listening(cmd: string, args: string[]): Promise<ChildProcess> {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`${cmd} ${args.join(' ')} exited ${code} before it listened`)));
+  });
+  return child;
+}
+
+/** Sends `file` to a floor's receiver on `socket`; resolves with the folder it extracted into. */
+function sentOverSocket(socket: string, file: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const conn = connect({ path: socket, allowHalfOpen: true });
     let answer = '';

@@ -23,7 +23,7 @@ test('npm run bench -- --quick measures every row, and prints the table', async 
     const ids = rows.map((row) => row.id);
     for (const id of ['engine.run', 'engine.commit', 'engine.changes', 'engine.history', 'engine.images', 'engine.inspect', 'engine.import.busybox',
       'cli.run', 'cli.commit', 'cli.diff', 'cli.history', 'cli.images', 'cli.floor', 'floor.run.sh', 'floor.run.c', 'floor.changes', 'floor.commit',
-      'floor.import.disk', 'floor.import.fresh', 'floor.import.hashed', 'floor.import.node', 'layers.changes.1000', 'layers.memory.1000', 'layers.two-sides', 'build.cold', 'build.cached', 'save', 'load']) {
+      'floor.import.disk', 'floor.import.fresh', 'floor.import.hashed', 'floor.import.c', 'floor.import.node', 'layers.changes.1000', 'layers.memory.1000', 'layers.two-sides', 'build.cold', 'build.cached', 'save', 'load']) {
       assert.ok(ids.includes(id), `row ${id} missing from the bench (rows: ${ids.join(', ')})`);
     }
     for (const row of rows) {
