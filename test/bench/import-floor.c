@@ -103,8 +103,11 @@ static void next_slot(void) {
   pos = 0;
 }
 
-/** Copies (or, with out NULL, skips) n bytes of the stream; 0 at its end. */
-static int take(void *out, size_t n) {
+/**
+ * Moves n bytes of the stream into `out`, or writes them to `fd` (>= 0) straight from the ring,
+ * or skips them (out NULL, fd < 0); 0 if the stream ends first.
+ */
+static int consume(void *out, int fd, size_t n) {
   while (n) {
     int s = cur % SLOTS;
     if (pos == filled[s]) {
@@ -114,27 +117,14 @@ static int take(void *out, size_t n) {
     }
     size_t k = filled[s] - pos < n ? filled[s] - pos : n;
     if (out) { memcpy(out, ring[s] + pos, k); out = (char *)out + k; }
+    if (fd >= 0 && write(fd, ring[s] + pos, k) != (ssize_t)k) die("write");
     pos += k;
     n -= k;
   }
   return 1;
 }
 
-/** Writes n bytes of the stream to fd straight from the ring. */
-static void copy_to(int fd, size_t n) {
-  while (n) {
-    int s = cur % SLOTS;
-    if (pos == filled[s]) {
-      if (ended[s]) { fprintf(stderr, "import-floor: truncated\n"); exit(1); }
-      next_slot();
-      continue;
-    }
-    size_t k = filled[s] - pos < n ? filled[s] - pos : n;
-    if (write(fd, ring[s] + pos, k) != (ssize_t)k) die("write");
-    pos += k;
-    n -= k;
-  }
-}
+static int take(void *out, size_t n) { return consume(out, -1, n); }
 
 static unsigned long long number(const char *f, int len) {
   if ((unsigned char)f[0] & 0x80) { // GNU base-256
@@ -183,7 +173,7 @@ static void extract(int root) {
       case '0': case 0: case '7': {
         int fd = openat(root, rel, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd < 0) die(rel);
-        copy_to(fd, size);
+        if (!consume(NULL, fd, size)) { fprintf(stderr, "import-floor: truncated\n"); exit(1); }
         take(NULL, padded - size);
         if (fchown(fd, uid, gid) || fchmod(fd, mode) || futimens(fd, times)) die(rel);
         close(fd);

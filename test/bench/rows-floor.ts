@@ -6,7 +6,7 @@ import { createReadStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { run, writer, type BenchContext } from './context';
-import type { Row } from './measure';
+import type { Row, Side } from './measure';
 import type { StrataApi } from './strata-api';
 
 const sh = (line: string) => run(['sh', ['-c', line], process.env]);
@@ -70,6 +70,33 @@ export async function floorRows(ctx: BenchContext, floorC: string): Promise<Row[
   ];
 }
 
+/** Strata's side of every import row: the tar through the API, the image removed after each round. */
+function strataImport(api: StrataApi, tar: string, prefix: string): Side<void> {
+  return {
+    what: 'JSON-RPC: image.import (raw upload), synced before it answers',
+    before: async () => { spawnSync('sync'); },
+    run: (_c, r) => api.importTar(tar, `${prefix}-${r}`),
+    after: (_c, r) => api.removeImage(`${prefix}-${r}`),
+  };
+}
+
+/** A floor's folder gone, and the deletion on disk before the next round starts. */
+async function dropped(dir: string): Promise<void> {
+  rmSync(dir, { recursive: true, force: true });
+  spawnSync('sync');
+}
+
+/** An import row: Strata's import of `tar` against `floor`, in few rounds (each is a large tar). */
+function importRow(ctx: BenchContext, api: StrataApi, tar: string, row: Pick<Row, 'id' | 'title' | 'note'>, floor: Side<any>, target?: number): Row {
+  return {
+    ...row,
+    target: target === undefined ? undefined : { kind: 'ratio', against: ['floor'], max: target },
+    runs: ctx.quick ? 1 : 3,
+    warmup: ctx.quick ? 0 : 1,
+    sides: { strata: strataImport(api, tar, row.id), floor },
+  };
+}
+
 /**
  * Import of a large tar against `tar -x` then `sync -f` of it (an import is on disk when Strata says
  * it is done; tar's is not until the sync), in `dir` with the store `api` on the same disk. Each
@@ -77,27 +104,12 @@ export async function floorRows(ctx: BenchContext, floorC: string): Promise<Row[
  * several-fold with what was deleted there just before.
  */
 export function importFloorRow(ctx: BenchContext, api: StrataApi, dir: string, tar: string, id: string, title: string, target?: number): Row {
-  return {
-    id,
-    title,
-    target: target === undefined ? undefined : { kind: 'ratio', against: ['floor'], max: target },
-    runs: ctx.quick ? 1 : 3,
-    warmup: ctx.quick ? 0 : 1,
-    sides: {
-      strata: {
-        what: 'JSON-RPC: image.import (raw upload), synced before it answers',
-        before: async () => { spawnSync('sync'); },
-        run: (_c, r) => api.importTar(tar, `floor-big-${r}`),
-        after: (_c, r) => api.removeImage(`floor-big-${r}`),
-      },
-      floor: {
-        what: 'tar -x, then sync -f',
-        before: async () => { const d = mkdtempSync(join(dir, 'x-')); spawnSync('sync'); return d; },
-        run: async (d: string) => { execFileSync('tar', ['-C', d, '-xf', tar]); execFileSync('sync', ['-f', d]); },
-        after: async (d: string) => { rmSync(d, { recursive: true, force: true }); spawnSync('sync'); },
-      },
-    },
-  };
+  return importRow(ctx, api, tar, { id, title }, {
+    what: 'tar -x, then sync -f',
+    before: async () => { const d = mkdtempSync(join(dir, 'x-')); spawnSync('sync'); return d; },
+    run: async (d: string) => { execFileSync('tar', ['-C', d, '-xf', tar]); execFileSync('sync', ['-f', d]); },
+    after: dropped,
+  }, target);
 }
 
 /**
@@ -120,61 +132,35 @@ export async function importStreamFloorRows(ctx: BenchContext, api: StrataApi, d
     await listening(importFloorC, [cSocket, dir]),
     await listening(process.execPath, [join(ctx.repo, 'test/bench/stream-floor.mjs'), nodeSocket, dir]),
   ];
-  const strata = (id: string) => ({
-    what: 'JSON-RPC: image.import (raw upload), synced before it answers',
+  /** A floor whose receiver listens on `socket`: it answers with the folder it extracted into. */
+  const throughSocket = (socket: string, what: string): Side<void> => ({
+    what,
     before: async () => { spawnSync('sync'); },
-    run: (_c: unknown, r: number) => api.importTar(tar, `${id}-${r}`),
-    after: (_c: unknown, r: number) => api.removeImage(`${id}-${r}`),
+    run: () => sentOverSocket(socket, tar),
+    after: (_c, _r, d: string) => dropped(d),
   });
-  const dropped = async (d: string) => { rmSync(d, { recursive: true, force: true }); spawnSync('sync'); };
-  const rounds = { runs: ctx.quick ? 1 : 3, warmup: ctx.quick ? 0 : 1 };
   const rows: Row[] = [
-    {
+    importRow(ctx, api, tar, {
       id: 'floor.import.hashed',
       title: `import of ${label} against tar -x with every byte hashed as it reads them, + sync -f, on a fresh ext4`,
-      ...rounds,
-      sides: {
-        strata: strata('hashed'),
-        floor: {
-          what: "bash: tee >(openssl dgst -sha256) < TAR | tar -x, then sync -f (no Node; sha256 as an import's diff_id needs it)",
-          before: async () => { const d = mkdtempSync(join(dir, 'hashed-')); spawnSync('sync'); return d; },
-          run: async (d: string) => {
-            run(['bash', ['-c', 'set -o pipefail; tee >(openssl dgst -sha256 >/dev/null) < "$1" | tar -x -C "$2" && sync -f "$2"', 'hashed', tar, d], process.env]);
-          },
-          after: dropped,
-        },
+    }, {
+      what: "bash: tee >(openssl dgst -sha256) < TAR | tar -x, then sync -f (no Node; sha256 as an import's diff_id needs it)",
+      before: async () => { const d = mkdtempSync(join(dir, 'hashed-')); spawnSync('sync'); return d; },
+      run: async (d: string) => {
+        run(['bash', ['-c', 'set -o pipefail; tee >(openssl dgst -sha256 >/dev/null) < "$1" | tar -x -C "$2" && sync -f "$2"', 'hashed', tar, d], process.env]);
       },
-    },
-    {
+      after: dropped,
+    }),
+    importRow(ctx, api, tar, {
       id: 'floor.import.c',
       title: `import of ${label} against a reader in C with no checks (socket in, sha256 beside, files out) + syncfs, on a fresh ext4`,
-      ...rounds,
       note: 'floor: test/bench/import-floor.c, what a tar reader in C beside the writer costs before any check on the tar',
-      sides: {
-        strata: strata('c'),
-        floor: {
-          what: 'this process sends the tar on a unix socket to test/bench/import-floor.c (sha256 in a second thread, files written, syncfs)',
-          before: async () => { spawnSync('sync'); },
-          run: () => sentOverSocket(cSocket, tar),
-          after: (_c: unknown, _r: number, d: string) => dropped(d),
-        },
-      },
-    },
-    {
+    }, throughSocket(cSocket, 'this process sends the tar on a unix socket to test/bench/import-floor.c (sha256 in a second thread, files written, syncfs)')),
+    importRow(ctx, api, tar, {
       id: 'floor.import.node',
       title: `import of ${label} against its bytes through a Node process (hashed, piped into tar -x) + sync -f, on a fresh ext4`,
-      ...rounds,
       note: 'floor: test/bench/stream-floor.mjs, what an importer pays whose bytes cross Node before any parsing or check',
-      sides: {
-        strata: strata('node'),
-        floor: {
-          what: 'this process sends the tar on a unix socket to test/bench/stream-floor.mjs (sha256 + pipe into tar -x, then sync -f)',
-          before: async () => { spawnSync('sync'); },
-          run: () => sentOverSocket(nodeSocket, tar),
-          after: (_c: unknown, _r: number, d: string) => dropped(d),
-        },
-      },
-    },
+    }, throughSocket(nodeSocket, 'this process sends the tar on a unix socket to test/bench/stream-floor.mjs (sha256 + pipe into tar -x, then sync -f)')),
   ];
   return { rows, stop: () => { for (const r of receivers) r.kill(); } };
 }
