@@ -28,6 +28,9 @@ const debianNeeds = {
   // and makes an imported layer's tar again, hashed and gzip'd, in one process (strata-fs
   // tar-gzip) when libcrypto is there too (its sha256).
   libssl3: '/usr/lib/x86_64-linux-gnu/libcrypto.so.3',
+  // An import reads the tar in C (strata-fs import) with libcrypto's sha256 and libdeflate's CRC-32
+  // (above); its test gives a GNU tar with xattrs, set with setfattr.
+  attr: '/usr/bin/setfattr',
   // The bench's hashed import floor (floor.import.hashed) hashes a tar as tar -x reads it.
   openssl: '/usr/bin/openssl',
 };

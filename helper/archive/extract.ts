@@ -3,6 +3,10 @@
 // The helper runs as root and the tar is hostile until proven otherwise (docs/security.md,
 // "Importing a tar"). The defences, in the order an entry meets them:
 //  - input.ts: gzip by magic bytes; the uncompressed stream is hashed (diff_id) and capped.
+//  - native-import.ts: where `strata-fs import` runs (libcrypto and libdeflate), the uncompressed
+//    tar goes to it, and it holds regular files' data back from this process; every header still
+//    comes here and is read by tar-reader.ts, and each entry's held data must be exactly where and
+//    as long as this reader says (docs/security.md, row 12), or the import stops.
 //  - tar-reader.ts: extended headers are size-checked before they are read; PAX globals ignored;
 //    entry count capped.
 //  - entry-name.ts: no '..' component at all, depth and length caps, whiteout names validated.
@@ -29,11 +33,13 @@ import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import { layerPath, whiteoutOf } from './entry-name';
 import { baseOf, quote, rootBytes } from './fspath';
-import { ByteReader, cancelled, openInput } from './input';
+import { ByteReader, cancelled, openInput, type TarBytes } from './input';
 import { badArchive, limitExceeded, resolveLimits, type ImportLimits } from './limits';
 import { TarReader, type TarEntry } from './tar-reader';
 import { TarSplitRecorder } from './tar-split';
-import { LayerUnpacker } from './op-stream';
+import { LayerImporter, LayerUnpacker } from './op-stream';
+import { nativeImportAvailable, NativeTarBytes, type RawSocketSource } from './native-import';
+import { compressionOfMagic, MAGIC_BYTES } from './decompress';
 import type { EntryKind } from './native-fs';
 import { OPAQUE_XATTR, xattrAllowed, xattrValueProblem } from './xattr';
 
@@ -60,6 +66,16 @@ export interface ExtractOptions {
   onProgress?: (bytesRead: number) => void;
   /** Where to write the tar-split that reproduces the tar (tar-split.ts): a new file beside destDir. */
   tarSplit?: string;
+  /**
+   * Who reads the tar's bytes: 'native' (`strata-fs import`, native-import.ts: file data never
+   * enters the helper), or 'node' (ByteReader here). By default native wherever it runs.
+   */
+  reader?: 'native' | 'node';
+  /**
+   * The input's raw socket, when it is an upload's (engine/uploads.ts): if the tar is plain, the
+   * native reader reads the socket itself, and `input` is not read at all.
+   */
+  rawSocket?: () => Promise<RawSocketSource | null>;
 }
 
 // What this extraction has made, by path. Only directories have children; a file's xattrs live on
@@ -119,7 +135,7 @@ class Extractor {
   constructor(
     dest: string,
     private readonly limits: ImportLimits,
-    private readonly out: LayerUnpacker,
+    private readonly out: LayerUnpacker | LayerImporter,
     private split: TarSplitRecorder | null,
     private readonly dropSplit: () => void,
   ) {
@@ -309,6 +325,12 @@ class Extractor {
     this.size += e.size;
     // The file's bytes are the next ones the reader hands out: the split refers to them by name.
     if (this.split && e.size > 0) this.split.beginFile(rel, e.size);
+    if (reader.dataHeld) {
+      // The native reader holds the data: its writer takes it, in order, without it coming here.
+      reader.takeHeld();
+      this.out.op('H', this.fits(rel), e.mode & 0o7777, e.uid, e.gid, e.mtimeSec, e.mtimeNsec, e.size);
+      return;
+    }
     this.out.op('F', this.fits(rel), e.mode & 0o7777, e.uid, e.gid, e.mtimeSec, e.mtimeNsec, e.size);
     if (e.size <= SMALL_FILE) {
       for (const part of await reader.readBody()) this.out.data(part);
@@ -381,6 +403,40 @@ class Extractor {
   }
 }
 
+/**
+ * Who reads the tar and who writes the files: the native reader and writer (`strata-fs import`)
+ * wherever it runs, reading an upload's raw socket itself when the tar is plain; else this
+ * process's ByteReader and `strata-fs unpack`.
+ */
+async function openReader(input: NodeJS.ReadableStream, destDir: string, limits: ImportLimits, opts: ExtractOptions): Promise<{ bytes: TarBytes; out: LayerUnpacker | LayerImporter }> {
+  const { signal } = opts;
+  const native = (opts.reader ?? 'native') === 'native' && (await nativeImportAvailable());
+  const socket = native && opts.rawSocket ? await opts.rawSocket() : null;
+  if (socket && plainTar(socket.head)) {
+    const { fd, more } = socket.take();
+    const out = new LayerImporter(destDir, signal, { fd, max: limits.maxTotalBytes });
+    const source = { kind: 'socket' as const, first: Buffer.concat([socket.head, more]), aborted: socket.aborted, ended: (total: number) => socket.ended(total), onProgress: opts.onProgress };
+    return { out, bytes: new NativeTarBytes(source, out.io, limits.maxTotalBytes, signal, opts.tooLarge) };
+  }
+  socket?.giveBack();
+  const chunks = await openInput(input, opts.onProgress, signal, limits.maxCompressionRatio);
+  if (native) {
+    const out = new LayerImporter(destDir, signal);
+    return { out, bytes: new NativeTarBytes({ kind: 'pump', chunks }, out.io, limits.maxTotalBytes, signal, opts.tooLarge) };
+  }
+  return { out: new LayerUnpacker(destDir, signal), bytes: new ByteReader(chunks, limits.maxTotalBytes, signal, true, opts.tooLarge) };
+}
+
+/** Whether `head`, an upload's first bytes, starts a plain tar (not gzip or zstd, nor too short to tell). */
+function plainTar(head: Buffer): boolean {
+  if (head.length < MAGIC_BYTES) return false;
+  try {
+    return compressionOfMagic(head) === 'none';
+  } catch {
+    return false; // xz, bzip2: the stream path says what they are
+  }
+}
+
 /** destDir must be an empty directory; if it does not exist yet it is made (its parent must exist). */
 async function checkEmptyDir(dir: string): Promise<void> {
   let st = await fsp.lstat(dir).catch(() => null);
@@ -407,25 +463,28 @@ export async function extractLayer(input: NodeJS.ReadableStream, destDir: string
   const limits = resolveLimits(opts.limits);
   const { signal } = opts;
   await checkEmptyDir(destDir);
-  let bytes: ByteReader | null = null;
+  let bytes: TarBytes | null = null;
   let current: TarEntry | null = null;
-  let out: LayerUnpacker | null = null;
+  let out: LayerUnpacker | LayerImporter | null = null;
   let split: TarSplitRecorder | null = null;
   let splitClosed: Promise<void> = Promise.resolve();
   const dropSplit = () => {
     if (bytes) bytes.tap = null;
+    if (bytes instanceof NativeTarBytes) bytes.tapHeld = null;
     if (split) splitClosed = split.abort();
     split = null;
   };
   try {
     if (signal?.aborted) throw cancelled();
-    bytes = new ByteReader(await openInput(input, opts.onProgress, signal, limits.maxCompressionRatio), limits.maxTotalBytes, signal, true, opts.tooLarge);
+    ({ bytes, out } = await openReader(input, destDir, limits, opts));
     if (opts.tarSplit) {
       split = new TarSplitRecorder(opts.tarSplit);
       bytes.tap = split.tap;
+      if (bytes instanceof NativeTarBytes) bytes.tapHeld = split.tapHeld;
     }
-    const reader = new TarReader(bytes, limits);
-    out = new LayerUnpacker(destDir, signal);
+    const writer = out;
+    // Held data nobody takes (a skipped entry's) is dropped by the tool's writer, in its turn.
+    const reader = new TarReader(bytes, limits, (size, name) => writer.op('K', name, size));
     const x = new Extractor(destDir, limits, out, split, dropSplit);
     while ((current = await reader.next())) {
       if (signal?.aborted) throw cancelled();

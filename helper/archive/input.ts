@@ -85,12 +85,32 @@ async function* ratioChecked(chunks: AsyncGenerator<Buffer>, compression: Compre
   }
 }
 
+/** What the tar reader reads from: a ByteReader, or the native reader's frames (native-import.ts). */
+export interface TarBytes {
+  /** Uncompressed bytes received so far. */
+  readonly total: number;
+  /** The offset in the tar of the next byte handed out. */
+  readonly offset: number;
+  /** Sees every byte handed out, skipped or drained, once, in order (the tar-split recorder). */
+  tap: ((bytes: Buffer) => void) | null;
+  readExact(n: number): Promise<Buffer | null>;
+  readSome(max: number): Promise<Buffer>;
+  skip(n: number): Promise<void>;
+  drain(): Promise<void>;
+  close(): void;
+  digest(): string;
+  /** Whether the next `size` bytes, an entry's data, are held back by the native reader. */
+  heldData?(size: number): Promise<boolean>;
+  /** Past the held data: throws if the input ended inside it. */
+  endHeld?(): Promise<void>;
+}
+
 /**
  * Exact-size reads over the uncompressed stream. Every byte that arrives is hashed and counted,
  * including any padding or junk after the end-of-archive blocks (drain() reads to the end), so the
  * digest is that of the whole stream.
  */
-export class ByteReader {
+export class ByteReader implements TarBytes {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private ended = false;

@@ -29,11 +29,12 @@
 // s against 1.10-1.70 s) on 2 CPUs shared at a load of 10, and one set of 15 runs the other way
 // round (1.34 s against 1.32 s); a CPU profile of an execa run puts under 15 ms in execa's code,
 // start-up included. No difference the import can show, so the convention stands.
-import { execa } from 'execa';
+import { execa, type Options } from 'execa';
 import type { Readable, Writable } from 'node:stream';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import { nativeTool } from '../native';
+import type { NativeImportIo } from './native-import';
 
 // Small operations are gathered and written together; big bodies are written as they come.
 const GATHER_BYTES = 256 * 1024;
@@ -64,17 +65,26 @@ abstract class OpStream {
   private broken = false;
   private readonly kill: () => void;
 
-  /** An abort of `signal` ends any wait for the tool (the caller then aborts it). */
+  /** With `opsFd` 3, the tool's stdin is left to the subclass (import's tar: `toolStdin`). */
+  protected readonly toolStdin: Writable | null;
+
+  /**
+   * An abort of `signal` ends any wait for the tool (the caller then aborts it). The operations
+   * go to the tool's fd `opsFd`; `extraFd`, a descriptor of this process, becomes its fd 4.
+   */
   protected constructor(
     args: string[],
     output: 'pipe' | 'ignore',
     private readonly task: Task,
     private readonly signal?: AbortSignal,
+    opsFd: 0 | 3 = 0,
+    extraFd?: number,
   ) {
+    // execa passes a descriptor number in stdio on as it is (as child_process does); its types
+    // allow one only for the first three.
+    const stdio = (opsFd === 3 ? ['pipe', output, 'pipe', 'pipe', ...(extraFd === undefined ? [] : [extraFd])] : ['pipe', output, 'pipe']) as Options['stdio'];
     const proc = execa(nativeTool('strata-fs'), args, {
-      stdin: 'pipe',
-      stdout: output,
-      stderr: 'pipe',
+      stdio,
       buffer: false,
       reject: false,
       encoding: 'buffer',
@@ -82,12 +92,15 @@ abstract class OpStream {
     });
     this.kill = () => proc.kill('SIGKILL');
     this.stdout = proc.stdout;
-    this.stdin = proc.stdin;
+    this.stdin = opsFd === 3 ? (proc.stdio[3] as Writable) : proc.stdin!;
+    this.toolStdin = opsFd === 3 ? proc.stdin : null;
+    // EPIPE once the tool has stopped, as on the operations' pipe below.
+    this.toolStdin?.on('error', () => {});
     // EPIPE once the tool has stopped: its exit status and stderr say why.
     this.stdin.on('error', () => {
       this.broken = true;
     });
-    proc.stderr.on('data', (b: Buffer) => {
+    proc.stderr!.on('data', (b: Buffer) => {
       if (this.stderr.length < 64) this.stderr.push(b);
     });
     this.exited = proc.then((r) => {
@@ -128,7 +141,8 @@ abstract class OpStream {
     if (this.stdin.writableLength > MAX_BUFFERED || this.broken) await this.drain();
   }
 
-  private write(): void {
+  /** Sends what is gathered now. */
+  protected write(): void {
     if (this.partsLen === 0 || this.broken) return;
     // Corked: the parts leave in one writev(2), big bodies without first being copied into one
     // buffer (that copy was ~65 ms of the helper's CPU per 200 MB imported).
@@ -215,7 +229,7 @@ abstract class OpStream {
   }
 
   /** The tool's own error (its stderr names the path), once it has exited. */
-  private async failure(): Promise<StrataError> {
+  protected async failure(): Promise<StrataError> {
     await this.exited;
     const detail = Buffer.concat(this.stderr).toString('utf8').trim();
     const msg = detail || `strata-fs stopped (exit ${this.exitCode}) ${this.task.doing}`;
@@ -232,6 +246,24 @@ abstract class OpStream {
 export class LayerUnpacker extends OpStream {
   constructor(dir: string, signal?: AbortSignal) {
     super(['unpack', dir], 'ignore', { verb: 'extract', doing: `writing ${dir}` }, signal);
+  }
+}
+
+/**
+ * `strata-fs import DIR`: LayerUnpacker's operations (on the tool's fd 3), with the tar itself read
+ * by the tool from its stdin and given back as frames, its file data held back (native-import.ts).
+ */
+export class LayerImporter extends OpStream {
+  readonly io: NativeImportIo;
+
+  /**
+   * With `socket`, the tool reads the tar's rest from that descriptor (its fd 4; none when fd is
+   * -1), at most `max` bytes in all.
+   */
+  constructor(dir: string, signal?: AbortSignal, socket?: { fd: number; max: number }) {
+    const then = socket && socket.fd >= 0 ? socket.fd : undefined;
+    super(['import', dir, ...(socket ? [String(socket.max), then === undefined ? '-' : '4'] : [])], 'pipe', { verb: 'extract', doing: `writing ${dir}` }, signal, 3, then);
+    this.io = { tarIn: this.toolStdin!, frames: this.stdout!, failure: () => this.failure(), flush: () => this.write() };
   }
 }
 

@@ -3,7 +3,7 @@
 // size-checked from its 512-byte header before a byte of it is buffered, so a 10 MB (or 10 GB) PAX
 // header costs nothing (tar-stream would buffer up to 4 MiB of it per header, and any number of them).
 import { badArchive, formatBytes, limitExceeded, type ImportLimits } from './limits';
-import type { ByteReader } from './input';
+import type { TarBytes } from './input';
 import { quote } from './fspath';
 import { BLOCK, decodeHeader, isZeroBlock, padding, parsePax, type EntryType, type Header } from './tar-format';
 
@@ -76,11 +76,30 @@ export class TarReader {
   private pad = 0;
   private entries = 0;
   private current = '';
+  /** The last entry's data is held back by the native reader (native-import.ts), and taken or not. */
+  private held = false;
+  private heldTaken = false;
 
+  /**
+   * `dropHeld` is told of held data that nobody took (an entry whose data is skipped): the native
+   * writer must drop it, in order.
+   */
   constructor(
-    private readonly bytes: ByteReader,
+    private readonly bytes: TarBytes,
     private readonly limits: ImportLimits,
+    private readonly dropHeld: (size: number, name: string) => void = () => {},
   ) {}
+
+  /** Whether the data of the entry last returned is held back by the native reader: see takeHeld. */
+  get dataHeld(): boolean {
+    return this.held && !this.heldTaken;
+  }
+
+  /** The caller writes the held data (it has told the native writer to): it is not read here. */
+  takeHeld(): void {
+    if (!this.dataHeld) throw new Error('takeHeld: no held data');
+    this.heldTaken = true;
+  }
 
   /** Entries returned so far. */
   get count(): number {
@@ -89,6 +108,16 @@ export class TarReader {
 
   /** The next entry, or null after the end-of-archive blocks. Skips any unread data of the last. */
   async next(): Promise<TarEntry | null> {
+    if (this.held) {
+      if (!this.heldTaken) this.dropHeld(this.remaining, this.current);
+      this.held = false;
+      this.remaining = 0;
+      try {
+        await this.bytes.endHeld!();
+      } catch (err) {
+        throw withEntry(this.current, err);
+      }
+    }
     if (this.remaining + this.pad > 0) await this.bytes.skip(this.remaining + this.pad);
     this.remaining = this.pad = 0;
     const ext: Extended = { pax: null, longName: null, longLink: null, bytes: 0 };
@@ -100,7 +129,14 @@ export class TarReader {
         return null;
       }
       const h = this.decode(block, at);
-      if (META_NAMES[h.type] === undefined) return this.entry(h, ext);
+      if (META_NAMES[h.type] === undefined) {
+        const e = this.entry(h, ext);
+        if (e.size > 0 && this.bytes.heldData) {
+          this.held = await this.bytes.heldData(e.size);
+          this.heldTaken = false;
+        }
+        return e;
+      }
       await this.readExtended(h, at, ext);
     }
   }
@@ -216,6 +252,7 @@ export class TarReader {
 
   /** The data of the entry last returned, in chunks of at most `max` bytes. */
   async *body(max = 1 << 20): AsyncGenerator<Buffer> {
+    if (this.held) throw new Error('body: the data is held back by the native reader');
     while (this.remaining > 0) {
       let chunk: Buffer;
       try {
@@ -235,6 +272,7 @@ export class TarReader {
    * copy into one buffer (a file across two 64 KiB socket reads would otherwise be copied whole).
    */
   async readBody(): Promise<Buffer[]> {
+    if (this.held) throw new Error('readBody: the data is held back by the native reader');
     const parts: Buffer[] = [];
     try {
       while (this.remaining > 0) {

@@ -108,6 +108,21 @@ export class TarSplitRecorder {
     }
   };
 
+  /**
+   * The data of the file begun last went by without passing through tap(): the native reader held
+   * it back (native-import.ts) and gives its size and CRC-32 instead.
+   */
+  readonly tapHeld = (size: number, crc: number): void => {
+    const f = this.file;
+    if (f === null || f.left !== size || f.left !== f.size) {
+      throw new StrataError(ErrorCode.Internal, `tar-split: ${size} bytes of file data held back where ${f ? `${f.left} bytes of ${JSON.stringify(f.path)}` : 'no file'} were due`);
+    }
+    this.recorded += size;
+    f.crc = crc;
+    f.left = 0;
+    this.endFile(f);
+  };
+
   /** The next `size` bytes (more than 0) are the data of the regular file at `path`. */
   beginFile(path: string, size: number): void {
     if (this.file) throw new StrataError(ErrorCode.Internal, `tar-split: ${path} begins inside the data of ${this.file.path}`);

@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { extractLayer, layerChangesJson, packLayer } from '../archive';
+import { extractLayer, layerChangesJson, packLayer, type ExtractOptions } from '../archive';
 import { JsonText } from '../json-text';
 import { checkLayerTar, type LayerTarSource } from '../archive/reproduce';
 import { StrataError, withContext } from '../errors';
@@ -104,6 +104,8 @@ export interface ImportOptions {
   maxBytes?: number;
   /** How many times its gzip a tar may expand to (0: any). */
   maxCompressionRatio?: number;
+  /** The upload's raw socket, for the native reader to read itself (archive/extract.ts). */
+  rawSocket?: ExtractOptions['rawSocket'];
 }
 
 /** Imports a tar stream (plain or gzip) as a one-layer image; the store is untouched on failure. */
@@ -122,6 +124,7 @@ export async function importImage(ctx: EngineContext, input: NodeJS.ReadableStre
       ...room,
       tarSplit: join(stage, 'tar-split'),
       signal: opts.signal,
+      rawSocket: opts.rawSocket,
       onProgress: (bytes) => progress(`imported ${(bytes / 1e6).toFixed(1)} MB`, bytes),
     }).catch(async (err) => { throw withContext('import', diskFull(err) ?? err); });
     faultPoint('import.extracted');

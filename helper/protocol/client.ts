@@ -178,12 +178,17 @@ async function sendRaw(token: string, source: AsyncIterable<Uint8Array>, open: (
   const broken = () => new Error(`the helper closed the raw upload stream${failure ? ` (${failure.message})` : ''}; see its log`);
   let total = 0;
   try {
-    channel.write(rawUploadHeader(token));
+    // The header line goes with the first bytes, in one write: the helper reads them together, and
+    // an import can tell a plain tar from its first bytes and hand the socket to its native reader.
+    let header: Buffer | null = Buffer.from(rawUploadHeader(token), 'latin1');
     for await (const chunk of source) {
       if (closed) throw broken();
       total += chunk.byteLength;
-      if (!channel.write(chunk)) await Promise.race([new Promise((r) => channel.once('drain', r)), whenClosed]);
+      const data = header ? Buffer.concat([header, chunk]) : chunk;
+      header = null;
+      if (!channel.write(data)) await Promise.race([new Promise((r) => channel.once('drain', r)), whenClosed]);
     }
+    if (header) channel.write(header);
     if (closed) throw broken();
     channel.end();
     await whenClosed;

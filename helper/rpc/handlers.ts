@@ -54,6 +54,7 @@ export const connectionHandlers = {
     return importImage(engine.ctx, upload.stream, {
       name: p.name, message: p.message, changes: p.changes, maxBytes: p.maxBytes, maxCompressionRatio: p.maxCompressionRatio,
       progress: progressFor(engine.events, p.token),
+      rawSocket: () => upload.claimRaw(),
     })
       .catch((err: unknown) => {
         // Unblock the client's pending writes: nobody reads this upload any more.

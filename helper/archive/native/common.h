@@ -59,6 +59,14 @@ int cmd_stat(const char *root);
 int cmd_list(const char *root);
 int cmd_cat(const char *root);
 int cmd_unpack(const char *root);
+int cmd_import(const char *root, const char *max, const char *fd);
+int cmd_import_check(void);
+// import: unpack's operations read from fd, and the held data they take (import.c): `size` bytes,
+// exactly the next held data, into fd (dropped when fd < 0).
+int unpack_from(const char *root, int fd);
+void held_take(int fd, long long size, const char *path);
+// All of p to fd, or die naming path.
+void write_out(int fd, const unsigned char *p, size_t n, const char *path);
 int cmd_copy(const char *src, const char *dest);
 int cmd_read(const char *src);
 int cmd_serve(void);

@@ -50,6 +50,11 @@
 //                              T path sec nsec        set atime and mtime, not following a symlink
 //                            A new entry never replaces an existing one (EEXIST): the caller removes
 //                            it first with U. Stops at the first failure, naming the path.
+//   strata-fs import DIR [MAX FD]
+//                            unpack, with the tar read here (stdin) and its file data held back
+//                            from the helper, which still parses every header and decides every
+//                            entry (import.c has the frames and the two extra operations);
+//                            `import check` exits 0 when libcrypto and libdeflate load, else 3
 //   strata-fs copy SRC DEST
 //                            prints the walk records of SRC (as walk does), preceded by their length
 //                            in bytes (15 decimal digits and a newline); then performs unpack's
@@ -101,10 +106,12 @@ int main(int argc, char **argv) {
   }
   if (argc == 2 && strcmp(argv[1], "serve") == 0) return cmd_serve();
   if (argc == 3 && strcmp(argv[1], "unpack") == 0) return cmd_unpack(argv[2]);
+  if (argc == 3 && strcmp(argv[1], "import") == 0) return strcmp(argv[2], "check") == 0 ? cmd_import_check() : cmd_import(argv[2], NULL, NULL);
+  if (argc == 5 && strcmp(argv[1], "import") == 0) return cmd_import(argv[2], argv[3], argv[4]);
   if (argc == 4 && strcmp(argv[1], "copy") == 0) return cmd_copy(argv[2], argv[3]);
   if (argc == 3 && strcmp(argv[1], "read") == 0) return cmd_read(argv[2]);
   if (argc == 3 && strcmp(argv[1], "gzip") == 0) return cmd_gzip(argv[2]);
   if (argc >= 3 && strcmp(argv[1], "tar-gzip") == 0) return cmd_tar_gzip(argc, argv);
-  fprintf(stderr, "usage: strata-fs walk DIR | stat DIR < paths | list DIR < dirs | changes DIR < lower dirs | serve < requests | cat DIR < path-size records | unpack DIR < operations | copy SRC DEST < operations | read SRC < operations | gzip LEVEL < data | tar-gzip DIR SIZE DIFFID LEVEL < plan\n");
+  fprintf(stderr, "usage: strata-fs walk DIR | stat DIR < paths | list DIR < dirs | changes DIR < lower dirs | serve < requests | cat DIR < path-size records | unpack DIR < operations | import DIR [MAX FD] < tar 3< operations | copy SRC DEST < operations | read SRC < operations | gzip LEVEL < data | tar-gzip DIR SIZE DIFFID LEVEL < plan\n");
   return 2;
 }

@@ -18,6 +18,8 @@
 
 static unsigned char in_buf[IN_CAP];
 static size_t in_pos, in_len;
+// Where the operations come from: stdin, or fd 3 for import (whose stdin is the tar).
+static int ops_fd = 0;
 static char *field[MAX_FIELDS];
 static size_t field_cap[MAX_FIELDS];
 // The path of the operation being read, for an error about its input.
@@ -27,9 +29,9 @@ static const char *current = "stdin";
 static int in_more(void) {
   if (in_pos < in_len) return 1;
   for (;;) {
-    ssize_t r = read(0, in_buf, sizeof in_buf);
+    ssize_t r = read(ops_fd, in_buf, sizeof in_buf);
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) die("read", "stdin");
+    if (r < 0) die("read", "the operations");
     in_pos = 0;
     in_len = (size_t)r;
     return r > 0;
@@ -65,7 +67,7 @@ static const char *in_field(int i) {
   }
 }
 
-static void write_all(int fd, const unsigned char *p, size_t n, const char *path) {
+void write_out(int fd, const unsigned char *p, size_t n, const char *path) {
   while (n > 0) {
     ssize_t w = write(fd, p, n);
     if (w < 0 && errno == EINTR) continue;
@@ -81,7 +83,7 @@ static void in_copy(int fd, long long size, const char *path) {
     if (!in_more()) truncated();
     size_t n = in_len - in_pos;
     if ((long long)n > size) n = (size_t)size;
-    if (fd >= 0) write_all(fd, in_buf + in_pos, n, path);
+    if (fd >= 0) write_out(fd, in_buf + in_pos, n, path);
     in_pos += n;
     size -= (long long)n;
   }
@@ -166,10 +168,12 @@ static void finish_file(int fd, const struct file_meta *m, const char *path) {
   if (close(fd) != 0) die("close", path);
 }
 
-static void op_file(const char *path) {
+// F, or H (import only): the data follows the operation, or is the next the reader held back.
+static void op_file(const char *path, int held) {
   struct file_meta m = file_meta(path);
   int fd = create_file(path);
-  in_copy(fd, m.size, path);
+  if (held) held_take(fd, m.size, path);
+  else in_copy(fd, m.size, path);
   // Start this file's writeback now (asynchronously): the layer is flushed (syncfs) before it
   // joins the graph, and data already on its way by then makes that wait short.
   if (m.size >= WRITEBACK_EARLY_BYTES) sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
@@ -271,7 +275,7 @@ static void echo_source(int sfd, long long size, int fd, const char *path) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) die("read (source)", path);
     if (n == 0) fail("changed while the layer was being read", path);
-    if (fd >= 0) write_all(fd, buf, (size_t)n, path);
+    if (fd >= 0) write_out(fd, buf, (size_t)n, path);
     if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n) die("write", "stdout");
     size -= n;
   }
@@ -296,7 +300,7 @@ static void op_read(const char *path) {
   echo_source(open_source(path, size), size, -1, path);
 }
 
-enum ops_mode { OPS_UNPACK, OPS_COPY, OPS_READ };
+enum ops_mode { OPS_UNPACK, OPS_IMPORT, OPS_COPY, OPS_READ };
 
 // Runs the operations on stdin until its end: C only when copying; when reading, R only (nothing
 // is written anywhere but stdout).
@@ -319,7 +323,7 @@ static void run_ops(enum ops_mode mode) {
     }
     switch (op[0]) {
       case 'R':
-        if (mode == OPS_UNPACK) {
+        if (mode == OPS_UNPACK || mode == OPS_IMPORT) {
           errno = EINVAL;
           die("bad operation in", "stdin");
         }
@@ -332,7 +336,16 @@ static void run_ops(enum ops_mode mode) {
         op_dirmeta(path);
         break;
       case 'F':
-        op_file(path);
+        op_file(path, 0);
+        break;
+      case 'H':
+      case 'K':
+        if (mode != OPS_IMPORT) {
+          errno = EINVAL;
+          die("bad operation in", "stdin");
+        }
+        if (op[0] == 'H') op_file(path, 1);
+        else held_take(-1, in_size(2, path), path);
         break;
       case 'S':
         op_symlink(path);
@@ -413,6 +426,14 @@ static void start(const char *dest) {
 int cmd_unpack(const char *root) {
   start(root);
   run_ops(OPS_UNPACK);
+  return 0;
+}
+
+// import (import.c): unpack's operations from `fd`, beside the thread that reads the tar.
+int unpack_from(const char *root, int fd) {
+  ops_fd = fd;
+  start(root);
+  run_ops(OPS_IMPORT);
   return 0;
 }
 
