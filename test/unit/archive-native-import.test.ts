@@ -69,7 +69,11 @@ async function outcome(tar: Buffer, reader: 'native' | 'node', chunk: number): P
 async function sameOutcome(tar: Buffer, chunk: number, what: string): Promise<string> {
   const native = await outcome(tar, 'native', chunk);
   const node = await outcome(tar, 'node', chunk);
-  assert.deepEqual(native, node, `${what}, in ${chunk}-byte chunks`);
+  // Two refusals may name different faults when one is the writer's (a name the file system cannot
+  // hold, say) and the other a later entry's: the writer runs behind the reader in both paths, and
+  // which fault is met first is a race in either. Any other difference is a disagreement.
+  const writerRace = native.length === 1 && node.length === 1 && native[0].startsWith('refused') && node[0].startsWith('refused') && [native[0], node[0]].some((r) => r.includes('strata-fs:'));
+  if (!writerRace) assert.deepEqual(native, node, `${what}, in ${chunk}-byte chunks`);
   return native[0];
 }
 
