@@ -14,6 +14,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
+import { LongLived } from '../protocol/long-lived';
 import { cancelled, type TarBytes } from './input';
 import { badArchive, limitExceeded, formatBytes } from './limits';
 import { nativeToolRuns, writable } from './native-filter';
@@ -179,7 +180,8 @@ export class NativeTarBytes implements TarBytes {
   /** The held data being passed over: its size. */
   private heldSize = -1;
   private pumpError: unknown = null;
-  private readonly pumpFailed: Promise<never>;
+  /** Rejects with the first failure; raced against every wait for the tool (LongLived: each wait's result is not kept). */
+  private readonly pumpFailed: LongLived<never>;
   private failPump: (err: unknown) => void = () => {};
   private stopped = false;
 
@@ -193,10 +195,9 @@ export class NativeTarBytes implements TarBytes {
     private readonly tooLarge = (cap: number) => `the layer is larger than the limit of ${formatBytes(cap)} uncompressed`,
   ) {
     this.output = io.frames[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    this.pumpFailed = new Promise<never>((_, reject) => {
+    this.pumpFailed = new LongLived(new Promise<never>((_, reject) => {
       this.failPump = reject;
-    });
-    this.pumpFailed.catch(() => undefined);
+    }));
     // An abort ends any wait for the tool's frames too (the tool may be waiting for input).
     signal?.addEventListener('abort', () => this.fail(cancelled()), { once: true });
     if (source.kind === 'pump') {
@@ -245,7 +246,7 @@ export class NativeTarBytes implements TarBytes {
         if (f.kind === 'L') throw limitExceeded(this.tooLarge(this.maxTotalBytes));
         if (f.kind === 'Z') {
           if (this.source.kind !== 'socket') throw disagree('a socket end frame with no socket');
-          await Promise.race([this.source.ended(f.total), this.pumpFailed]);
+          await this.pumpFailed.race(this.source.ended(f.total));
           continue;
         }
         return f;
@@ -254,7 +255,7 @@ export class NativeTarBytes implements TarBytes {
       // Only when no frame is waiting to be read: the reader is then behind, or waiting for the
       // writer. (Flushing before every read made a write(2) of a few operations at a time.)
       if (this.io.frames.readableLength === 0) this.io.flush();
-      const r = await Promise.race([this.output.next(), this.pumpFailed]);
+      const r = await this.pumpFailed.race(this.output.next());
       if (r.done) {
         if (this.pumpError) throw this.pumpError;
         throw await this.io.failure();

@@ -33,6 +33,7 @@ import { execa, type Options } from 'execa';
 import type { Readable, Writable } from 'node:stream';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
+import { LongLived } from '../protocol/long-lived';
 import { nativeTool } from '../native';
 import type { NativeImportIo } from './native-import';
 
@@ -60,6 +61,8 @@ abstract class OpStream {
   private partsLen = 0;
   private readonly stderr: Buffer[] = [];
   private readonly exited: Promise<number | null>;
+  /** `exited`, raced against every wait for the pipe (LongLived: those waits are not kept). */
+  private readonly exit: LongLived<number | null>;
   /** The tool's exit code once it has exited (null: killed by a signal, or never started). */
   private exitCode: number | null | undefined = undefined;
   private broken = false;
@@ -110,6 +113,7 @@ abstract class OpStream {
       this.exitCode = r.exitCode ?? null;
       return this.exitCode;
     });
+    this.exit = new LongLived(this.exited);
   }
 
   /** One operation: its letter and fields. Binary (latin1) strings; no field may hold a NUL. */
@@ -183,7 +187,7 @@ abstract class OpStream {
   private async until(p: Promise<unknown>): Promise<void> {
     const signal = this.signal;
     if (!signal) {
-      await Promise.race([p, this.exited]);
+      await this.exit.race(p);
       return;
     }
     let onAbort = () => {};
@@ -192,7 +196,7 @@ abstract class OpStream {
       signal.addEventListener('abort', onAbort, { once: true });
     });
     try {
-      await Promise.race([p, this.exited, aborted]);
+      await this.exit.race(Promise.race([p, aborted]));
     } finally {
       signal.removeEventListener('abort', onAbort);
     }

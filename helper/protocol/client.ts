@@ -4,6 +4,7 @@
 // Transport-neutral: it wraps any vscode-jsonrpc MessageConnection.
 import { ResponseError, type CancellationToken, type MessageConnection } from 'vscode-jsonrpc';
 import { errorCodeName } from './errors';
+import { LongLived } from './long-lived';
 import type { MethodName, NotificationName, Notifications, ParamsOf, ResultOf } from './methods';
 import { rawUploadHeader } from './raw-upload';
 import { rawDownloadHeader } from './raw-download';
@@ -54,6 +55,8 @@ export class ConnectionLostError extends Error {
 export class StrataClient {
   /** Rejects when the connection closes: every pending request and session fails with it. */
   readonly lost: Promise<never>;
+  /** `lost`, raced against every request (LongLived: a reply is not kept once it is read). */
+  private readonly lostRace: LongLived<never>;
   private closedByUs = false;
 
   constructor(readonly connection: MessageConnection) {
@@ -61,6 +64,7 @@ export class StrataClient {
       connection.onClose(() => { if (!this.closedByUs) reject(new ConnectionLostError()); });
     });
     this.lost.catch(() => undefined);
+    this.lostRace = new LongLived(this.lost);
   }
 
   /**
@@ -70,7 +74,7 @@ export class StrataClient {
   async request<M extends MethodName>(method: M, params: ParamsOf<M>, cancel?: CancellationToken): Promise<ResultOf<M>> {
     try {
       const sent = cancel ? this.connection.sendRequest(method, params, cancel) : this.connection.sendRequest(method, params);
-      return (await Promise.race([sent, this.lost])) as ResultOf<M>;
+      return (await this.lostRace.race(sent)) as ResultOf<M>;
     } catch (err) {
       if (err instanceof ResponseError) throw new StrataRequestError(method, err.code, err.message, err.data as { exitCode?: number } | undefined);
       throw err;
@@ -174,6 +178,7 @@ async function sendRaw(token: string, source: AsyncIterable<Uint8Array>, open: (
   // The helper sends nothing back, but its end must be read for 'close' to come.
   channel.resume();
   const whenClosed = new Promise<void>((resolve) => channel.once('close', () => { closed = true; resolve(); }));
+  const orClosed = new LongLived(whenClosed);
   // Closed before we ended it: the helper refused the stream (its log says why) or went away.
   const broken = () => new Error(`the helper closed the raw upload stream${failure ? ` (${failure.message})` : ''}; see its log`);
   let total = 0;
@@ -186,7 +191,7 @@ async function sendRaw(token: string, source: AsyncIterable<Uint8Array>, open: (
       total += chunk.byteLength;
       const data = header ? Buffer.concat([header, chunk]) : chunk;
       header = null;
-      if (!channel.write(data)) await Promise.race([new Promise((r) => channel.once('drain', r)), whenClosed]);
+      if (!channel.write(data)) await orClosed.race(new Promise((r) => channel.once('drain', r)));
     }
     if (header) channel.write(header);
     if (closed) throw broken();

@@ -11,6 +11,7 @@ import { mainSession, normalizeSignal, readLogs } from '../engine/containers';
 import { createExec } from '../engine/exec';
 import { progressFor } from '../engine/events';
 import type { SessionListener } from '../engine/sessions';
+import { garbageLikely } from './memory';
 import { ErrorCode } from '../protocol/errors';
 import type { MethodName, Notifications, ParamsOf, ResultOf } from '../protocol/methods';
 
@@ -60,7 +61,8 @@ export const connectionHandlers = {
         // Unblock the client's pending writes: nobody reads this upload any more.
         upload.abort('the import failed');
         throw err;
-      });
+      })
+      .finally(garbageLikely);
   },
   'image.build': (p, state) => {
     const { engine } = state;
@@ -79,7 +81,7 @@ export const connectionHandlers = {
         upload.abort('the build failed');
         throw err;
       })
-      .finally(() => state.detachers.delete(session));
+      .finally(() => { state.detachers.delete(session); garbageLikely(); });
   },
   // Save, load, export (engine/archives.ts): what they make leaves by a download, what they read
   // arrives by an upload.
@@ -87,7 +89,9 @@ export const connectionHandlers = {
   'container.export': (p, { engine, owner }) => engine.downloads.fill(p.token, owner, () => exportContainer(engine.ctx, p.id)),
   'image.load': (p, state) => {
     const upload = state.engine.uploads.get(p.token, state.owner);
-    return loadImages(state.engine.ctx, upload.stream).catch((err: unknown) => { upload.abort('the load failed'); throw err; });
+    return loadImages(state.engine.ctx, upload.stream)
+      .catch((err: unknown) => { upload.abort('the load failed'); throw err; })
+      .finally(garbageLikely);
   },
   'download.begin': (_p, state) => ({ token: state.engine.downloads.open(state.owner).token }),
   'download.abort': (p, state) => { state.engine.downloads.get(p.token, state.owner).abort('cancelled by the client'); return empty; },

@@ -1,8 +1,12 @@
-// Gives memory back once a client that made the helper hold a lot has gone (issue 14, defect 1).
-// What a connection held (the message being read, unanswered requests, replies it did not read)
-// is garbage once it closes, but V8 frees garbage at its next major GC, and an idle helper has
-// none until V8's memory reducer runs, 30 to 60 s later: the audit saw gigabytes held that long.
-// So once connections have closed and the process has grown well past its size at rest:
+// Gives memory back once a client that made the helper hold a lot has gone (issue 14, defect 1),
+// and once a request that streamed through it has ended (an import, a load, a build).
+// What a connection held (the message being read, unanswered requests, replies it did not read),
+// and what a stream's reader left, are garbage then, but V8 frees garbage at its next major GC,
+// and an idle helper has none until V8's memory reducer runs, 30 to 60 s later: the audit saw
+// gigabytes held that long. (An import's raw socket closes when the tool has read its last byte,
+// often long before the import ends: its close alone came too early to free the import's garbage.)
+// So once connections have closed or such a request has ended, and the process has grown well
+// past its size at rest:
 // - a full GC at once frees the garbage (V8 unmaps the pages it emptied);
 // - a second one when the allocation rate has dropped lets V8 shrink its young generation, which
 //   a flood of messages grows to 32 MB and which V8 shrinks only at a GC that finds the rate low
@@ -44,8 +48,11 @@ function collector(): (() => void) | null {
   return collect;
 }
 
-/** A connection closed: if the process holds much more than at rest, collect (see above). */
-export function connectionGone(): void {
+/**
+ * A connection closed, or a request that streamed through the helper ended: if the process holds
+ * much more than at rest, collect (see above).
+ */
+export function garbageLikely(): void {
   if (soon) return;
   soon = setTimeout(() => {
     soon = undefined;

@@ -10,7 +10,7 @@ import type { Engine } from '../engine';
 import { parseRawUploadHeader, sniffConnection, type RawHeader } from '../protocol/raw-upload';
 import { parseRawDownloadHeader, sniffDownload } from '../protocol/raw-download';
 import { serveConnection, type Logger } from './connection';
-import { connectionGone } from './memory';
+import { garbageLikely } from './memory';
 import { serveRawUpload } from './raw-upload';
 import { serveRawDownload } from './raw-download';
 
@@ -103,7 +103,7 @@ export async function listenOnSocket(engine: Engine, path: string, log: Logger):
     open.add(sock);
     sock.once('close', () => {
       open.delete(sock);
-      connectionGone();
+      garbageLikely();
     });
     // A reset from a client must not become an uncaught 'error' in the helper.
     sock.on('error', () => undefined);
