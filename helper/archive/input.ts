@@ -244,10 +244,11 @@ export function cancelled(): StrataError {
   return new StrataError(ErrorCode.Cancelled, 'import cancelled');
 }
 
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(cancelled());
+/** `p`, or `why()` as soon as `signal` aborts; the abort listener goes once `p` settles. */
+export function raceAbort<T>(p: Promise<T>, signal: AbortSignal, why: () => Error = cancelled): Promise<T> {
+  if (signal.aborted) return Promise.reject(why());
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(cancelled());
+    const onAbort = () => reject(why());
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(
       (v) => {

@@ -35,6 +35,7 @@ import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import { LongLived } from '../protocol/long-lived';
 import { nativeTool } from '../native';
+import { raceAbort } from './input';
 import type { NativeImportIo } from './native-import';
 
 // Small operations are gathered and written together; big bodies are written as they come.
@@ -45,6 +46,8 @@ const MAX_BUFFERED = 8 * 1024 * 1024;
 const JOIN_BELOW = 4 * 1024;
 
 type Field = string | number;
+
+const cancelledHere = () => new StrataError(ErrorCode.Cancelled, 'cancelled');
 
 /** What a strata-fs process is doing, for its errors: the caller's verb, and the tree it works on. */
 interface Task {
@@ -186,21 +189,8 @@ abstract class OpStream {
   /** Waits for `p`, the tool's exit, or an abort (then throws). */
   private async until(p: Promise<unknown>): Promise<void> {
     const signal = this.signal;
-    if (!signal) {
-      await this.exit.race(p);
-      return;
-    }
-    let onAbort = () => {};
-    const aborted = new Promise<void>((resolve) => {
-      onAbort = resolve;
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-    try {
-      await this.exit.race(Promise.race([p, aborted]));
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-    }
-    if (signal.aborted) throw new StrataError(ErrorCode.Cancelled, 'cancelled');
+    await this.exit.race(signal ? raceAbort(p, signal, cancelledHere) : p);
+    if (signal?.aborted) throw cancelledHere();
   }
 
   /** Sends the rest and closes the stream, without waiting (copy, read: their output must be read meanwhile). */
