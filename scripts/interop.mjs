@@ -8,7 +8,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, ensureDebianPackages, ensureNodeModules, ensureBuilt, requireRoot } from './ensure.mjs';
-import { runNodeTests } from './node-tests.mjs';
+import { runNodeTests, printFailures } from './node-tests.mjs';
 
 requireRoot('npm run test:interop');
 ensureDebianPackages({ 'docker.io': '/usr/sbin/dockerd', podman: '/usr/bin/podman' });
@@ -25,6 +25,7 @@ if (!suites.length) {
   process.exit(1);
 }
 
-const { passed, failed, status } = runNodeTests(suites, { timeoutMs: 900000, countFile: join(root, 'out/interop-count.txt') });
+const { passed, failed, status, failures } = runNodeTests(suites, { timeoutMs: 900000, countFile: join(root, 'out/interop-count.txt') });
+printFailures(failures);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 && status === 0 ? 0 : 1);

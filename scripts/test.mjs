@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { root, ensureDebianPackages, ensureNodeModules, ensureBuilt, requireRoot } from './ensure.mjs';
 import { ensureVSCode } from './vscode-setup.mjs';
-import { runNodeTests as runFiles } from './node-tests.mjs';
+import { runNodeTests as runFiles, printFailures } from './node-tests.mjs';
 
 requireRoot('npm test');
 ensureDebianPackages();
@@ -40,7 +40,7 @@ if (!words.length) {
   console.log(typecheckFailed ? 'not ok - typecheck (tsc -p .)' : 'ok - typecheck (tsc -p .)');
 }
 
-const counts = runNodeTests ? runFiles(suites, { timeoutMs: 300000, countFile: join(root, 'out/test-count.txt') }) : { passed: 0, failed: 0, status: 0 };
+const counts = runNodeTests ? runFiles(suites, { timeoutMs: 300000, countFile: join(root, 'out/test-count.txt') }) : { passed: 0, failed: 0, status: 0, failures: [] };
 let passed = counts.passed + (typecheckFailed || words.length ? 0 : 1);
 let failed = counts.failed + typecheckFailed;
 let status = counts.status;
@@ -51,6 +51,7 @@ if (runVSCode) {
   failed += vs.failed;
   if (vs.status !== 0) status = vs.status || 1;
 }
+printFailures([...counts.failures, ...(typecheckFailed ? ['typecheck (tsc -p .)'] : [])]);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 && status === 0 ? 0 : 1);
 
