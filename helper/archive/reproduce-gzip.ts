@@ -9,7 +9,7 @@
 // Same guarantee as openLayerTar: the stream fails, never ends, when the folder does not give the
 // layer's tar: the tool holds the tar's last block back until its length and sha256 are checked.
 import type { Writable } from 'node:stream';
-import { nativeFilter, nativeToolRuns, writable } from './native-filter';
+import { nativeFilter, nativeInto, nativeToolRuns, writable } from './native-filter';
 import { StrataError } from '../errors';
 import { ErrorCode } from '../protocol/errors';
 import { quote } from './fspath';
@@ -19,7 +19,7 @@ import { readTarSplit } from './tar-split';
 export interface GzippedLayerTar {
   /** The tar's length in bytes (before gzip). */
   size: number;
-  /** The gzip'd tar; it errors rather than end when the tar is not the layer's. */
+  /** The gzip'd tar (the tar itself at level 0); it errors rather than end when the tar is not the layer's. */
   stream: AsyncGenerator<Buffer>;
 }
 
@@ -89,12 +89,44 @@ function explain(src: LayerTarSource, size: number, paths: string[], line: strin
 }
 
 /**
+ * The layer's plain tar made and checked by `strata-fs tar-gzip` at level 0, for a save: as a
+ * stream the helper relays, or written by the tool straight into a descriptor (`writeInto`, a
+ * download's socket: the helper then never touches the tar's bytes). Null where openLayerTarGzip
+ * is: the caller makes it with openLayerTar.
+ */
+export async function openLayerTarNative(src: LayerTarSource, signal?: AbortSignal): Promise<(GzippedLayerTar & { writeInto(fd: number, signal?: AbortSignal): Promise<void> }) | null> {
+  const job = await tarGzipJob(src, 0, () => undefined, signal);
+  if (!job) return null;
+  return {
+    size: job.size,
+    stream: nativeFilter(job.args, job.feed, job.failed),
+    writeInto: (fd, stop) => nativeInto(job.args, fd, job.feed, job.failed, stop),
+  };
+}
+
+/**
  * The layer's tar, gzip'd at `level` by `strata-fs tar-gzip`; `progress` hears how many of its
  * bytes have been handed to the tool. Null when that path does not apply (a layer without a
  * tar-split: its canonical tar is made by pack.ts) or the tool cannot run here (no libdeflate or
  * libcrypto): the caller makes the tar with openLayerTar and gzips it apart.
  */
 export async function openLayerTarGzip(src: LayerTarSource, level: number, progress: (tarBytes: number) => void, signal?: AbortSignal): Promise<GzippedLayerTar | null> {
+  const job = await tarGzipJob(src, level, progress, signal);
+  return job && { size: job.size, stream: nativeFilter(job.args, job.feed, job.failed) };
+}
+
+interface TarGzipJob {
+  /** The tar's length. */
+  size: number;
+  args: string[];
+  /** Writes the plan into the tool's stdin. */
+  feed: (stdin: Writable, stopped: () => boolean) => Promise<void>;
+  /** The tool's failure, said as reproduce.ts says it. */
+  failed: (code: number | null, stderr: string) => Error;
+}
+
+/** What running `strata-fs tar-gzip` for `src` takes; null where openLayerTarGzip says. */
+async function tarGzipJob(src: LayerTarSource, level: number, progress: (tarBytes: number) => void, signal?: AbortSignal): Promise<TarGzipJob | null> {
   if (!src.tarSplit || src.unreproducible || !(await tarGzipAvailable())) return null;
   const split = src.tarSplit;
   const { size } = await planFromSplit(src, split, signal).catch((err: unknown) => {
@@ -124,7 +156,7 @@ export async function openLayerTarGzip(src: LayerTarSource, level: number, progr
     await plan.flush();
     stdin.end();
   };
-  const stream = nativeFilter(['tar-gzip', src.dir, String(size), src.diffId, String(level)], feed, (code, stderr) =>
-    (code === 4 && explain(src, size, paths, stderr)) || cannot(src, `strata-fs tar-gzip exited ${code}: ${stderr}`));
-  return { size, stream };
+  const failed = (code: number | null, stderr: string) =>
+    (code === 4 && explain(src, size, paths, stderr)) || cannot(src, `strata-fs tar-gzip exited ${code}: ${stderr}`);
+  return { size, args: ['tar-gzip', src.dir, String(size), src.diffId, String(level)], feed, failed };
 }

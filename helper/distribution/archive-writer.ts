@@ -15,7 +15,17 @@ export interface ArchiveEntry {
    * A file streamed in: exactly `size` bytes (a layer's tar), opened only when its turn comes; `name`,
    * when given, replaces the entry's (a compressed blob is named by a digest known only once made).
    */
-  open?: () => Promise<{ size: number; stream: AsyncIterable<Buffer>; name?: string }>;
+  open?: () => Promise<{ size: number; stream: AsyncIterable<Buffer>; name?: string; writeInto?: DirectBytes['writeInto'] }>;
+}
+
+/**
+ * A stretch of the archive (a layer's tar) that another process writes straight into the
+ * consumer's descriptor, given when the entry's opener can (`writeInto`) and the consumer asked
+ * for it (writeArchiveDirect): a download's socket then gets the layer from strata-fs without the
+ * helper reading it. `writeInto` resolves once exactly `size` bytes are written, else rejects.
+ */
+export class DirectBytes {
+  constructor(readonly size: number, readonly writeInto: (fd: number, signal?: AbortSignal) => Promise<void>) {}
 }
 
 // Archive entries carry this time (Docker's save uses the image's; a fixed one keeps archives of
@@ -39,7 +49,16 @@ function header(name: string, size: number, dir: boolean): Buffer {
 }
 
 /** The archive's bytes: each entry in turn, then the two end blocks. */
-export async function* writeArchive(entries: Iterable<ArchiveEntry>): AsyncGenerator<Buffer> {
+export function writeArchive(entries: Iterable<ArchiveEntry>): AsyncGenerator<Buffer> {
+  return archiveBytes(entries, false) as AsyncGenerator<Buffer>;
+}
+
+/** As writeArchive, with a DirectBytes in place of a layer's bytes where its opener can write them itself. */
+export function writeArchiveDirect(entries: Iterable<ArchiveEntry>): AsyncGenerator<Buffer | DirectBytes> {
+  return archiveBytes(entries, true);
+}
+
+async function* archiveBytes(entries: Iterable<ArchiveEntry>, direct: boolean): AsyncGenerator<Buffer | DirectBytes> {
   for (const e of entries) {
     if (e.name.endsWith('/')) {
       yield header(e.name, 0, true);
@@ -49,8 +68,13 @@ export async function* writeArchive(entries: Iterable<ArchiveEntry>): AsyncGener
       yield Buffer.concat([header(e.name, e.data.length, false), e.data, Buffer.alloc(padding(e.data.length))]);
       continue;
     }
-    const { size, stream, name = e.name } = await e.open!();
+    const { size, stream, name = e.name, writeInto } = await e.open!();
     yield header(name, size, false);
+    if (direct && writeInto) {
+      yield new DirectBytes(size, writeInto);
+      yield Buffer.alloc(padding(size));
+      continue;
+    }
     let sent = 0;
     for await (const chunk of stream) {
       sent += chunk.length;

@@ -33,6 +33,8 @@ export interface LayerBlob {
   stream: AsyncIterable<Buffer>;
   /** The blob's sha256 when it is not the tar itself (compressed). */
   digest?: string;
+  /** Writes the blob straight into a descriptor instead (archive-writer.ts's DirectBytes). */
+  writeInto?: (fd: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export interface SaveOptions {

@@ -10,7 +10,8 @@ import { copyTree, extractLayer } from '../archive';
 import { gzipToFile } from '../archive/compress';
 import { packMerged } from '../archive/flatten';
 import { openLayerTar } from '../archive/reproduce';
-import { writeArchive } from '../distribution/archive-writer';
+import { openLayerTarNative } from '../archive/reproduce-gzip';
+import { writeArchive, writeArchiveDirect, type DirectBytes } from '../distribution/archive-writer';
 import { readArchive, type StagedLayer } from '../distribution/archive-reader';
 import { planLoad, type LoadImage } from '../distribution/load-plan';
 import { dockerArchive, ociLayout, type SavedImage } from '../distribution/save-formats';
@@ -50,7 +51,10 @@ async function savedImages(ctx: EngineContext, refs: string[], signal?: AbortSig
     const layers = imageLayers(ctx, ctx.store.images.get(id)!).map((rec) => {
       const src = layerTarSource(ctx, rec);
       if (src.unreproducible) throw new StrataError(ErrorCode.BadArchive, `save ${ref}: layer ${rec.id}: its tar cannot be reproduced: ${src.unreproducible}`);
-      return { id: rec.id, diffId: rec.diff_id, created: rec.created, open: () => openLayerTar(src, signal) };
+      // Made out of the helper where the native tool can (an imported layer), with the same checks:
+      // written by it straight into the download (DirectBytes), or relayed.
+      const open = async () => (await openLayerTarNative(src, signal)) ?? openLayerTar(src, signal);
+      return { id: rec.id, diffId: rec.diff_id, created: rec.created, open };
     });
     for (const l of layers) {
       const split = layerTarSource(ctx, ctx.store.layers.get(l.id)!).tarSplit;
@@ -63,14 +67,14 @@ async function savedImages(ctx: EngineContext, refs: string[], signal?: AbortSig
 
 /**
  * The archive of `refs` as a stream: checked first (every image, every layer's record), then made as
- * it is read. `compress`: gzip'd layers, each made in a stage of the store just before its entry
+ * it is read; a layer the native tool makes comes as a DirectBytes (downloads.ts writes it). `compress`: gzip'd layers, each made in a stage of the store just before its entry
  * and removed once sent (one layer's blob on disk at a time; the stage goes when the stream ends,
  * whole or not).
  */
-export async function saveImages(ctx: EngineContext, refs: string[], format: 'docker' | 'oci', signal?: AbortSignal, compress = false): Promise<Readable> {
+export async function saveImages(ctx: EngineContext, refs: string[], format: 'docker' | 'oci', signal?: AbortSignal, compress = false): Promise<AsyncIterable<Buffer | DirectBytes>> {
   if (refs.length === 0) throw new StrataError(ErrorCode.InvalidParams, 'save: name at least one image');
   const images = await savedImages(ctx, refs, signal);
-  if (!compress) return Readable.from(writeArchive(format === 'oci' ? ociLayout(images) : dockerArchive(images)), { objectMode: false });
+  if (!compress) return writeArchiveDirect(format === 'oci' ? ociLayout(images) : dockerArchive(images));
   const stage = await ctx.store.stage();
   let n = 0;
   const gzipped = images.map((image) => ({
@@ -92,7 +96,7 @@ export async function saveImages(ctx: EngineContext, refs: string[], format: 'do
       await fs.rm(stage, { recursive: true, force: true });
     }
   }
-  return Readable.from(cleaned(), { objectMode: false });
+  return cleaned();
 }
 
 /** A container's file system, flattened (its changes over its image's layers), as a tar stream. */

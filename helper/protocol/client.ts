@@ -143,7 +143,7 @@ export class StrataClient {
         let total = 0;
         for await (const chunk of channel) {
           total += (chunk as Buffer).length;
-          if (!sink.write(chunk as Buffer)) await new Promise((resolve) => sink.once('drain', resolve));
+          if (!sink.write(chunk as Buffer)) await drainedOrFailed(sink);
         }
         return total;
       } finally {
@@ -164,6 +164,16 @@ export class StrataClient {
     this.closedByUs = true;
     this.connection.dispose();
   }
+}
+
+/** Resolves when `sink` wants more, rejects when it failed (a full disk): never waits forever. */
+function drainedOrFailed(sink: NodeJS.WritableStream): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const drained = () => { sink.off('error', failed); resolve(); };
+    const failed = (err: Error) => { sink.off('drain', drained); reject(err); };
+    sink.once('drain', drained);
+    sink.once('error', failed);
+  });
 }
 
 /**

@@ -4,7 +4,8 @@
 // byte; a folder changed behind Strata's back fails it, naming the file, never as a complete
 // stream; the tar's last block is held back until its length and sha256 are checked; and the
 // tool never reads outside the layer folder (a planted symlink, a path that climbs out), nor
-// hangs on a FIFO put in a file's place.
+// hangs on a FIFO put in a file's place. Level 0, a save's plain tar (openLayerTarNative), keeps
+// every one of those guarantees.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -12,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { openLayerTarGzip, tarGzipAvailable } from '../../helper/archive/reproduce-gzip';
+import { openLayerTarGzip, openLayerTarNative, tarGzipAvailable } from '../../helper/archive/reproduce-gzip';
 import { openLayerTar, type LayerTarSource } from '../../helper/archive/reproduce';
 import { nativeGzip } from '../../helper/distribution/native-gzip';
 import { nativeTool } from '../../helper/native';
@@ -42,8 +43,8 @@ async function gzipOf(src: LayerTarSource): Promise<Buffer> {
 }
 
 /** The tool run by hand on a plan: its exit code, stdout and stderr. */
-function runTool(dir: string, size: number, diffId: string, plan: Buffer) {
-  const r = spawnSync(nativeTool('strata-fs'), ['tar-gzip', dir, String(size), diffId, '1'], { input: plan, maxBuffer: 64 * MB, timeout: 30_000 });
+function runTool(dir: string, size: number, diffId: string, plan: Buffer, level = 1) {
+  const r = spawnSync(nativeTool('strata-fs'), ['tar-gzip', dir, String(size), diffId, String(level)], { input: plan, maxBuffer: 64 * MB, timeout: 30_000 });
   return { code: r.status, out: r.stdout, err: r.stderr.toString() };
 }
 
@@ -82,6 +83,9 @@ test('every tar shape comes back from the blob byte for byte, and the blob is th
       assert.ok(gunzipSync(blob).equals(tar), `${name}: the blob reads back as the tar imported`);
       const other = await all(nativeGzip((await openLayerTar(src)).stream, 1));
       assert.equal(sha256(blob), sha256(other), `${name}: the same blob (digest) as the tar made in Node and gzip'd by strata-fs gzip`);
+      const plain = await openLayerTarNative(src);
+      assert.equal(plain?.size, tar.length, `${name}: level 0 knows the tar's size first too`);
+      assert.ok((await all(plain!.stream)).equals(tar), `${name}: level 0 gives the tar imported, byte for byte`);
     }
   } finally {
     removeTmp(tmp);
@@ -118,6 +122,13 @@ test('a folder changed behind Strata\'s back fails the blob, naming the file; it
       const made = Buffer.concat(got);
       assert.ok(!made.includes(Buffer.from('SECRET')) && !gunzipSync(made, { finishFlush: 2 }).includes(Buffer.from('SECRET')), `${what}: nothing from outside the layer`);
       assert.ok(gunzipSync(made, { finishFlush: 2 }).length < tar.length, `${what}: never the whole tar`);
+      // The same at level 0 (a save): fails naming the file; never the whole tar, nothing from outside.
+      const plain: Buffer[] = [];
+      await assert.rejects(async () => { for await (const c of (await openLayerTarNative(src))!.stream) plain.push(c); }, (err: Error) => {
+        assert.match(err.message, problem, `${what}, level 0`);
+        return true;
+      });
+      assert.ok(Buffer.concat(plain).length < tar.length && !Buffer.concat(plain).includes(Buffer.from('SECRET')), `${what}, level 0: never the whole tar, nothing from outside`);
     }
   } finally {
     removeTmp(tmp);
@@ -139,6 +150,13 @@ test('the tool holds the tar\'s last block back until its length and sha256 are 
     assert.equal(wrong.code, 4);
     assert.equal(wrong.err.trim(), `unreproducible digest ${sha256(data)}`);
     assert.ok(gunzipSync(wrong.out).equals(data.subarray(0, 2 * MB)), 'another digest: the whole blocks before the last, never the last');
+    const plainRight = runTool(tmp, data.length, sha256(data), plan, 0);
+    assert.equal(plainRight.code, 0, plainRight.err);
+    assert.ok(plainRight.out.equals(data), 'level 0, its own digest: the whole tar, not compressed');
+    const plainWrong = runTool(tmp, data.length, wrongDigest, plan, 0);
+    assert.equal(plainWrong.code, 4);
+    assert.ok(plainWrong.out.equals(data.subarray(0, 2 * MB)), 'level 0, another digest: never the last block');
+    assert.equal(runTool(tmp, data.length, sha256(data), plan, -1).code, 2, 'a level below 0 is refused');
 
     const long = runTool(tmp, MB, sha256(data), Buffer.concat([rawRecord(data), endRecord(MB)]));
     assert.equal(long.code, 4);

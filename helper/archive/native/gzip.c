@@ -13,23 +13,36 @@
 // the minbase layer, against 1.0 s for its tar alone; now 1.4 s). Each block is its own member,
 // so the bytes do not depend on how many threads made them.
 //
-// The pipeline (gz_*) also serves tar-gzip.c, which fills the blocks with a layer's tar.
+// The pipeline (gz_*) also serves tar-gzip.c, which fills the blocks with a layer's tar. Level 0
+// (tar-gzip's only) compresses nothing: the writer thread writes each block as it was filled, for
+// a save's plain layer tar, still made beside its writing.
 //
 // Only libdeflate's stable C ABI is used (libdeflate.h: alloc_compressor, gzip_compress,
 // gzip_compress_bound, crc32), declared here so that building needs no -dev package.
 #include "common.h"
 #include <dlfcn.h>
+#include <poll.h>
 #include <pthread.h>
 
 typedef void *(*alloc_compressor_fn)(int level);
 typedef size_t (*gzip_compress_fn)(void *compressor, const void *in, size_t in_nbytes, void *out, size_t out_nbytes_avail);
 typedef size_t (*gzip_bound_fn)(void *compressor, size_t in_nbytes);
 
+// stdout may be a download's socket that the helper handed over (a save's layer tar), which Node
+// keeps non-blocking: a full socket then says EAGAIN, and the writer waits for room.
 static void write_full(const char *buf, size_t n) {
   while (n > 0) {
     ssize_t w = write(1, buf, n);
     if (w < 0) {
       if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        struct pollfd p = {.fd = 1, .events = POLLOUT};
+        if (poll(&p, 1, -1) < 0 && errno != EINTR) {
+          perror("strata-fs gzip: poll");
+          exit(1);
+        }
+        continue;
+      }
       perror("strata-fs gzip: write");
       exit(1);
     }
@@ -62,6 +75,7 @@ static struct {
   long filled;           // blocks handed over so far (the next one to fill is this one)
   long next_to_compress; // the lowest block no compressor has taken
   int ended;             // no block will follow the `filled` ones
+  int plain;             // level 0: blocks are written as filled, with no compressor
   int workers, slots_n;
   pthread_t threads[MAX_WORKERS + 1];
 } ring = {.lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER};
@@ -94,15 +108,20 @@ static void *writer_thread(void *unused) {
   for (long i = 0;; i++) {
     struct slot *s = &ring.slots[i % ring.slots_n];
     pthread_mutex_lock(&ring.lock);
-    while (!(i < ring.filled && s->state == COMPRESSED) && !(ring.ended && i >= ring.filled)) pthread_cond_wait(&ring.changed, &ring.lock);
+    enum slot_state ready = ring.plain ? FILLED : COMPRESSED;
+    while (!(i < ring.filled && s->state == ready) && !(ring.ended && i >= ring.filled)) pthread_cond_wait(&ring.changed, &ring.lock);
     int done = i >= ring.filled;
     pthread_mutex_unlock(&ring.lock);
     if (done) return NULL;
-    if (s->made == 0) {
-      fprintf(stderr, "strata-fs gzip: libdeflate could not compress a block\n");
-      exit(1);
+    if (ring.plain) {
+      write_full(s->in, s->n);
+    } else {
+      if (s->made == 0) {
+        fprintf(stderr, "strata-fs gzip: libdeflate could not compress a block\n");
+        exit(1);
+      }
+      write_full(s->out, s->made);
     }
-    write_full(s->out, s->made);
     pthread_mutex_lock(&ring.lock);
     s->state = FREE;
     pthread_cond_broadcast(&ring.changed);
@@ -134,7 +153,8 @@ int gz_start(long level) {
   gzip_compress = (gzip_compress_fn)gz_symbol("libdeflate_gzip_compress");
   gzip_bound_fn gzip_bound = (gzip_bound_fn)gz_symbol("libdeflate_gzip_compress_bound");
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  ring.workers = cpus < 1 ? 1 : cpus > MAX_WORKERS ? MAX_WORKERS : (int)cpus;
+  ring.plain = level == 0;
+  ring.workers = ring.plain ? 0 : cpus < 1 ? 1 : cpus > MAX_WORKERS ? MAX_WORKERS : (int)cpus;
   ring.slots_n = ring.workers + 3;
   void *compressors[MAX_WORKERS];
   for (int w = 0; w < ring.workers; w++) {
@@ -144,11 +164,11 @@ int gz_start(long level) {
       return 1;
     }
   }
-  ring.bound = gzip_bound(compressors[0], GZIP_BLOCK);
+  ring.bound = ring.plain ? 0 : gzip_bound(compressors[0], GZIP_BLOCK);
   for (int i = 0; i < ring.slots_n; i++) {
     ring.slots[i].in = malloc(GZIP_BLOCK);
-    ring.slots[i].out = malloc(ring.bound);
-    if (!ring.slots[i].in || !ring.slots[i].out) {
+    ring.slots[i].out = ring.plain ? NULL : malloc(ring.bound);
+    if (!ring.slots[i].in || (!ring.plain && !ring.slots[i].out)) {
       fprintf(stderr, "strata-fs gzip: out of memory\n");
       return 1;
     }
