@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { extractLayer, layerChangesJson, packLayer, type ExtractOptions } from '../archive';
+import { digestInPlace, extractLayer, layerChangesJson, packLayer, type ExtractOptions } from '../archive';
 import { JsonText } from '../json-text';
 import { checkLayerTar, type LayerTarSource } from '../archive/reproduce';
 import { StrataError, withContext } from '../errors';
@@ -19,6 +19,7 @@ import type { MethodTable } from './method-table';
 import { type Progress, noProgress } from './events';
 import { diskFull, importRoom } from './import-room';
 import { faultPoint } from '../store/faults';
+import { syncTree } from '../store/atomic';
 
 export function layerInfo(ctx: EngineContext, rec: LayerRecord): LayerInfo {
   return {
@@ -113,7 +114,6 @@ export interface ImportOptions {
 // save and push can reproduce the imported bytes (archive/reproduce.ts).
 export async function importImage(ctx: EngineContext, input: NodeJS.ReadableStream, opts: ImportOptions): Promise<{ id: string; layer: string; diffId: string }> {
   const progress = opts.progress ?? noProgress;
-  const config = applyChanges({}, opts.changes ?? []);
   if (opts.name) parseReference(opts.name); // refuse a bad name before reading any bytes
   const stage = await ctx.store.stage();
   faultPoint('import.staged');
@@ -129,32 +129,65 @@ export async function importImage(ctx: EngineContext, input: NodeJS.ReadableStre
     }).catch(async (err) => { throw withContext('import', diskFull(err) ?? err); });
     faultPoint('import.extracted');
     progress('saving the layer');
-    const comment = opts.message ?? `Imported from ${opts.source ?? '-'}`;
-    const createdBy = opts.createdBy ?? '';
-    const record: LayerRecord = {
-      id: result.diffId, parent: null, diff_id: result.diffId, size: result.size, created, created_by: createdBy, comment,
-      ...(result.unreproducible ? { unreproducible: result.unreproducible } : { tar_split: true }),
-    };
-    return await ctx.mutex.run(async () => {
-      const { record: layer } = await ctx.store.layers.adopt(stage, record, { unclaimed: true });
-      faultPoint('import.adopted');
-      const image: ImageConfig = {
-        created, architecture: 'amd64', os: 'linux', config,
-        rootfs: { type: 'layers', diff_ids: [result.diffId] },
-        history: [{ created, ...(createdBy ? { created_by: createdBy } : {}), ...(comment || !createdBy ? { comment } : {}) }],
-      };
-      const id = await ctx.store.images.add(image);
-      faultPoint('import.image-added');
-      if (opts.name) await ctx.store.images.tag(opts.name, id);
-      faultPoint('import.tagged');
-      await ctx.store.layers.claim(layer.id);
-      faultPoint('import.claimed');
-      ctx.events.emit('changed', { what: 'images', id });
-      return { id, layer: layer.id, diffId: result.diffId };
-    });
+    const kept = result.unreproducible ? { unreproducible: result.unreproducible } : { tar_split: true as const };
+    return await imageOfStagedLayer(ctx, stage, { diffId: result.diffId, size: result.size, ...kept }, created, opts);
   } finally {
     await fs.rm(stage, { recursive: true, force: true });
   }
+}
+
+/**
+ * The folder `dir` (in a stage of the store, which it may use up) as a one-layer image, moved, not
+ * copied: its canonical tar's diff_id read where it is (archive/pack.ts's tar, as a commit's layer
+ * is defined) while its files are flushed to disk, then the folder renamed into the stage as the
+ * layer. What debootstrap made is written once, not copied through a tar into a second folder.
+ */
+export async function imageOfFolder(ctx: EngineContext, dir: string, opts: ImportOptions): Promise<{ id: string; layer: string; diffId: string }> {
+  if (opts.name) parseReference(opts.name);
+  const stage = await ctx.store.stage();
+  try {
+    const created = now();
+    const layerDir = join(stage, 'layer');
+    await fs.rename(dir, layerDir);
+    (opts.progress ?? noProgress)('reading the root filesystem as a layer');
+    const [{ diffId, size }] = await Promise.all([digestInPlace(layerDir), syncTree(layerDir)]);
+    if (opts.signal?.aborted) throw new StrataError(ErrorCode.Cancelled, 'cancelled');
+    return await imageOfStagedLayer(ctx, stage, { diffId, size }, created, opts);
+  } finally {
+    await fs.rm(stage, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The layer staged at stage/layer (with stage/tar-split when `kept.tar_split`) into the graph and
+ * a one-layer image of it, named. Under the store's mutex; the layer is unclaimed until the image
+ * is written, so a kill in between leaves nothing that start-up repair keeps.
+ */
+async function imageOfStagedLayer(ctx: EngineContext, stage: string, made: { diffId: string; size: number; tar_split?: true; unreproducible?: string }, created: string, opts: ImportOptions): Promise<{ id: string; layer: string; diffId: string }> {
+  const config = applyChanges({}, opts.changes ?? []);
+  const comment = opts.message ?? `Imported from ${opts.source ?? '-'}`;
+  const createdBy = opts.createdBy ?? '';
+  const record: LayerRecord = {
+    id: made.diffId, parent: null, diff_id: made.diffId, size: made.size, created, created_by: createdBy, comment,
+    ...(made.unreproducible ? { unreproducible: made.unreproducible } : made.tar_split ? { tar_split: true } : {}),
+  };
+  return ctx.mutex.run(async () => {
+    const { record: layer } = await ctx.store.layers.adopt(stage, record, { unclaimed: true });
+    faultPoint('import.adopted');
+    const image: ImageConfig = {
+      created, architecture: 'amd64', os: 'linux', config,
+      rootfs: { type: 'layers', diff_ids: [made.diffId] },
+      history: [{ created, ...(createdBy ? { created_by: createdBy } : {}), ...(comment || !createdBy ? { comment } : {}) }],
+    };
+    const id = await ctx.store.images.add(image);
+    faultPoint('import.image-added');
+    if (opts.name) await ctx.store.images.tag(opts.name, id);
+    faultPoint('import.tagged');
+    await ctx.store.layers.claim(layer.id);
+    faultPoint('import.claimed');
+    ctx.events.emit('changed', { what: 'images', id });
+    return { id, layer: layer.id, diffId: made.diffId };
+  });
 }
 
 /** The built-in busybox image (Debian's busybox-static), made on the helper's side. */
