@@ -106,7 +106,8 @@ export class Download {
     // Node keeps no public way to the descriptor; every net.Socket has it on Linux (uploads.ts takes one the same way).
     const fd = (sock as unknown as { _handle: { fd: number } | null })._handle?.fd ?? -1;
     if (fd < 0) throw this.abortError();
-    await direct.writeInto(fd, this.stopDirect.signal);
+    // An abort kills the writer: the abort, not the writer's end, says why the download stopped.
+    await direct.writeInto(fd, this.stopDirect.signal).catch((err: unknown) => { throw this.abortedWhy !== undefined ? this.abortError() : err; });
     if (this.abortedWhy !== undefined) throw this.abortError();
     this.sent += direct.size;
   }
