@@ -42,30 +42,49 @@ export function writable(w: Writable): Promise<void> {
   });
 }
 
+type Feed = (stdin: Writable, stopped: () => boolean) => Promise<void>;
+type Failed = (code: number | null, stderr: string) => Error;
+
+/**
+ * `strata-fs ARGS` started with its stdout as given, its stdin written by `feed` (told to stop once
+ * `stopped` says so or the tool is gone). `outcome` waits for its exit and throws what went
+ * wrong: the feed's own error (the tool is killed), a failed spawn, or `failed`'s for an exit
+ * other than 0.
+ */
+function startTool(args: string[], stdout: 'pipe' | number, feed: Feed, failed: Failed, stopped: () => boolean = () => false) {
+  const proc = spawn(nativeTool('strata-fs'), args, { stdio: ['pipe', stdout, 'pipe'] });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => { if (stderr.length < 4096) stderr += d.toString('utf8'); });
+  const exited = new Promise<number | Error | null>((resolve) => {
+    proc.on('close', (code) => resolve(code));
+    proc.on('error', (err) => resolve(new Error(`strata-fs ${args[0]}: ${err.message}`)));
+  });
+  proc.stdin!.on('error', () => undefined); // EPIPE once the tool is gone: its exit says why
+  let feedError: unknown = null;
+  const feeding = feed(proc.stdin!, () => stopped() || proc.stdin!.destroyed).catch((err: unknown) => {
+    feedError = err;
+    proc.kill();
+  });
+  const outcome = async (): Promise<void> => {
+    const code = await exited;
+    await feeding;
+    if (feedError !== null) throw feedError;
+    if (code instanceof Error) throw code;
+    if (code !== 0) throw failed(code, stderr.trim());
+  };
+  return { proc, outcome };
+}
+
 /**
  * The output of `strata-fs ARGS`, its input written by `feed` (which ends it). A failing feed
  * fails the stream with its own error; a tool that exits other than 0 fails it with `failed`'s.
  */
-export async function* nativeFilter(args: string[], feed: (stdin: Writable, stopped: () => boolean) => Promise<void>, failed: (code: number | null, stderr: string) => Error): AsyncGenerator<Buffer> {
-  const proc = spawn(nativeTool('strata-fs'), args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr.on('data', (d: Buffer) => { if (stderr.length < 4096) stderr += d.toString('utf8'); });
-  const exited = new Promise<number | null>((resolve) => proc.on('close', (code) => resolve(code)));
-  const spawnError = new Promise<Error>((resolve) => proc.on('error', resolve));
-  proc.stdin.on('error', () => undefined); // EPIPE once the tool is gone: its exit says why
+export async function* nativeFilter(args: string[], feed: Feed, failed: Failed): AsyncGenerator<Buffer> {
   let stopped = false;
-  let feedError: unknown = null;
-  const feeding = feed(proc.stdin, () => stopped || proc.stdin.destroyed).catch((err: unknown) => {
-    feedError = err;
-    proc.kill();
-  });
+  const { proc, outcome } = startTool(args, 'pipe', feed, failed, () => stopped);
   try {
     for await (const chunk of proc.stdout as AsyncIterable<Buffer>) yield chunk;
-    await feeding;
-    if (feedError !== null) throw feedError;
-    const code = await Promise.race([exited, spawnError]);
-    if (code instanceof Error) throw new Error(`strata-fs ${args[0]}: ${code.message}`);
-    if (code !== 0) throw failed(code, stderr.trim());
+    await outcome();
   } finally {
     stopped = true;
     if (proc.exitCode === null) proc.kill();
@@ -75,33 +94,17 @@ export async function* nativeFilter(args: string[], feed: (stdin: Writable, stop
 /**
  * `strata-fs ARGS` writing its output straight into the descriptor `out` (a download's socket: the
  * bytes then never cross the helper), its input written by `feed`. Resolves when it exits 0;
- * rejects with the feed's error, or `failed`'s when it exits otherwise; `signal` kills it.
+ * rejects as nativeFilter's stream does, or as cancelled once `signal` has killed it.
  */
-export async function nativeInto(args: string[], out: number, feed: (stdin: Writable, stopped: () => boolean) => Promise<void>, failed: (code: number | null, stderr: string) => Error, signal?: AbortSignal): Promise<void> {
+export async function nativeInto(args: string[], out: number, feed: Feed, failed: Failed, signal?: AbortSignal): Promise<void> {
   const cancelled = () => new StrataError(ErrorCode.Cancelled, `strata-fs ${args[0]}: cancelled`);
   if (signal?.aborted) throw cancelled();
-  const proc = spawn(nativeTool('strata-fs'), args, { stdio: ['pipe', out, 'pipe'] });
-  let stderr = '';
-  proc.stderr!.on('data', (d: Buffer) => { if (stderr.length < 4096) stderr += d.toString('utf8'); });
-  const exited = new Promise<number | Error | null>((resolve) => {
-    proc.on('close', (code) => resolve(code));
-    proc.on('error', (err) => resolve(new Error(`strata-fs ${args[0]}: ${err.message}`)));
-  });
+  const { proc, outcome } = startTool(args, out, feed, failed);
   const kill = () => proc.kill();
   signal?.addEventListener('abort', kill, { once: true });
-  proc.stdin!.on('error', () => undefined); // EPIPE once the tool is gone: its exit says why
-  let feedError: unknown = null;
-  const feeding = feed(proc.stdin!, () => proc.stdin!.destroyed).catch((err: unknown) => {
-    feedError = err;
-    proc.kill();
-  });
   try {
-    const code = await exited;
-    await feeding;
-    if (feedError !== null) throw feedError;
+    await outcome().catch((err: unknown) => { throw signal?.aborted ? cancelled() : err; });
     if (signal?.aborted) throw cancelled();
-    if (code instanceof Error) throw code;
-    if (code !== 0) throw failed(code, stderr.trim());
   } finally {
     signal?.removeEventListener('abort', kill);
     if (proc.exitCode === null) proc.kill();
