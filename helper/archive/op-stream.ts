@@ -109,12 +109,23 @@ abstract class OpStream {
     proc.stderr!.on('data', (b: Buffer) => {
       if (this.stderr.length < 64) this.stderr.push(b);
     });
-    this.exited = proc.then((r) => {
+    // The exit is the process's, with its stderr read to the end: not execa's promise, which also
+    // waits for stdout to be read to its end. A tool that stops (a full disk) with frames still
+    // unread in its stdout would otherwise never count as stopped for a caller that waits for it
+    // before reading on (pace() with the operations' pipe full): the import hung, its client too.
+    const stderrRead = new Promise<void>((resolve) => proc.stderr!.once('close', resolve));
+    const processExit = new Promise<number | null>((resolve) => {
+      proc.once('exit', (code) => void stderrRead.then(() => resolve(code)));
+    });
+    const notStarted = proc.then((r) => {
       // Not started at all (no exit code, no signal): say why, as the tool's stderr would.
       if (r.exitCode === undefined && r.signal === undefined) this.stderr.push(Buffer.from(r.originalMessage || r.shortMessage || 'not started'));
+      return r.exitCode ?? null;
+    });
+    this.exited = Promise.race([processExit, notStarted]).then((code) => {
       this.broken = true;
-      this.exitCode = r.exitCode ?? null;
-      return this.exitCode;
+      this.exitCode = code;
+      return code;
     });
     this.exit = new LongLived(this.exited);
   }
