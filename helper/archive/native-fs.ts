@@ -262,19 +262,31 @@ export async function readSmallFiles(dir: string, files: { path: string; size: n
 /**
  * The contents of the given regular files, back to back, read by one strata-fs process. Each
  * must still be a regular file of the given size, or the tool fails naming it (`done` rejects).
+ * `stop` ends it early; `done` then resolves unless the tool had already failed by itself (once
+ * its output has ended, it has: its exit status can no longer be a kill's).
  */
 export function catFiles(dir: string, files: { path: string; size: number }[]): { chunks: AsyncIterator<Buffer>; done: Promise<void>; stop: () => void } {
   const input = Buffer.concat(files.flatMap((f) => [Buffer.from(f.path, 'latin1'), ZERO, Buffer.from(String(f.size)), ZERO]));
   const proc = execa(nativeTool('strata-fs'), ['cat', dir], { input, buffer: { stdout: false, stderr: true }, encoding: 'buffer', stripFinalNewline: false });
+  let stopped = false;
   const done = proc.then(
     () => undefined,
     (err: unknown) => {
+      // Ended by stop(): whatever made the caller stop is the failure, not the kill.
+      if (stopped && (err as { isTerminated?: boolean }).isTerminated) return;
       throw toolError(`reading ${dir}`, err);
     },
   );
   done.catch(() => undefined); // observed by the caller; never an unhandled rejection
-  const stream = proc.stdout as NodeJS.ReadableStream;
-  return { chunks: stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>, done, stop: () => proc.kill() };
+  const stream = proc.stdout as NodeJS.ReadableStream & { destroy(): void };
+  // Killed, and its output let go: execa settles `done` only once stdout has ended, which output
+  // that nobody will read never does (a save whose client went away waited on it for good).
+  const stop = () => {
+    stopped = true;
+    proc.kill();
+    stream.destroy();
+  };
+  return { chunks: stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>, done, stop };
 }
 
 const ZERO = Buffer.alloc(1);

@@ -108,7 +108,11 @@ async function* fromSplit(src: LayerTarSource, file: string, files: { path: stri
   // before anyone began reading it (as a small layer's cat would, behind a slow consumer).
   let cat: ReturnType<typeof catFiles> | null = null;
   let data: ByteReader | null = null;
-  const failed = async (err: unknown) => folderChanged(src, (await cat?.done.then(() => null, (e: unknown) => e)) ?? err);
+  // The tool stopped first: one still writing output that nobody reads would never end.
+  const failed = async (err: unknown) => {
+    cat?.stop();
+    return folderChanged(src, (await cat?.done.then(() => null, (e: unknown) => e)) ?? err);
+  };
   try {
     for await (const seg of readTarSplit(file, signal)) {
       if (seg.kind === 'raw') yield seg.data;

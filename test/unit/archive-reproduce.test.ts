@@ -168,3 +168,27 @@ test('entries that overwrite an earlier file\'s data make the layer not reproduc
     removeTmp(tmp);
   }
 });
+
+test('a read of a layer\'s tar that is aborted midway ends at once, the tool reading its files stopped', async () => {
+  const tmp = makeTmp();
+  try {
+    // Far more file data than the pipes between the tool and this process hold.
+    const tar = await buildTar([{ name: 'big', data: Buffer.alloc(16 << 20, 7) }, { name: 'small', data: 'x' }]);
+    const { src } = await importWithSplit(tmp, 'aborted', tar);
+    const ac = new AbortController();
+    const { stream } = await openLayerTar(src, ac.signal);
+    const chunks = stream[Symbol.asyncIterator]();
+    await chunks.next();
+    await chunks.next();
+    ac.abort();
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('still reading 20 s after the abort')), 20_000); });
+    try {
+      await assert.rejects(Promise.race([(async () => { for (;;) if ((await chunks.next()).done) return; })(), hung]), /cancel/i);
+    } finally {
+      clearTimeout(timer);
+    }
+  } finally {
+    removeTmp(tmp);
+  }
+});
