@@ -3,44 +3,40 @@
 // writes the files, as the user who ran the command; the bytes travel raw on a second connection to
 // the helper's socket (as base64 in JSON-RPC they cost ~3 s per 200 MB to encode, check, parse and
 // decode): protocol/raw-upload.ts and the download's mirror of it.
-import { closeSync, createReadStream, createWriteStream, openSync, promises as fs, writevSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, promises as fs, writevSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { StrataClient } from '../protocol/client';
 import type { CommandContext } from './command';
 import { rawChannelOpener } from './connect';
-
-/** An OS error as the OS says it ("no such file or directory"), without Node's prefix. */
-export function osWords(err: NodeJS.ErrnoException): string {
-  const m = /^[A-Z]+: ([^,]+)/.exec(err.message);
-  return m ? m[1] : err.message;
-}
-
-/** Reading the input failed (not the helper, nor the way to it): the error to show. */
-class SourceError extends Error {}
-
-async function* readOrSay(source: AsyncIterable<Uint8Array>, name: string): AsyncGenerator<Uint8Array> {
-  try {
-    for await (const chunk of source) yield chunk;
-  } catch (err) {
-    throw new SourceError(`read ${name}: ${osWords(err as NodeJS.ErrnoException)}`);
-  }
-}
+import { directSource, osWords, readOrSay, SourceError } from './direct-source';
 
 /**
  * The bytes of `file` (stdin for `-` or none). The file is opened before the helper is asked, so
- * a typo fails fast with the OS's words (as docker's "open FILE: no such file or directory").
+ * a typo fails fast with the OS's words (as docker's "open FILE: no such file or directory"). A
+ * regular file (stdin too, when redirected from one) is sent by the kernel (direct-source.ts).
  */
 export async function openSource(file: string | undefined): Promise<AsyncIterable<Uint8Array>> {
-  if (file === undefined || file === '-') return readOrSay(process.stdin, '-');
-  // 1 MiB reads: fewer, bigger socket writes (this process shares the CPUs with the helper and
-  // the layer writer; with 64 KiB reads an import took ~0.3 s longer).
-  const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
-  await new Promise<void>((resolve, reject) => { stream.once('open', () => resolve()); stream.once('error', reject); }).catch((err: NodeJS.ErrnoException) => {
-    throw new Error(`open ${file}: ${osWords(err)}`);
-  });
-  return readOrSay(stream, file);
+  if (file === undefined || file === '-') return isRegular(0) ? directSource(0, '-', false) : readOrSay(process.stdin, '-');
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    throw new Error(`open ${file}: ${osWords(err as NodeJS.ErrnoException)}`);
+  }
+  if (isRegular(fd)) return directSource(fd, file, true);
+  // A pipe or a device: read here. 1 MiB reads: fewer, bigger socket writes (this process shares
+  // the CPUs with the helper and the layer writer; with 64 KiB reads an import took ~0.3 s longer).
+  return readOrSay(createReadStream('', { fd, highWaterMark: 1024 * 1024 }), file);
+}
+
+function isRegular(fd: number): boolean {
+  try {
+    return fstatSync(fd).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /**

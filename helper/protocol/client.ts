@@ -37,6 +37,22 @@ export type RawChannel = NodeJS.WritableStream & { resume(): unknown; destroy(er
 /** The same, read from too: a raw download. */
 export type RawDuplex = NodeJS.ReadWriteStream & { destroy(error?: Error): unknown };
 
+/**
+ * An upload's source whose bytes after its first ones another process can write straight into the
+ * raw channel's socket (the CLI hands a regular file to `strata-fs send`: sendfile, the bytes
+ * never in Node's heap). Iterated instead where there is no raw channel (base64).
+ */
+export interface DirectSource extends AsyncIterable<Uint8Array> {
+  /** The first bytes, sent with the header line: the helper tells a plain tar from them. */
+  first(): Promise<Uint8Array>;
+  /** Writes every byte after `first` into the channel's socket; resolves with their count. */
+  sendRest(channel: RawChannel): Promise<number>;
+}
+
+function isDirect(source: AsyncIterable<Uint8Array>): source is DirectSource {
+  return typeof (source as Partial<DirectSource>).sendRest === 'function';
+}
+
 export interface UploadOptions {
   /**
    * Opens a new connection to the helper's socket, for the bytes to travel raw. Given by the
@@ -196,7 +212,24 @@ async function sendRaw(token: string, source: AsyncIterable<Uint8Array>, open: (
     // The header line goes with the first bytes, in one write: the helper reads them together, and
     // an import can tell a plain tar from its first bytes and hand the socket to its native reader.
     let header: Buffer | null = Buffer.from(rawUploadHeader(token), 'latin1');
-    for await (const chunk of source) {
+    if (isDirect(source)) {
+      const first = await source.first();
+      // Handed to the kernel before the other process writes into the same socket: its bytes
+      // must follow these, not overtake them.
+      await new Promise<void>((resolve, reject) => channel.write(Buffer.concat([header!, first]), (err) => (err ? reject(err) : resolve()))).catch(() => {
+        throw broken();
+      });
+      header = null;
+      // A helper that closes the channel early makes the sender fail (EPIPE): its words then.
+      // Handing the socket to a child process as its stdout stops this side's reading of it
+      // (Node's spawn): read again, or the helper's close would never be seen.
+      const rest = await source.sendRest(channel).finally(() => channel.resume()).catch(async (err: Error) => {
+        // Its 'close' may reach this process just after the sender's failure.
+        await orClosed.race(new Promise((r) => setTimeout(r, 1000).unref()));
+        throw closed ? broken() : err;
+      });
+      total = first.byteLength + rest;
+    } else for await (const chunk of source) {
       if (closed) throw broken();
       total += chunk.byteLength;
       const data = header ? Buffer.concat([header, chunk]) : chunk;

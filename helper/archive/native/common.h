@@ -72,6 +72,7 @@ int cmd_read(const char *src);
 int cmd_serve(void);
 int cmd_gzip(const char *level);
 int cmd_tar_gzip(int argc, char **argv);
+int cmd_send(void);
 
 // gzip.c's pipeline: 1 MiB blocks, each a gzip member, compressed on every CPU and written to
 // stdout in order. gz_start says why and returns an exit code when it cannot (3: no libdeflate);

@@ -70,6 +70,8 @@
 //                            walk and those bytes, in the same pass as the copy)
 //   strata-fs read SRC       the walk records of SRC as copy prints them, then only R operations from
 //                            stdin: what commit by move hashes, reading the upper dir in place
+//   strata-fs send           the rest of the regular file on stdin into stdout with sendfile, then
+//                            "sent N" on stderr: the CLI's upload of a file (send.c)
 //
 // Paths are relative to DIR and are raw bytes. Every parent directory is opened with openat2
 // RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, so the kernel refuses any path that would leave DIR or pass
@@ -112,6 +114,7 @@ int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "read") == 0) return cmd_read(argv[2]);
   if (argc == 3 && strcmp(argv[1], "gzip") == 0) return cmd_gzip(argv[2]);
   if (argc >= 3 && strcmp(argv[1], "tar-gzip") == 0) return cmd_tar_gzip(argc, argv);
-  fprintf(stderr, "usage: strata-fs walk DIR | stat DIR < paths | list DIR < dirs | changes DIR < lower dirs | serve < requests | cat DIR < path-size records | unpack DIR < operations | import DIR [MAX FD] < tar 3< operations | copy SRC DEST < operations | read SRC < operations | gzip LEVEL < data | tar-gzip DIR SIZE DIFFID LEVEL < plan\n");
+  if (argc == 2 && strcmp(argv[1], "send") == 0) return cmd_send();
+  fprintf(stderr, "usage: strata-fs walk DIR | stat DIR < paths | list DIR < dirs | changes DIR < lower dirs | serve < requests | cat DIR < path-size records | unpack DIR < operations | import DIR [MAX FD] < tar 3< operations | copy SRC DEST < operations | read SRC < operations | gzip LEVEL < data | tar-gzip DIR SIZE DIFFID LEVEL < plan | send < file > socket\n");
   return 2;
 }
