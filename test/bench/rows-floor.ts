@@ -2,9 +2,10 @@
 // it, measured in the same rounds as Strata's engine doing it. A row whose target is out of reach
 // says so with its floor beside it.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createReadStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { directSource } from '../../helper/cli/direct-source';
 import { run, writer, type BenchContext } from './context';
 import type { Row, Side } from './measure';
 import type { StrataApi } from './strata-api';
@@ -73,9 +74,9 @@ export async function floorRows(ctx: BenchContext, floorC: string): Promise<Row[
 /** Strata's side of every import row: the tar through the API, the image removed after each round. */
 function strataImport(api: StrataApi, tar: string, prefix: string): Side<void> {
   return {
-    what: 'JSON-RPC: image.import (raw upload), synced before it answers',
+    what: 'JSON-RPC: image.import (raw upload, the file sent by the kernel as `strata import FILE` sends it), synced before it answers',
     before: async () => { spawnSync('sync'); },
-    run: (_c, r) => api.importTar(tar, `${prefix}-${r}`),
+    run: (_c, r) => api.importTar(tar, `${prefix}-${r}`, true),
     after: (_c, r) => api.removeImage(`${prefix}-${r}`),
   };
 }
@@ -175,12 +176,24 @@ async function listening(cmd: string, args: string[]): Promise<ChildProcess> {
   return child;
 }
 
-/** Sends `file` to a floor's receiver on `socket`; resolves with the folder it extracted into. */
+/**
+ * Sends `file` to a floor's receiver on `socket` as Strata's side sends it (the kernel sends it:
+ * strata-fs send); resolves with the folder it extracted into.
+ */
 function sentOverSocket(socket: string, file: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const conn = connect({ path: socket, allowHalfOpen: true });
     let answer = '';
-    conn.on('connect', () => createReadStream(file, { highWaterMark: 1024 * 1024 }).pipe(conn));
+    conn.on('connect', () => {
+      const src = directSource(openSync(file, 'r'), file, true);
+      void (async () => {
+        const first = await src.first();
+        await new Promise<void>((r, j) => conn.write(first, (err) => (err ? j(err) : r())));
+        // The spawn stopped this side's reading (see sendRaw): resume it for the answer.
+        await src.sendRest(conn).finally(() => conn.resume());
+        conn.end();
+      })().catch((err: Error) => { conn.destroy(); reject(err); });
+    });
     conn.on('data', (b: Buffer) => { answer += b.toString(); });
     conn.on('end', () => (answer.startsWith('/') ? resolve(answer.trim()) : reject(new Error(answer.trim() || 'the receiver closed without an answer'))));
     conn.on('error', reject);

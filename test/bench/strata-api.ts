@@ -1,8 +1,9 @@
 // Strata's engine behind its API: JSON-RPC over the helper's socket from one persistent client,
 // as the extension talks to it, doing what the peers' Engine API calls do (docker-api.ts).
-import { createReadStream } from 'node:fs';
+import { createReadStream, openSync } from 'node:fs';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { openHelperSocket, rawChannelOpener } from '../../helper/cli/connect';
+import { directSource } from '../../helper/cli/direct-source';
 import { StrataClient } from '../../helper/protocol';
 
 export class StrataApi {
@@ -39,11 +40,16 @@ export class StrataApi {
     await this.client.request('image.remove', { ref, force: true });
   }
 
-  /** upload.begin, then image.import while the tar travels raw on a second connection. */
-  async importTar(file: string, name: string): Promise<string> {
+  /**
+   * upload.begin, then image.import while the tar travels raw on a second connection: streamed by
+   * this process (as the extension sends a file it read), or with `asTheCli` sent by the kernel
+   * (`strata-fs send`), as `strata import FILE` sends it.
+   */
+  async importTar(file: string, name: string, asTheCli = false): Promise<string> {
     const { token } = await this.client.request('upload.begin', {});
     const imported = this.client.request('image.import', { token, name });
-    const sent = this.client.upload(token, createReadStream(file, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Uint8Array>, { openRawChannel: rawChannelOpener(this.root) });
+    const source = asTheCli ? directSource(openSync(file, 'r'), file, true) : (createReadStream(file, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Uint8Array>);
+    const sent = this.client.upload(token, source, { openRawChannel: rawChannelOpener(this.root) });
     const [r] = await Promise.all([imported, sent]);
     return r.id;
   }
