@@ -52,9 +52,10 @@ export const connectionHandlers = {
   'image.import': (p, state) => {
     const { engine } = state;
     const upload = engine.uploads.get(p.token, state.owner);
+    const progress = progressFor(engine.events, p.token);
     return importImage(engine.ctx, upload.stream, {
       name: p.name, message: p.message, changes: p.changes, maxBytes: p.maxBytes, maxCompressionRatio: p.maxCompressionRatio,
-      progress: progressFor(engine.events, p.token),
+      progress,
       rawSocket: () => upload.claimRaw(),
     })
       .catch((err: unknown) => {
@@ -62,7 +63,11 @@ export const connectionHandlers = {
         upload.abort('the import failed');
         throw err;
       })
-      .finally(garbageLikely);
+      .finally(() => {
+        // The last count goes out before the answer does.
+        progress.flush();
+        garbageLikely();
+      });
   },
   'image.build': (p, state) => {
     const { engine } = state;
