@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { LayerImporter } from '../../helper/archive/op-stream';
 import { makeTmp, removeTmp } from '../support/archive-fs';
 import { buildTar } from '../support/archive-tar';
@@ -18,6 +19,11 @@ function within<T>(p: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`still waiting after ${ms} ms: the tool's exit was not seen`)), ms);
   });
   return Promise.race([p, hung]).finally(() => clearTimeout(timer));
+}
+
+/** Resolves once `stream` holds a full buffer of data nobody has read. */
+async function untilBuffered(stream: Readable): Promise<void> {
+  while (stream.readableLength < stream.readableHighWaterMark) await new Promise((r) => setTimeout(r, 5));
 }
 
 test('a tool that dies with its output unread fails the wait for its pipe instead of hanging it', async () => {
@@ -32,6 +38,10 @@ test('a tool that dies with its output unread fails the wait for its pipe instea
     // Read as the import's reader reads them (an async iterator), one chunk, then no more for now.
     const frames = out.io.frames[Symbol.asyncIterator]();
     await frames.next();
+    // Then wait until frames sit unread in the stream's buffer: a tool slow to start (a loaded CI
+    // machine) had written only what that first read took when it stopped, so nothing was left
+    // unread and the case under test did not arise.
+    await within(untilBuffered(out.io.frames), 30_000);
     // An operation the tool does not know: it stops on it, as it stops on a full disk.
     out.op('?');
     // Then more than the operations' pipe and the write buffer hold: pace() waits for the pipe.
