@@ -119,6 +119,22 @@ test('a tar made by GNU tar from a real tree (long names, hard links, symlinks, 
   }
 });
 
+test('more data than the tool holds back at once (16 MiB): one 40 MiB file, then 24 of 1 MiB among small ones: the same from both readers', { timeout: 300_000 }, async () => {
+  // The tool sends its frames in batches (once 1 MiB of the tar is read, and before any wait); its
+  // reader waits for the writer beyond 16 MiB held, and the writer for the operations the helper
+  // decides from those frames: a batch kept back there would stop both for good (the timeout).
+  const entries = [
+    { name: 'first', data: 'a small one before' },
+    { name: 'big', data: Buffer.alloc(40 * 1024 * 1024, 3) },
+    ...Array.from({ length: 24 }, (_, i) => [
+      { name: `m/${i}`, data: Buffer.alloc(1024 * 1024, i) },
+      { name: `s/${i}`, data: `small ${i}` },
+    ]).flat(),
+  ];
+  const tar = await buildTar(entries);
+  for (const chunk of [65536, tar.length]) assert.match(await sameOutcome(tar, chunk, 'more than 16 MiB held'), /^made /);
+});
+
 test(`mutated tars: both readers refuse each the same way or make the same layer (seed ${SEED}, ${COUNT} inputs)`, async (t) => {
   const bases = await corpus();
   const r = prng(SEED);

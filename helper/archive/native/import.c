@@ -102,6 +102,8 @@ static int held_cut;
 // The operations have ended: nothing more will be taken.
 static int writer_done;
 
+static void frames_out(void);
+
 static void held_push(const unsigned char *p, size_t n, int last) {
   struct piece *pc = xrealloc(NULL, sizeof *pc + n);
   pc->next = NULL;
@@ -109,6 +111,13 @@ static void held_push(const unsigned char *p, size_t n, int last) {
   pc->last = last;
   memcpy(pc->data, p, n);
   pthread_mutex_lock(&held_lock);
+  if (held_bytes >= HELD_MAX && !writer_done) {
+    // The frames gathered so far go out before a wait for the writer: it may be waiting for the
+    // operations the helper decides from them (a deadlock otherwise).
+    pthread_mutex_unlock(&held_lock);
+    frames_out();
+    pthread_mutex_lock(&held_lock);
+  }
   while (held_bytes >= HELD_MAX && !writer_done) pthread_cond_wait(&held_moved, &held_lock);
   if (writer_done) fail("held data was left unwritten when the operations ended", "the tar");
   if (held_tail) held_tail->next = pc;
@@ -182,6 +191,29 @@ static void m_close(void) {
   m_open = 0;
 }
 
+// Tar bytes read since the frames last went out.
+static uint64_t unsent_tar;
+
+// Sends the frames gathered so far.
+static void frames_out(void) {
+  m_close();
+  out_flush();
+  unsent_tar = 0;
+}
+
+// Frames go out in batches: before any wait (for input, or for the writer), and once this much
+// of the tar has been read since the last batch, so that the helper and then the writer are
+// never far behind. One write a held file made 5,300 writes of ~1 KB an import of the minbase
+// tar, each waking the helper for its own read: ~190 ms of this thread's time blocked in them.
+// (Far below HELD_MAX, so the writer always has work whose frames have gone out.)
+#define FRAMES_EVERY_TAR (1u << 20)
+
+// Whether a read of the input would return at once (data, its end, or an error).
+static int input_ready(void) {
+  struct pollfd p = {.fd = in_fd, .events = POLLIN};
+  return poll(&p, 1, 0) > 0;
+}
+
 static void put_frame(char type, const void *value, size_t n) {
   m_close();
   if (out_len + 1 + n > sizeof out) out_flush();
@@ -210,12 +242,12 @@ static void put_m(const unsigned char *p, size_t n) {
   }
 }
 
-// Reads more input; 0 at its end. Frames gathered so far go out first: the helper must not wait
-// for them while this side waits for input (or, in held_push, for the writer).
+// Reads more input; 0 at its end. The frames gathered so far go out first when the input is not
+// there yet (the helper must not wait for them while this side waits for input), or when a batch's
+// worth of the tar has been read since they last did.
 static int fill(void) {
   if (in_eof) return 0;
-  m_close();
-  out_flush();
+  if (unsent_tar >= FRAMES_EVERY_TAR || !input_ready()) frames_out();
   in_at = in_end = 0;
   for (;;) {
     ssize_t r = read(in_fd, in, sizeof in);
@@ -223,6 +255,7 @@ static int fill(void) {
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       // The helper's socket is non-blocking (Node made it so, and the flag is the socket's, shared
       // with this copy): wait for it here rather than change it under Node.
+      frames_out();
       struct pollfd p = {.fd = in_fd, .events = POLLIN};
       if (poll(&p, 1, -1) < 0 && errno != EINTR) die("poll", "the tar");
       continue;
@@ -231,6 +264,7 @@ static int fill(void) {
     if (r == 0) {
       if (in_fd == 0 && then_fd >= 0) {
         in_fd = then_fd;
+        if (!input_ready()) frames_out();
         continue;
       }
       // The socket is closed here at its end (the helper closes its copy): its client waits for that.
@@ -255,6 +289,7 @@ static int fill(void) {
     }
     if (sha_update(sha_ctx, in, (size_t)r) != 1) fail("sha256 failed", "the tar");
     total += (uint64_t)r;
+    unsent_tar += (uint64_t)r;
     in_end = (size_t)r;
     return 1;
   }
@@ -293,9 +328,6 @@ static int hold(uint64_t size) {
     if (k > size - done) k = (size_t)(size - done);
     if (k > PIECE_MAX) k = PIECE_MAX;
     crc = crc32(crc, in + in_at, k);
-    // The frames so far go out before a wait for the writer (held_push may wait).
-    m_close();
-    out_flush();
     held_push(in + in_at, k, done + k == size);
     in_at += k;
     done += k;
