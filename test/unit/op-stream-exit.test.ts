@@ -7,9 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { LayerImporter } from '../../helper/archive/op-stream';
 import { makeTmp, removeTmp } from '../support/archive-fs';
+import { eventually } from '../support/runtime-fixture';
 import { buildTar } from '../support/archive-tar';
 
 /** `p`, or a rejection saying it hung after `ms`. */
@@ -19,11 +19,6 @@ function within<T>(p: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`still waiting after ${ms} ms: the tool's exit was not seen`)), ms);
   });
   return Promise.race([p, hung]).finally(() => clearTimeout(timer));
-}
-
-/** Resolves once `stream` holds a full buffer of data nobody has read. */
-async function untilBuffered(stream: Readable): Promise<void> {
-  while (stream.readableLength < stream.readableHighWaterMark) await new Promise((r) => setTimeout(r, 5));
 }
 
 test('a tool that dies with its output unread fails the wait for its pipe instead of hanging it', async () => {
@@ -41,7 +36,8 @@ test('a tool that dies with its output unread fails the wait for its pipe instea
     // Then wait until frames sit unread in the stream's buffer: a tool slow to start (a loaded CI
     // machine) had written only what that first read took when it stopped, so nothing was left
     // unread and the case under test did not arise.
-    await within(untilBuffered(out.io.frames), 30_000);
+    const { frames: stream } = out.io;
+    await eventually('a full buffer of frames nobody has read', () => stream.readableLength >= stream.readableHighWaterMark || undefined, 30_000);
     // An operation the tool does not know: it stops on it, as it stops on a full disk.
     out.op('?');
     // Then more than the operations' pipe and the write buffer hold: pace() waits for the pipe.
