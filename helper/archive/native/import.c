@@ -247,15 +247,14 @@ static void put_m(const unsigned char *p, size_t n) {
 // worth of the tar has been read since they last did.
 static int fill(void) {
   if (in_eof) return 0;
+  if (unsent_tar >= FRAMES_EVERY_TAR || !input_ready()) frames_out();
   in_at = in_end = 0;
   for (;;) {
-    if (unsent_tar >= FRAMES_EVERY_TAR || !input_ready()) frames_out();
     ssize_t r = read(in_fd, in, sizeof in);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       // The helper's socket is non-blocking (Node made it so, and the flag is the socket's, shared
-      // with this copy): wait for it here rather than change it under Node. (Its readiness was
-      // just read as set; the frames go out all the same before a wait.)
+      // with this copy): wait for it here rather than change it under Node.
       frames_out();
       struct pollfd p = {.fd = in_fd, .events = POLLIN};
       if (poll(&p, 1, -1) < 0 && errno != EINTR) die("poll", "the tar");
@@ -265,6 +264,7 @@ static int fill(void) {
     if (r == 0) {
       if (in_fd == 0 && then_fd >= 0) {
         in_fd = then_fd;
+        if (!input_ready()) frames_out();
         continue;
       }
       // The socket is closed here at its end (the helper closes its copy): its client waits for that.
