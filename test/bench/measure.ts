@@ -4,6 +4,8 @@
 // warm-up rounds that are not counted; a row reports each system's median, min and max, and its
 // ratio to each peer taken round by round (the median of the rounds' ratios), never a lone time.
 
+import { cpuMedians, cpuSpent, cpuTimes, type CpuSpent } from './cpu';
+
 /** Who a row measures: Strata, a peer engine, or a floor no engine can go under. */
 export type System = 'strata' | 'docker' | 'podman' | 'floor';
 
@@ -36,6 +38,9 @@ export interface Row {
   warmup?: number;
   /** Why a target cannot be met, when the bench has measured the floor that says so. */
   note?: string;
+  /** Also take the whole machine's CPU time during each timed run (cpu.ts), to tell a slow round
+   *  that worked more from one that waited on the disk or had its CPUs taken by the host. */
+  cpu?: boolean;
 }
 
 export interface Stats { median: number; min: number; max: number; runs: number }
@@ -51,6 +56,8 @@ export interface RowResult {
   note?: string;
   /** Extra figures a row reports beside its times (e.g. the helper's peak memory). */
   extra?: Record<string, number | string>;
+  /** With `Row.cpu`: each system's CPU time on the whole machine during its timed runs (medians). */
+  cpu?: Partial<Record<System, CpuSpent>>;
 }
 
 export const median = (xs: number[]): number => {
@@ -63,10 +70,13 @@ export function stats(ms: number[]): Stats {
   return { median: round1(median(ms)), min: round1(Math.min(...ms)), max: round1(Math.max(...ms)), runs: ms.length };
 }
 
-async function timed(fn: () => Promise<unknown>): Promise<[ms: number, made: unknown]> {
+async function timed(fn: () => Promise<unknown>, cpu?: CpuSpent[]): Promise<[ms: number, made: unknown]> {
+  const c0 = cpu && cpuTimes();
   const t0 = process.hrtime.bigint();
   const made = await fn();
-  return [Number(process.hrtime.bigint() - t0) / 1e6, made];
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (c0) cpu.push(cpuSpent(c0, cpuTimes()));
+  return [ms, made];
 }
 
 /** Runs a row's sides interleaved, `warmup` rounds uncounted then `runs` counted. A side that
@@ -77,6 +87,7 @@ export async function measure(row: Row, defaults: { runs: number; warmup: number
   const systems = Object.keys(row.sides) as System[];
   const samples: Partial<Record<System, number[]>> = {};
   const errors: Partial<Record<System, string>> = {};
+  const cpu: Partial<Record<System, CpuSpent[]>> = {};
   for (let r = 0; r < warmup + runs; r++) {
     const order = systems.map((_, i) => systems[(i + r) % systems.length]);
     for (const sys of order) {
@@ -84,9 +95,10 @@ export async function measure(row: Row, defaults: { runs: number; warmup: number
       const side = row.sides[sys]!;
       try {
         const ctx = side.before ? await side.before(r) : undefined;
-        const [ms, made] = await timed(() => side.run(ctx, r));
+        const counted = r >= warmup;
+        const [ms, made] = await timed(() => side.run(ctx, r), row.cpu && counted ? (cpu[sys] ??= []) : undefined);
         if (side.after) await side.after(ctx, r, made);
-        if (r >= warmup) (samples[sys] ??= []).push(ms);
+        if (counted) (samples[sys] ??= []).push(ms);
       } catch (err) {
         errors[sys] = String((err as Error).message ?? err).split('\n').slice(0, 3).join(' | ');
       }
@@ -105,6 +117,7 @@ export async function measure(row: Row, defaults: { runs: number; warmup: number
     const n = Math.min(mine.length, theirs.length);
     result.ratios[sys] = Math.round(median(Array.from({ length: n }, (_, i) => mine[i] / theirs[i])) * 100) / 100;
   }
+  if (row.cpu) result.cpu = Object.fromEntries(systems.filter((s) => cpu[s] && !errors[s]).map((s) => [s, cpuMedians(cpu[s]!, median)]));
   result.target = row.target && { ...row.target, met: metTarget(row.target, result) };
   return result;
 }

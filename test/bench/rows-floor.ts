@@ -87,13 +87,15 @@ async function dropped(dir: string): Promise<void> {
   spawnSync('sync');
 }
 
-/** An import row: Strata's import of `tar` against `floor`, in few rounds (each is a large tar). */
+/** An import row: Strata's import of `tar` against `floor`, in few rounds (each is a large tar):
+ *  five counted, so that one slow round of either side moves the median less than with three. */
 function importRow(ctx: BenchContext, api: StrataApi, tar: string, row: Pick<Row, 'id' | 'title' | 'note'>, floor: Side<any>, target?: number): Row {
   return {
     ...row,
     target: target === undefined ? undefined : { kind: 'ratio', against: ['floor'], max: target },
-    runs: ctx.quick ? 1 : 3,
+    runs: ctx.quick ? 1 : 5,
     warmup: ctx.quick ? 0 : 1,
+    cpu: true,
     sides: { strata: strataImport(api, tar, row.id), floor },
   };
 }

@@ -1,5 +1,6 @@
 // The bench's table: one line a row, each system's median (min-max), Strata's ratio to each peer
 // and floor, the target beside it, met or missed; then what each side ran, in notes.
+import { describeCpu } from './cpu';
 import type { RowResult, Stats, System, Target } from './measure';
 
 const SYSTEMS: System[] = ['strata', 'docker', 'podman', 'floor'];
@@ -41,6 +42,7 @@ export function table(results: RowResult[]): string {
   for (const r of results) {
     for (const s of used) if (r.errors[s]) notes.push(`${r.id} ${HEAD[s]} failed: ${r.errors[s]}`);
     if (r.note) notes.push(`${r.id}: ${r.note}`);
+    for (const [s, c] of Object.entries(r.cpu ?? {})) notes.push(`${r.id} ${HEAD[s as System]}: ${describeCpu(c)} (medians over the timed runs, all CPUs)`);
   }
   if (notes.length) out.push('', ...notes);
   return out.join('\n');
