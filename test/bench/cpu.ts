@@ -9,10 +9,9 @@ import { availableParallelism } from 'node:os';
 /** proc(5): /proc/stat counts in USER_HZ ticks, 100 a second on Linux. */
 const MS_PER_TICK = 10;
 
-/** What every CPU together has spent since boot, in ms, by kind. */
+/** What every CPU together has spent, in ms, by kind: since boot, or between two readings. */
 export interface CpuTimes { busy: number; iowait: number; steal: number }
-/** What they spent between two readings, in ms. */
-export type CpuSpent = CpuTimes;
+const KINDS = ['busy', 'iowait', 'steal'] as const;
 
 export function cpuTimes(): CpuTimes {
   // cpu  user nice system idle iowait irq softirq steal guest guest_nice
@@ -21,15 +20,13 @@ export function cpuTimes(): CpuTimes {
   return { busy: (user + nice + system + irq + softirq) * MS_PER_TICK, iowait: iowait * MS_PER_TICK, steal: steal * MS_PER_TICK };
 }
 
-export function cpuSpent(before: CpuTimes, after: CpuTimes): CpuSpent {
-  return { busy: after.busy - before.busy, iowait: after.iowait - before.iowait, steal: after.steal - before.steal };
+/** Each kind of `readings` (before and after pairs, or any list) folded by `f`. */
+export function eachKind(readings: CpuTimes[], f: (xs: number[]) => number): CpuTimes {
+  const [busy, iowait, steal] = KINDS.map((k) => f(readings.map((r) => r[k])));
+  return { busy, iowait, steal };
 }
 
-/** Each kind's median over a row's counted runs. */
-export function cpuMedians(spent: CpuSpent[], median: (xs: number[]) => number): CpuSpent {
-  const m = (k: keyof CpuSpent) => median(spent.map((s) => s[k]));
-  return { busy: m('busy'), iowait: m('iowait'), steal: m('steal') };
-}
+export const cpuSpent = (before: CpuTimes, after: CpuTimes): CpuTimes => eachKind([after, before], ([a, b]) => a - b);
 
 /**
  * "CPU busy 1320 ms (at least 660 ms of wall on 2 CPUs), iowait 200 ms, steal 0 ms" for the
@@ -37,5 +34,5 @@ export function cpuMedians(spent: CpuSpent[], median: (xs: number[]) => number):
  * machine: a side whose work needs more CPU than the machine has in its time cannot be faster,
  * however well its threads overlap.
  */
-export const describeCpu = (c: CpuSpent, cpus = availableParallelism()): string =>
+export const describeCpu = (c: CpuTimes, cpus = availableParallelism()): string =>
   `CPU busy ${c.busy} ms (at least ${Math.round(c.busy / cpus)} ms of wall on ${cpus} CPUs), iowait ${c.iowait} ms, steal ${c.steal} ms`;

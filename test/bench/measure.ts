@@ -4,7 +4,7 @@
 // warm-up rounds that are not counted; a row reports each system's median, min and max, and its
 // ratio to each peer taken round by round (the median of the rounds' ratios), never a lone time.
 
-import { cpuMedians, cpuSpent, cpuTimes, type CpuSpent } from './cpu';
+import { cpuSpent, cpuTimes, eachKind, type CpuTimes } from './cpu';
 
 /** Who a row measures: Strata, a peer engine, or a floor no engine can go under. */
 export type System = 'strata' | 'docker' | 'podman' | 'floor';
@@ -57,7 +57,7 @@ export interface RowResult {
   /** Extra figures a row reports beside its times (e.g. the helper's peak memory). */
   extra?: Record<string, number | string>;
   /** With `Row.cpu`: each system's CPU time on the whole machine during its timed runs (medians). */
-  cpu?: Partial<Record<System, CpuSpent>>;
+  cpu?: Partial<Record<System, CpuTimes>>;
 }
 
 export const median = (xs: number[]): number => {
@@ -70,7 +70,7 @@ export function stats(ms: number[]): Stats {
   return { median: round1(median(ms)), min: round1(Math.min(...ms)), max: round1(Math.max(...ms)), runs: ms.length };
 }
 
-async function timed(fn: () => Promise<unknown>, cpu?: CpuSpent[]): Promise<[ms: number, made: unknown]> {
+async function timed(fn: () => Promise<unknown>, cpu?: CpuTimes[]): Promise<[ms: number, made: unknown]> {
   const c0 = cpu && cpuTimes();
   const t0 = process.hrtime.bigint();
   const made = await fn();
@@ -87,7 +87,7 @@ export async function measure(row: Row, defaults: { runs: number; warmup: number
   const systems = Object.keys(row.sides) as System[];
   const samples: Partial<Record<System, number[]>> = {};
   const errors: Partial<Record<System, string>> = {};
-  const cpu: Partial<Record<System, CpuSpent[]>> = {};
+  const cpu: Partial<Record<System, CpuTimes[]>> = {};
   for (let r = 0; r < warmup + runs; r++) {
     const order = systems.map((_, i) => systems[(i + r) % systems.length]);
     for (const sys of order) {
@@ -117,7 +117,7 @@ export async function measure(row: Row, defaults: { runs: number; warmup: number
     const n = Math.min(mine.length, theirs.length);
     result.ratios[sys] = Math.round(median(Array.from({ length: n }, (_, i) => mine[i] / theirs[i])) * 100) / 100;
   }
-  if (row.cpu) result.cpu = Object.fromEntries(systems.filter((s) => cpu[s] && !errors[s]).map((s) => [s, cpuMedians(cpu[s]!, median)]));
+  if (row.cpu) result.cpu = Object.fromEntries(systems.filter((s) => cpu[s] && !errors[s]).map((s) => [s, eachKind(cpu[s]!, median)]));
   result.target = row.target && { ...row.target, met: metTarget(row.target, result) };
   return result;
 }
