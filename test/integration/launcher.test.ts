@@ -4,7 +4,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { TestStore, repoRoot } from '../support/strata';
@@ -33,4 +34,31 @@ test('the CLI itself starts without the variable (checked from inside: its own e
   const script = readFileSync(bin, 'utf8').replace(/exec node .*$/m, 'exec node -e "console.log(process.env.NODE_EXTRA_CA_CERTS ?? \'unset\', process.env.STRATA_NODE_EXTRA_CA_CERTS)"');
   const { stdout } = await run('sh', ['-c', script, 'strata'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: '/x.pem' } });
   assert.equal(stdout.trim(), 'unset /x.pem');
+});
+
+test('bin/strata finds its checkout however it is run: by path, relative, through links, by PATH, by sh', async () => {
+  const bin = join(repoRoot(), 'bin');
+  const links = mkdtempSync(join(tmpdir(), 'strata-launcher-'));
+  try {
+    symlinkSync(join(bin, 'strata'), join(links, 'strata')); // as `npm install -g` links the command
+    symlinkSync(bin, join(links, 'bin')); // a link to the folder: "bin/.." by its letters is `links`
+    const ways: [string, string[], string][] = [
+      ['by its absolute path', [join(bin, 'strata')], repoRoot()],
+      ['relative to the working directory', ['bin/strata'], repoRoot()],
+      ['as ./strata', ['./strata'], bin],
+      ['as `sh strata`', ['sh', 'strata'], bin],
+      ['through a symlink to the script', [join(links, 'strata')], tmpdir()],
+      ['through a symlink to its folder', [join(links, 'bin', 'strata')], tmpdir()],
+      ['through a symlink to its folder, with a doubled slash', [`${links}/bin//strata`], tmpdir()],
+      ['with a ".." in its path', [join(bin, '..', 'bin', 'strata')], tmpdir()],
+    ];
+    for (const [way, [file, ...args], cwd] of ways) {
+      const { stdout } = await run(file, [...args, '--version'], { cwd });
+      assert.match(stdout, /^strata version \d+\.\d+\.\d+$/m, way);
+    }
+    const viaPath = await run('strata', ['--version'], { cwd: tmpdir(), env: { ...process.env, PATH: `${links}:${process.env.PATH}` } });
+    assert.match(viaPath.stdout, /^strata version \d+\.\d+\.\d+$/m, 'found on PATH (a link there)');
+  } finally {
+    rmSync(links, { recursive: true, force: true });
+  }
 });
