@@ -4,11 +4,11 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { StrataClient } from '../protocol/client';
 import { BUILD_ID } from '../protocol/methods';
 import { helperEndpoint, parsePidFile, type HelperEndpoint } from '../protocol/endpoint';
 import { storeRootProblem } from '../store/root-folder';
-import { socketConnection } from './socket-connection';
 
 export class ConnectError extends Error {}
 
@@ -81,7 +81,7 @@ function lastLogLine(paths: HelperEndpoint): string {
 }
 
 function clientOn(sock: net.Socket): StrataClient {
-  const conn = socketConnection(sock);
+  const conn = createMessageConnection(new StreamMessageReader(sock), new StreamMessageWriter(sock));
   conn.onDispose(() => sock.destroy()); // the helper counts open connections before it idles out
   conn.listen();
   return new StrataClient(conn);

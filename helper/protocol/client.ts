@@ -2,9 +2,7 @@
 // method table at compile time, notifications by name, and uploads of a byte stream in chunks
 // with a window, so a 200 MB tar flows without waiting a round trip per chunk.
 // Transport-neutral: it wraps any vscode-jsonrpc MessageConnection.
-// The common part of vscode-jsonrpc: its Node entry would load node:crypto into every CLI command
-// (cli/socket-connection.ts).
-import { ResponseError, type CancellationToken, type MessageConnection } from 'vscode-jsonrpc/lib/common/api';
+import { ResponseError, type CancellationToken, type MessageConnection } from 'vscode-jsonrpc';
 import { errorCodeName } from './errors';
 import { LongLived } from './long-lived';
 import type { MethodName, NotificationName, Notifications, ParamsOf, ResultOf } from './methods';
