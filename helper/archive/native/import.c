@@ -129,14 +129,17 @@ static void held_push(uint64_t at, size_t n, int last) {
 // Waits until the ring's bytes up to the input offset `end` may be overwritten: every piece that
 // starts before end - RING has been written. The frames gathered so far go out before any wait:
 // the writer may be waiting for the operations the helper decides from them (a deadlock otherwise).
+static int overwrites_unwritten(uint64_t end) { // (with held_lock held)
+  return held_head && held_head->at + RING < end;
+}
 static void ring_room(uint64_t end) {
   pthread_mutex_lock(&held_lock);
-  if (held_head && held_head->at + RING < end) {
+  if (overwrites_unwritten(end)) {
     pthread_mutex_unlock(&held_lock);
     frames_out();
     pthread_mutex_lock(&held_lock);
-    while (held_head && held_head->at + RING < end && !writer_done) pthread_cond_wait(&held_moved, &held_lock);
-    if (held_head && held_head->at + RING < end) fail("held data was left unwritten when the operations ended", "the tar");
+    while (overwrites_unwritten(end) && !writer_done) pthread_cond_wait(&held_moved, &held_lock);
+    if (overwrites_unwritten(end)) fail("held data was left unwritten when the operations ended", "the tar");
   }
   pthread_mutex_unlock(&held_lock);
 }
